@@ -1,0 +1,165 @@
+// Graph -> seq dialect: one op per node, parameters as function arguments, layer names as locations.
+#include "compiler/GraphImport.h"
+
+#include "compiler/SeqDialect.h"
+#include "dsl/Error.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+
+#include <fmt/format.h>
+
+using namespace mlir;
+
+namespace seqjit {
+
+void loadSeqjitDialects(MLIRContext &context) {
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerAllToLLVMIRTranslations(registry);
+  registry.insert<seq::SeqDialect>();
+  context.appendDialectRegistry(registry);
+  context.loadDialect<seq::SeqDialect, func::FuncDialect>();
+}
+
+std::vector<std::string> parameterOrder(const Graph &graph) {
+  std::vector<std::string> names;
+  for (const Node &node : graph.nodes)
+    for (const ParameterSpec &spec : node.parameters)
+      names.push_back(Graph::parameterName(node, spec));
+  return names;
+}
+
+namespace {
+
+Location nodeLocation(MLIRContext &context, const Node &node) {
+  StringRef where(node.sourceLocation);
+  auto [file, line] = where.rsplit(':');
+  unsigned lineNumber = 0;
+  Location inner = UnknownLoc::get(&context);
+  if (!line.getAsInteger(10, lineNumber))
+    inner = FileLineColLoc::get(&context, file, lineNumber, 0);
+  return NameLoc::get(StringAttr::get(&context, node.name), inner);
+}
+
+RankedTensorType batchedType(int64_t batch, const Shape &shape, Type elementType) {
+  SmallVector<int64_t> dims{batch < 0 ? ShapedType::kDynamic : batch};
+  dims.append(shape.begin(), shape.end());
+  return RankedTensorType::get(dims, elementType);
+}
+
+} // namespace
+
+OwningOpRef<ModuleOp> importGraph(MLIRContext &context, const Graph &graph, const ImportOptions &options) {
+  loadSeqjitDialects(context);
+  OpBuilder builder(&context);
+  Type elementType = options.float64 ? builder.getF64Type() : builder.getF32Type();
+  auto module = ModuleOp::create(UnknownLoc::get(&context), StringRef(graph.name));
+
+  SmallVector<Type> argumentTypes{batchedType(options.batch, graph.inputNode().shape, elementType)};
+  SmallVector<Attribute> argumentNames{builder.getStringAttr("input")};
+  for (const Node &node : graph.nodes)
+    for (const ParameterSpec &spec : node.parameters) {
+      argumentTypes.push_back(RankedTensorType::get(spec.shape, elementType));
+      argumentNames.push_back(builder.getStringAttr(Graph::parameterName(node, spec)));
+    }
+  Type resultType = batchedType(options.batch, graph.outputNode().shape, elementType);
+  builder.setInsertionPointToEnd(module.getBody());
+  auto function = builder.create<func::FuncOp>(UnknownLoc::get(&context), options.functionName,
+                                               builder.getFunctionType(argumentTypes, resultType));
+  function->setAttr("llvm.emit_c_interface", builder.getUnitAttr());
+  function->setAttr("seq.argument_names", builder.getArrayAttr(argumentNames));
+  Block *body = function.addEntryBlock();
+  builder.setInsertionPointToStart(body);
+
+  std::vector<Value> values(graph.nodes.size());
+  unsigned nextArgument = 1;
+  for (const Node &node : graph.nodes) {
+    Location loc = nodeLocation(context, node);
+    SmallVector<Value> inputs;
+    for (int id : node.inputs)
+      inputs.push_back(values.at(id));
+    SmallVector<Value> params;
+    for (size_t i = 0; i < node.parameters.size(); ++i)
+      params.push_back(body->getArgument(nextArgument++));
+    Type type = batchedType(options.batch, node.shape, elementType);
+    StringAttr layer = builder.getStringAttr(node.name);
+    Value result;
+    switch (node.op.kind) {
+    case OpKind::Input:
+      result = body->getArgument(0);
+      break;
+    case OpKind::Conv1d: {
+      const auto &a = std::get<Conv1dAttrs>(node.op.attributes);
+      Value bias = a.bias ? params[1] : Value();
+      result = builder.create<seq::Conv1dOp>(loc, type, inputs[0], params[0], bias, a.stride, a.dilation,
+                                             paddingName(a.padding), layer);
+      break;
+    }
+    case OpKind::BatchNorm: {
+      const auto &a = std::get<BatchNormAttrs>(node.op.attributes);
+      result = builder.create<seq::BatchNormOp>(loc, type, inputs[0], params[0], params[1], params[2], params[3],
+                                                builder.getF64FloatAttr(a.eps), builder.getF64FloatAttr(a.momentum),
+                                                builder.getBoolAttr(a.training), layer);
+      break;
+    }
+    case OpKind::Activation: {
+      const auto &a = std::get<ActivationAttrs>(node.op.attributes);
+      result = builder.create<seq::ActivationOp>(
+          loc, type, inputs[0], builder.getStringAttr(activationKindName(a.kind)), builder.getF64FloatAttr(a.scale),
+          builder.getF64FloatAttr(a.shift), builder.getF64FloatAttr(a.alpha), layer);
+      break;
+    }
+    case OpKind::MaxPool1d:
+    case OpKind::AvgPool1d: {
+      const auto &a = std::get<PoolAttrs>(node.op.attributes);
+      int64_t stride = a.stride == 0 ? a.size : a.stride;
+      if (node.op.kind == OpKind::MaxPool1d)
+        result = builder.create<seq::MaxPool1dOp>(loc, type, inputs[0], a.size, stride, layer);
+      else
+        result = builder.create<seq::AvgPool1dOp>(loc, type, inputs[0], a.size, stride, layer);
+      break;
+    }
+    case OpKind::GlobalMaxPool:
+      result = builder.create<seq::GlobalMaxPoolOp>(loc, type, inputs[0], layer);
+      break;
+    case OpKind::GlobalAvgPool:
+      result = builder.create<seq::GlobalAvgPoolOp>(loc, type, inputs[0], layer);
+      break;
+    case OpKind::Dropout:
+      result = builder.create<seq::DropoutOp>(
+          loc, type, inputs[0], builder.getF64FloatAttr(std::get<DropoutAttrs>(node.op.attributes).rate), layer);
+      break;
+    case OpKind::Flatten:
+      result = builder.create<seq::FlattenOp>(loc, type, inputs[0], layer);
+      break;
+    case OpKind::Dense: {
+      Value bias = params.size() > 1 ? params[1] : Value();
+      result = builder.create<seq::DenseOp>(loc, type, inputs[0], params[0], bias, layer);
+      break;
+    }
+    case OpKind::Add:
+      result = builder.create<seq::AddOp>(loc, type, inputs, layer);
+      break;
+    case OpKind::Concat:
+      result = builder.create<seq::ConcatOp>(loc, type, inputs, layer);
+      break;
+    case OpKind::ReverseComplement:
+      result = builder.create<seq::ReverseComplementOp>(loc, type, inputs[0], layer);
+      break;
+    }
+    values[node.id] = result;
+  }
+  builder.create<func::ReturnOp>(UnknownLoc::get(&context), values.at(graph.output));
+  if (failed(verify(module)))
+    throw Error(fmt::format("model '{}': the imported module does not verify (see the diagnostics above)",
+                            graph.name));
+  return module;
+}
+
+} // namespace seqjit

@@ -1,0 +1,30 @@
+// Turning a DSL graph into a seq-dialect module: func.func @forward(input, parameters...) -> output.
+#pragma once
+
+#include "dsl/Graph.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+
+#include <string>
+#include <vector>
+
+namespace seqjit {
+
+struct ImportOptions {
+  int64_t batch = -1; ///< Static batch size, or -1 for a dynamic batch dimension.
+  bool float64 = false;
+  std::string functionName = "forward";
+};
+
+/// Every dialect a seqjit module or pipeline touches, loaded into `context`.
+void loadSeqjitDialects(mlir::MLIRContext &context);
+
+/// Builds @forward: the input (N, C, L) first, then every parameter in parameterOrder(graph).
+mlir::OwningOpRef<mlir::ModuleOp> importGraph(mlir::MLIRContext &context, const Graph &graph,
+                                              const ImportOptions &options);
+
+/// The state_dict names of the function's parameter arguments, in order.
+std::vector<std::string> parameterOrder(const Graph &graph);
+
+} // namespace seqjit

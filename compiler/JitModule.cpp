@@ -1,0 +1,133 @@
+// CPU JIT: cpuPipeline() to the LLVM dialect, then mlir::ExecutionEngine (ORC) with host CPU features.
+#include "compiler/JitModule.h"
+
+#include "compiler/Pipelines.h"
+#include "dsl/Error.h"
+
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Support/TargetSelect.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+namespace seqjit {
+
+struct JitModule::Impl {
+  mlir::MLIRContext context;
+  std::unique_ptr<mlir::ExecutionEngine> engine;
+  size_t elementBytes = 4;
+  double loweringSeconds = 0;
+  double codegenSeconds = 0;
+};
+
+JitModule::JitModule(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+JitModule::~JitModule() = default;
+double JitModule::loweringSeconds() const { return impl_->loweringSeconds; }
+double JitModule::codegenSeconds() const { return impl_->codegenSeconds; }
+
+namespace {
+
+void initializeNativeTarget() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
+}
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+/// The memref descriptor of a contiguous buffer: {allocated, aligned, offset, sizes[rank], strides[rank]}.
+std::vector<int64_t> descriptor(void *data, const std::vector<int64_t> &shape) {
+  size_t rank = shape.size();
+  std::vector<int64_t> d(3 + 2 * rank);
+  d[0] = d[1] = reinterpret_cast<int64_t>(data);
+  int64_t stride = 1;
+  for (size_t i = rank; i-- > 0;) {
+    d[3 + i] = shape[i];
+    d[3 + rank + i] = stride;
+    stride *= shape[i];
+  }
+  return d;
+}
+
+} // namespace
+
+std::unique_ptr<JitModule> JitModule::compileGraph(const Graph &graph, const ImportOptions &options,
+                                                   const JitOptions &jitOptions) {
+  if (options.batch <= 0)
+    throw Error(fmt::format("model '{}': the CPU JIT needs a static batch size, got {}", graph.name, options.batch));
+  initializeNativeTarget();
+  auto impl = std::make_unique<Impl>();
+  impl->elementBytes = options.float64 ? 8 : 4;
+  auto start = std::chrono::steady_clock::now();
+  auto module = importGraph(impl->context, graph, options);
+  if (mlir::failed(runPipeline(*module, cpuPipeline())))
+    throw Error(fmt::format("model '{}': lowering to LLVM failed (see the diagnostics above)", graph.name));
+  impl->loweringSeconds = secondsSince(start);
+
+  start = std::chrono::steady_clock::now();
+  auto machineBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!machineBuilder)
+    throw Error("cannot detect the host CPU for the JIT: " + llvm::toString(machineBuilder.takeError()));
+  machineBuilder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  auto targetMachine = machineBuilder->createTargetMachine();
+  if (!targetMachine)
+    throw Error("cannot create the JIT target machine: " + llvm::toString(targetMachine.takeError()));
+  mlir::ExecutionEngineOptions engineOptions;
+  engineOptions.transformer = mlir::makeOptimizingTransformer(jitOptions.optimizationLevel, 0, targetMachine->get());
+  engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  auto engine = mlir::ExecutionEngine::create(*module, engineOptions, std::move(*targetMachine));
+  if (!engine)
+    throw Error(fmt::format("model '{}': JIT compilation failed: {}", graph.name,
+                            llvm::toString(engine.takeError())));
+  impl->engine = std::move(*engine);
+  impl->codegenSeconds = secondsSince(start);
+  return std::unique_ptr<JitModule>(new JitModule(std::move(impl)));
+}
+
+void JitModule::call(const std::string &function, const std::vector<BufferView> &arguments,
+                     const BufferView &result) const {
+  std::vector<int64_t> resultDescriptor(3 + 2 * result.shape.size(), 0);
+  std::vector<std::vector<int64_t>> argumentDescriptors;
+  argumentDescriptors.reserve(arguments.size());
+  for (const BufferView &a : arguments)
+    argumentDescriptors.push_back(descriptor(a.data, a.shape));
+  // The C interface takes pointers to descriptors (the result's first); the packed call takes pointers to those.
+  std::vector<void *> descriptorPointers{resultDescriptor.data()};
+  for (auto &d : argumentDescriptors)
+    descriptorPointers.push_back(d.data());
+  std::vector<void *> packed;
+  for (void *&p : descriptorPointers)
+    packed.push_back(&p);
+  if (llvm::Error error = impl_->engine->invokePacked("_mlir_ciface_" + function, packed))
+    throw Error(fmt::format("calling compiled function '{}' failed: {}", function, llvm::toString(std::move(error))));
+
+  size_t rank = result.shape.size();
+  for (size_t i = 0; i < rank; ++i)
+    if (resultDescriptor[3 + i] != result.shape[i])
+      throw Error(fmt::format("compiled function '{}' returned dimension {} of size {}, expected {}", function, i,
+                              resultDescriptor[3 + i], result.shape[i]));
+  auto *allocated = reinterpret_cast<char *>(resultDescriptor[0]);
+  auto *aligned = reinterpret_cast<char *>(resultDescriptor[1]);
+  int64_t count = 1;
+  for (int64_t d : result.shape)
+    count *= d;
+  std::memcpy(result.data, aligned + resultDescriptor[2] * impl_->elementBytes, count * impl_->elementBytes);
+  // A result that is one of the arguments (an identity model) was not allocated by the compiled code.
+  for (const BufferView &a : arguments)
+    if (a.data == allocated)
+      return;
+  std::free(allocated);
+}
+
+} // namespace seqjit

@@ -1,0 +1,71 @@
+// The CPU and PTX lowering pipelines and the one function that runs them.
+#include "compiler/Pipelines.h"
+
+#include "compiler/SeqToLinalg.h"
+
+#include "mlir/InitAllPasses.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdlib>
+#include <mutex>
+
+using namespace mlir;
+
+namespace seqjit {
+
+namespace {
+/// Shared by both targets: seq to linalg, elementwise fusion, bufferization.
+const char *kTensorStages = "convert-seq-to-linalg, canonicalize, linalg-fuse-elementwise-ops, cse, "
+                            "one-shot-bufferize{bufferize-function-boundaries "
+                            "function-boundary-type-conversion=identity-layout-map}";
+} // namespace
+
+std::string cpuPipeline() {
+  return std::string("builtin.module(") + kTensorStages +
+         ", buffer-deallocation-pipeline, convert-linalg-to-loops, lower-affine, convert-scf-to-cf, canonicalize, "
+         "expand-strided-metadata, finalize-memref-to-llvm, convert-math-to-llvm, convert-math-to-libm, "
+         "convert-arith-to-llvm, convert-index-to-llvm, convert-func-to-llvm, convert-cf-to-llvm, "
+         "reconcile-unrealized-casts)";
+}
+
+std::string ptxPipeline(const std::string &chip, const std::string &features, const std::string &libdevice) {
+  std::string attach = "nvvm-attach-target{chip=" + chip + " features=" + features;
+  if (!libdevice.empty())
+    attach += " l=" + libdevice;
+  attach += "}";
+  return std::string("builtin.module(") + kTensorStages +
+         ", convert-linalg-to-parallel-loops, func.func(gpu-map-parallel-loops), convert-parallel-loops-to-gpu, "
+         "gpu-kernel-outlining, lower-affine, convert-scf-to-cf, " +
+         attach + ", gpu.module(convert-gpu-to-nvvm, convert-math-to-llvm), reconcile-unrealized-casts, gpu-module-to-binary{format=isa})";
+}
+
+void registerPipelinePasses() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    registerAllPasses();
+    registerSeqjitPasses();
+  });
+}
+
+LogicalResult runPipeline(ModuleOp module, const std::string &pipeline) {
+  registerPipelinePasses();
+  PassManager pm(module->getContext());
+  std::string errors;
+  llvm::raw_string_ostream errorStream(errors);
+  if (failed(parsePassPipeline(pipeline, pm, errorStream))) {
+    llvm::errs() << "seqjit: bad pass pipeline: " << errors << "\n";
+    return failure();
+  }
+  if (const char *dump = std::getenv("SEQJIT_DUMP_IR")) {
+    std::string which = dump;
+    module->getContext()->disableMultithreading();
+    pm.enableIRPrinting([](Pass *, Operation *) { return false; },
+                        [which](Pass *pass, Operation *) { return which == "all" || pass->getArgument() == which; },
+                        /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false);
+  }
+  return pm.run(module);
+}
+
+} // namespace seqjit

@@ -1,0 +1,23 @@
+// PTX for NVIDIA GPUs from the same pipeline as the CPU JIT: what the CUDA backend will load.
+#pragma once
+
+#include "compiler/GraphImport.h"
+
+#include <string>
+
+namespace seqjit {
+
+struct PtxOptions {
+  std::string chip = "sm_90";
+  std::string features = "+ptx80";
+  /// libdevice bitcode for GPU math; empty to look in the CUDA toolkit (CUDA_HOME, /usr/local/cuda).
+  std::string libdevice;
+};
+
+/// Where libdevice.10.bc is, or an empty string.
+std::string findLibdevice();
+
+/// Lowers `graph` (static batch) to PTX text, one .entry per kernel. Throws seqjit::Error on failure.
+std::string emitPtx(const Graph &graph, const ImportOptions &options, const PtxOptions &ptxOptions = {});
+
+} // namespace seqjit
