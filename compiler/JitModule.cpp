@@ -86,6 +86,9 @@ std::unique_ptr<JitModule> JitModule::compileGraph(const Graph &graph, const Imp
   mlir::ExecutionEngineOptions engineOptions;
   engineOptions.transformer = mlir::makeOptimizingTransformer(jitOptions.optimizationLevel, 0, targetMachine->get());
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  // memref.copy of non-trivial layouts lowers to a call of memrefCopy, which MLIR ships in this library.
+  llvm::StringRef runnerUtils = SEQJIT_MLIR_C_RUNNER_UTILS;
+  engineOptions.sharedLibPaths = llvm::ArrayRef<llvm::StringRef>(runnerUtils);
   auto engine = mlir::ExecutionEngine::create(*module, engineOptions, std::move(*targetMachine));
   if (!engine)
     throw Error(fmt::format("model '{}': JIT compilation failed: {}", graph.name,

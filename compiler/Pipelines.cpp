@@ -23,11 +23,11 @@ const char *kTensorStages = "convert-seq-to-linalg, canonicalize, linalg-fuse-el
 } // namespace
 
 std::string cpuPipeline() {
-  return std::string("builtin.module(") + kTensorStages +
+  return std::string(kTensorStages) +
          ", buffer-deallocation-pipeline, convert-linalg-to-loops, lower-affine, convert-scf-to-cf, canonicalize, "
          "expand-strided-metadata, finalize-memref-to-llvm, convert-math-to-llvm, convert-math-to-libm, "
          "convert-arith-to-llvm, convert-index-to-llvm, convert-func-to-llvm, convert-cf-to-llvm, "
-         "reconcile-unrealized-casts)";
+         "reconcile-unrealized-casts";
 }
 
 std::string ptxPipeline(const std::string &chip, const std::string &features, const std::string &libdevice) {
@@ -35,10 +35,10 @@ std::string ptxPipeline(const std::string &chip, const std::string &features, co
   if (!libdevice.empty())
     attach += " l=" + libdevice;
   attach += "}";
-  return std::string("builtin.module(") + kTensorStages +
+  return std::string(kTensorStages) +
          ", convert-linalg-to-parallel-loops, func.func(gpu-map-parallel-loops), convert-parallel-loops-to-gpu, "
          "gpu-kernel-outlining, lower-affine, convert-scf-to-cf, " +
-         attach + ", gpu.module(convert-gpu-to-nvvm, convert-math-to-llvm), reconcile-unrealized-casts, gpu-module-to-binary{format=isa})";
+         attach + ", gpu.module(convert-gpu-to-nvvm, convert-math-to-llvm), reconcile-unrealized-casts, gpu-module-to-binary{format=isa}";
 }
 
 void registerPipelinePasses() {
@@ -46,6 +46,12 @@ void registerPipelinePasses() {
   std::call_once(once, [] {
     registerAllPasses();
     registerSeqjitPasses();
+    PassPipelineRegistration<>("seqjit-lower-to-llvm", "seqjit's CPU pipeline: seq to the LLVM dialect",
+                               [](OpPassManager &pm) { (void)parsePassPipeline(cpuPipeline(), pm); });
+    PassPipelineRegistration<>("seqjit-lower-to-ptx", "seqjit's GPU pipeline: seq to PTX for sm_90",
+                               [](OpPassManager &pm) {
+                                 (void)parsePassPipeline(ptxPipeline("sm_90", "+ptx80", ""), pm);
+                               });
   });
 }
 

@@ -8,10 +8,11 @@
 
 namespace seqjit {
 
-/// seq -> linalg -> bufferized loops -> LLVM dialect, for the CPU JIT.
+/// seq -> linalg -> bufferized loops -> LLVM dialect, for the CPU JIT (pass list for a builtin.module;
+/// also registered as the pipeline `seqjit-lower-to-llvm`).
 std::string cpuPipeline();
 
-/// seq -> linalg -> parallel loops -> gpu kernels -> NVVM -> PTX in a gpu.binary.
+/// seq -> linalg -> parallel loops -> gpu kernels -> NVVM -> PTX in a gpu.binary (`seqjit-lower-to-ptx`).
 /// `libdevice` is linked when non-empty (math functions on the GPU come from it).
 std::string ptxPipeline(const std::string &chip, const std::string &features, const std::string &libdevice);
 

@@ -29,7 +29,7 @@ std::string findLibdevice() {
   return "";
 }
 
-std::string emitPtx(const Graph &graph, const ImportOptions &options, const PtxOptions &ptxOptions) {
+std::vector<PtxModule> emitPtx(const Graph &graph, const ImportOptions &options, const PtxOptions &ptxOptions) {
   if (options.batch <= 0)
     throw Error(fmt::format("model '{}': PTX emission needs a static batch size", graph.name));
   mlir::MLIRContext context;
@@ -38,19 +38,19 @@ std::string emitPtx(const Graph &graph, const ImportOptions &options, const PtxO
   if (mlir::failed(runPipeline(*module, ptxPipeline(ptxOptions.chip, ptxOptions.features, libdevice))))
     throw Error(fmt::format("model '{}': lowering to PTX for {} failed (see the diagnostics above)", graph.name,
                             ptxOptions.chip));
-  std::string ptx;
+  std::vector<PtxModule> modules;
   module->walk([&](mlir::gpu::BinaryOp binary) {
     for (mlir::Attribute attribute : binary.getObjects()) {
       auto object = llvm::cast<mlir::gpu::ObjectAttr>(attribute);
       std::string text = object.getObject().getValue().str();
       while (!text.empty() && text.back() == '\0')
         text.pop_back();
-      ptx += text;
+      modules.push_back({binary.getSymName().str(), std::move(text)});
     }
   });
-  if (ptx.empty())
+  if (modules.empty())
     throw Error(fmt::format("model '{}': the GPU pipeline produced no PTX", graph.name));
-  return ptx;
+  return modules;
 }
 
 } // namespace seqjit

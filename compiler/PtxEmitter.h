@@ -4,6 +4,7 @@
 #include "compiler/GraphImport.h"
 
 #include <string>
+#include <vector>
 
 namespace seqjit {
 
@@ -17,7 +18,13 @@ struct PtxOptions {
 /// Where libdevice.10.bc is, or an empty string.
 std::string findLibdevice();
 
-/// Lowers `graph` (static batch) to PTX text, one .entry per kernel. Throws seqjit::Error on failure.
-std::string emitPtx(const Graph &graph, const ImportOptions &options, const PtxOptions &ptxOptions = {});
+/// One outlined kernel module: what cuModuleLoadData takes.
+struct PtxModule {
+  std::string name; ///< The gpu.module's symbol, e.g. forward_kernel_3.
+  std::string ptx;  ///< PTX text, without the trailing NUL.
+};
+
+/// Lowers `graph` (static batch) to PTX, one module per kernel. Throws seqjit::Error on failure.
+std::vector<PtxModule> emitPtx(const Graph &graph, const ImportOptions &options, const PtxOptions &ptxOptions = {});
 
 } // namespace seqjit

@@ -1,0 +1,48 @@
+// seqjit::compile: a model's forward pass JIT-compiled for the CPU, callable on host arrays of any batch size.
+#pragma once
+
+#include "dsl/Model.h"
+#include "runtime/HostArray.h"
+#include "runtime/Parameters.h"
+
+#include <memory>
+
+namespace seqjit {
+
+class JitModule;
+
+struct CompileOptions {
+  /// The batch the code is specialised for; forward() runs larger inputs in chunks and pads the last one.
+  int64_t batch = 100;
+};
+
+class CompiledModel {
+public:
+  CompiledModel(Graph graph, std::unique_ptr<JitModule> module, int64_t batch);
+  CompiledModel(CompiledModel &&) noexcept;
+  ~CompiledModel();
+
+  /// Output (N, ...) for input (N, C, L). Throws seqjit::Error on a shape mismatch with the model's input.
+  HostArray<float> forward(const HostArray<float> &input, const Parameters &parameters) const;
+
+  const Graph &graph() const { return graph_; }
+  int64_t batch() const { return batch_; }
+  /// Seconds spent lowering through MLIR and generating machine code.
+  double compileSeconds() const;
+
+private:
+  Graph graph_;
+  std::unique_ptr<JitModule> module_;
+  int64_t batch_;
+};
+
+/// Compiles the forward (inference) program of `graph`.
+CompiledModel compile(const Graph &graph, const CompileOptions &options = {});
+inline CompiledModel compile(const Model &model, const CompileOptions &options = {}) {
+  return compile(model.graph(), options);
+}
+
+/// Throws seqjit::Error unless `input` is (N, C, L) with the graph's C and L; `source` names the input in the message.
+void checkInputShape(const Graph &graph, const std::vector<int64_t> &shape, const std::string &source);
+
+} // namespace seqjit

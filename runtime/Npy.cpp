@@ -1,0 +1,317 @@
+// Parsing and writing the .npy format, and .npz as a ZIP of .npy entries.
+#include "runtime/Npy.h"
+
+#include "dsl/Error.h"
+#include "runtime/AtomicFile.h"
+#include "runtime/Zip.h"
+
+#include <fmt/format.h>
+
+#include <bit>
+#include <cctype>
+#include <cstring>
+#include <limits>
+#include <optional>
+
+namespace seqjit {
+
+// Elements are copied with memcpy from little-endian files; a big-endian host would need byte swaps.
+static_assert(std::endian::native == std::endian::little, "the .npy reader assumes a little-endian host");
+
+namespace {
+
+constexpr std::string_view kMagic = "\x93NUMPY";
+
+enum class ElementType { Float32, Float64, Int8, UInt8, Int16, UInt16, Int32, UInt32, Int64, UInt64, Bool };
+
+struct DtypeInfo {
+  ElementType type;
+  size_t itemSize;
+};
+
+std::optional<DtypeInfo> dtypeFromDescriptor(const std::string &descriptor) {
+  // Single-byte types have no byte order; numpy writes '|' but '<' and '=' are harmless spellings of the same.
+  if (descriptor.size() == 3 && (descriptor[0] == '|' || descriptor[0] == '<' || descriptor[0] == '=')) {
+    std::string kind = descriptor.substr(1);
+    if (kind == "i1")
+      return DtypeInfo{ElementType::Int8, 1};
+    if (kind == "u1")
+      return DtypeInfo{ElementType::UInt8, 1};
+    if (kind == "b1")
+      return DtypeInfo{ElementType::Bool, 1};
+  }
+  if (descriptor.size() == 3 && descriptor[0] == '<') {
+    std::string kind = descriptor.substr(1);
+    if (kind == "f4")
+      return DtypeInfo{ElementType::Float32, 4};
+    if (kind == "f8")
+      return DtypeInfo{ElementType::Float64, 8};
+    if (kind == "i2")
+      return DtypeInfo{ElementType::Int16, 2};
+    if (kind == "u2")
+      return DtypeInfo{ElementType::UInt16, 2};
+    if (kind == "i4")
+      return DtypeInfo{ElementType::Int32, 4};
+    if (kind == "u4")
+      return DtypeInfo{ElementType::UInt32, 4};
+    if (kind == "i8")
+      return DtypeInfo{ElementType::Int64, 8};
+    if (kind == "u8")
+      return DtypeInfo{ElementType::UInt64, 8};
+  }
+  return std::nullopt;
+}
+
+/// Reads the Python-literal header dictionary numpy writes: {'descr': '<f4', 'fortran_order': False,
+/// 'shape': (2, 3), }. Only what numpy itself produces is accepted, with errors that say which field is off.
+class HeaderParser {
+public:
+  HeaderParser(std::string_view header, const std::string &source) : header_(header), source_(source) {}
+
+  std::string stringField(const std::string &key) {
+    size_t at = valueStart(key);
+    char quote = header_[at];
+    if (quote != '\'' && quote != '"')
+      throw bad(fmt::format("'{}' should be a quoted string", key));
+    size_t end = header_.find(quote, at + 1);
+    if (end == std::string_view::npos)
+      throw bad(fmt::format("unterminated string for '{}'", key));
+    return std::string(header_.substr(at + 1, end - at - 1));
+  }
+
+  bool boolField(const std::string &key) {
+    size_t at = valueStart(key);
+    if (header_.substr(at, 4) == "True")
+      return true;
+    if (header_.substr(at, 5) == "False")
+      return false;
+    throw bad(fmt::format("'{}' should be True or False", key));
+  }
+
+  std::vector<int64_t> tupleField(const std::string &key) {
+    size_t at = valueStart(key);
+    if (header_[at] != '(')
+      throw bad(fmt::format("'{}' should be a tuple", key));
+    size_t end = header_.find(')', at);
+    if (end == std::string_view::npos)
+      throw bad(fmt::format("unterminated tuple for '{}'", key));
+    std::vector<int64_t> values;
+    size_t cursor = at + 1;
+    while (cursor < end) {
+      while (cursor < end && (std::isspace(static_cast<unsigned char>(header_[cursor])) || header_[cursor] == ','))
+        ++cursor;
+      if (cursor >= end)
+        break;
+      size_t digitsEnd = cursor;
+      while (digitsEnd < end && std::isdigit(static_cast<unsigned char>(header_[digitsEnd])))
+        ++digitsEnd;
+      // numpy may write Python 2 longs as "3L".
+      if (digitsEnd == cursor)
+        throw bad(fmt::format("'{}' holds '{}', expected non-negative integers", key,
+                              header_.substr(at, end - at + 1)));
+      std::string digits(header_.substr(cursor, digitsEnd - cursor));
+      if (digits.size() > 18)
+        throw bad(fmt::format("dimension {} of '{}' is too large", digits, key));
+      values.push_back(std::stoll(digits));
+      cursor = digitsEnd;
+      if (cursor < end && header_[cursor] == 'L')
+        ++cursor;
+    }
+    return values;
+  }
+
+private:
+  Error bad(const std::string &what) const {
+    return Error(fmt::format("{}: malformed .npy header ({}): {}", source_, what, header_));
+  }
+  size_t valueStart(const std::string &key) {
+    size_t at = std::string_view::npos;
+    for (char quote : {'\'', '"'}) {
+      std::string quoted = std::string(1, quote) + key + std::string(1, quote);
+      at = header_.find(quoted);
+      if (at != std::string_view::npos) {
+        at += quoted.size();
+        break;
+      }
+    }
+    if (at == std::string_view::npos)
+      throw bad(fmt::format("no '{}' field", key));
+    while (at < header_.size() && std::isspace(static_cast<unsigned char>(header_[at])))
+      ++at;
+    if (at >= header_.size() || header_[at] != ':')
+      throw bad(fmt::format("no ':' after '{}'", key));
+    ++at;
+    while (at < header_.size() && std::isspace(static_cast<unsigned char>(header_[at])))
+      ++at;
+    if (at >= header_.size())
+      throw bad(fmt::format("no value for '{}'", key));
+    return at;
+  }
+
+  std::string_view header_;
+  const std::string &source_;
+};
+
+template <typename Source, typename T> void convertElements(const char *data, std::vector<T> &out) {
+  for (size_t i = 0; i < out.size(); ++i) {
+    Source value;
+    std::memcpy(&value, data + i * sizeof(Source), sizeof(Source));
+    out[i] = static_cast<T>(value);
+  }
+}
+
+std::string shapeText(const std::vector<int64_t> &shape) {
+  std::string text = "(";
+  for (size_t i = 0; i < shape.size(); ++i)
+    text += fmt::format("{}{}", i ? ", " : "", shape[i]);
+  return text + (shape.size() == 1 ? ",)" : ")");
+}
+
+} // namespace
+
+template <typename T> HostArray<T> parseNpy(std::string_view bytes, const std::string &source) {
+  if (bytes.size() < 10 || bytes.substr(0, kMagic.size()) != kMagic)
+    throw Error(fmt::format("{}: not a .npy file (expected the magic string \\x93NUMPY at the start)", source));
+  int major = static_cast<unsigned char>(bytes[6]);
+  int minor = static_cast<unsigned char>(bytes[7]);
+  size_t headerLength = 0;
+  size_t headerStart = 0;
+  if (major == 1) {
+    headerLength = static_cast<unsigned char>(bytes[8]) | (static_cast<unsigned char>(bytes[9]) << 8);
+    headerStart = 10;
+  } else if (major == 2 || major == 3) {
+    if (bytes.size() < 12)
+      throw Error(fmt::format("{}: truncated .npy header", source));
+    for (int i = 3; i >= 0; --i)
+      headerLength = (headerLength << 8) | static_cast<unsigned char>(bytes[8 + i]);
+    headerStart = 12;
+  } else {
+    throw Error(fmt::format("{}: .npy format version {}.{} is not supported (expected 1.0, 2.0 or 3.0)", source,
+                            major, minor));
+  }
+  if (headerLength > bytes.size() - headerStart)
+    throw Error(fmt::format("{}: truncated .npy header (header needs {} bytes, {} are left)", source, headerLength,
+                            bytes.size() - headerStart));
+  std::string_view header = bytes.substr(headerStart, headerLength);
+  HeaderParser parser(header, source);
+  std::string descriptor = parser.stringField("descr");
+  bool fortranOrder = parser.boolField("fortran_order");
+  std::vector<int64_t> shape = parser.tupleField("shape");
+
+  std::optional<DtypeInfo> dtype = dtypeFromDescriptor(descriptor);
+  if (!dtype)
+    throw Error(fmt::format("{}: unsupported dtype '{}' (expected one of '<f4' '<f8' '|i1' '|u1' '<i2' '<u2' "
+                            "'<i4' '<u4' '<i8' '<u8' '|b1', little-endian)",
+                            source, descriptor));
+  if (fortranOrder)
+    throw Error(fmt::format("{}: array of shape {} is stored in Fortran order; expected C order (save "
+                            "numpy.ascontiguousarray(a) instead)",
+                            source, shapeText(shape)));
+
+  uint64_t count = 1;
+  for (int64_t dimension : shape) {
+    if (dimension != 0 && count > std::numeric_limits<uint64_t>::max() / 16 / static_cast<uint64_t>(dimension))
+      throw Error(fmt::format("{}: shape {} is too large", source, shapeText(shape)));
+    count *= static_cast<uint64_t>(dimension);
+  }
+  size_t dataStart = headerStart + headerLength;
+  uint64_t needed = count * dtype->itemSize;
+  if (needed > bytes.size() - dataStart)
+    throw Error(fmt::format("{}: truncated: shape {} of '{}' needs {} bytes of data, the file has {}", source,
+                            shapeText(shape), descriptor, needed, bytes.size() - dataStart));
+
+  HostArray<T> array;
+  array.shape = shape;
+  array.data.resize(count);
+  const char *data = bytes.data() + dataStart;
+  switch (dtype->type) {
+  case ElementType::Float32: convertElements<float>(data, array.data); break;
+  case ElementType::Float64: convertElements<double>(data, array.data); break;
+  case ElementType::Int8: convertElements<int8_t>(data, array.data); break;
+  case ElementType::UInt8: convertElements<uint8_t>(data, array.data); break;
+  case ElementType::Int16: convertElements<int16_t>(data, array.data); break;
+  case ElementType::UInt16: convertElements<uint16_t>(data, array.data); break;
+  case ElementType::Int32: convertElements<int32_t>(data, array.data); break;
+  case ElementType::UInt32: convertElements<uint32_t>(data, array.data); break;
+  case ElementType::Int64: convertElements<int64_t>(data, array.data); break;
+  case ElementType::UInt64: convertElements<uint64_t>(data, array.data); break;
+  case ElementType::Bool:
+    // Any non-zero byte is True, as numpy reads it.
+    for (size_t i = 0; i < count; ++i)
+      array.data[i] = data[i] != 0 ? T(1) : T(0);
+    break;
+  }
+  return array;
+}
+
+template <typename T> HostArray<T> readNpy(const std::string &path) {
+  std::string bytes = readWholeFile(path);
+  return parseNpy<T>(bytes, fmt::format("'{}'", path));
+}
+
+template <typename T> std::string serializeNpy(const HostArray<T> &array) {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, ".npy writing is for float and double");
+  if (static_cast<int64_t>(array.data.size()) != HostArray<T>::elementCount(array.shape))
+    throw Error(fmt::format("cannot write .npy: shape {} has {} elements but the array holds {}",
+                            shapeText(array.shape), HostArray<T>::elementCount(array.shape), array.data.size()));
+  std::string dictionary = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}",
+                                       std::is_same_v<T, float> ? "<f4" : "<f8", shapeText(array.shape));
+  // numpy pads with spaces and ends with a newline so that the data starts on a 64-byte boundary.
+  size_t unpadded = 10 + dictionary.size() + 1;
+  size_t padding = (64 - unpadded % 64) % 64;
+  std::string header = dictionary + std::string(padding, ' ') + "\n";
+  std::string out(kMagic);
+  if (header.size() <= 0xFFFF) {
+    out += '\x01';
+    out += '\x00';
+    out += static_cast<char>(header.size() & 0xff);
+    out += static_cast<char>(header.size() >> 8);
+  } else {
+    // Version 2.0 only widens the length field; pad again for its 12-byte preamble.
+    size_t unpadded2 = 12 + dictionary.size() + 1;
+    header = dictionary + std::string((64 - unpadded2 % 64) % 64, ' ') + "\n";
+    out += '\x02';
+    out += '\x00';
+    for (int i = 0; i < 4; ++i)
+      out += static_cast<char>((header.size() >> (8 * i)) & 0xff);
+  }
+  out += header;
+  out.append(reinterpret_cast<const char *>(array.data.data()), array.data.size() * sizeof(T));
+  return out;
+}
+
+void writeNpy(const std::string &path, const HostArray<float> &array) {
+  writeFileAtomically(path, serializeNpy(array));
+}
+
+void writeNpy(const std::string &path, const HostArray<double> &array) {
+  writeFileAtomically(path, serializeNpy(array));
+}
+
+std::map<std::string, HostArray<float>> readNpz(const std::string &path) {
+  std::map<std::string, HostArray<float>> arrays;
+  for (const ZipEntry &entry : readZipArchive(path)) {
+    std::string key = entry.name;
+    if (key.size() > 4 && key.ends_with(".npy"))
+      key.resize(key.size() - 4);
+    arrays[key] = parseNpy<float>(entry.bytes, fmt::format("'{}', entry '{}'", path, entry.name));
+  }
+  return arrays;
+}
+
+void writeNpz(const std::string &path, const std::map<std::string, HostArray<float>> &arrays) {
+  std::vector<ZipEntry> entries;
+  entries.reserve(arrays.size());
+  for (const auto &[key, array] : arrays)
+    entries.push_back({key + ".npy", serializeNpy(array)});
+  writeFileAtomically(path, buildZipArchive(entries, path));
+}
+
+template HostArray<float> parseNpy<float>(std::string_view, const std::string &);
+template HostArray<double> parseNpy<double>(std::string_view, const std::string &);
+template HostArray<float> readNpy<float>(const std::string &);
+template HostArray<double> readNpy<double>(const std::string &);
+template std::string serializeNpy<float>(const HostArray<float> &);
+template std::string serializeNpy<double>(const HostArray<double> &);
+
+} // namespace seqjit

@@ -1,0 +1,37 @@
+// NumPy .npy and .npz files: tensors and weights exchanged with numpy and PyTorch.
+#pragma once
+
+#include "runtime/HostArray.h"
+
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace seqjit {
+
+/// Parses the bytes of a .npy file (format versions 1.0, 2.0 and 3.0, C order) and converts its elements to T
+/// (float or double). Supported dtypes: '<f4' '<f8' '|i1' '|u1' '<i2' '<u2' '<i4' '<u4' '<i8' '<u8' '|b1'.
+/// A 0-d array gets an empty shape and one element. `source` names the bytes in errors ("w.npy", or
+/// "'m.npz', entry 'w.npy'"); a Fortran-order array, a big-endian or other dtype, a bad magic string or a
+/// truncated file throws seqjit::Error saying what was expected.
+template <typename T> HostArray<T> parseNpy(std::string_view bytes, const std::string &source);
+
+/// Reads a .npy file; see parseNpy. Throws seqjit::Error naming `path`.
+template <typename T> HostArray<T> readNpy(const std::string &path);
+
+/// The bytes of a version 1.0 .npy file holding `array` ('<f4' for float, '<f8' for double), C order, header
+/// padded to a multiple of 64 bytes as numpy does.
+template <typename T> std::string serializeNpy(const HostArray<T> &array);
+
+/// Writes `array` as .npy atomically (temporary file in the same directory, then rename).
+void writeNpy(const std::string &path, const HostArray<float> &array);
+void writeNpy(const std::string &path, const HostArray<double> &array);
+
+/// Reads every array of a .npz (numpy.savez or numpy.savez_compressed) as float, keyed by entry name without
+/// the ".npy" suffix. Throws seqjit::Error naming the file and the entry at fault.
+std::map<std::string, HostArray<float>> readNpz(const std::string &path);
+
+/// Writes the arrays as a .npz of float32 .npy entries ("<key>.npy", stored uncompressed), atomically.
+void writeNpz(const std::string &path, const std::map<std::string, HostArray<float>> &arrays);
+
+} // namespace seqjit

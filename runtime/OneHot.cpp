@@ -1,0 +1,76 @@
+// One-hot validation and the single entry point for reading sequence input files.
+#include "runtime/OneHot.h"
+
+#include "dsl/Error.h"
+#include "runtime/Hdf5.h"
+#include "runtime/Npy.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+
+namespace seqjit {
+
+namespace {
+std::string shapeText(const std::vector<int64_t> &shape) {
+  std::string text = "(";
+  for (size_t i = 0; i < shape.size(); ++i)
+    text += fmt::format("{}{}", i ? ", " : "", shape[i]);
+  return text + ")";
+}
+} // namespace
+
+void validateOneHot(const HostArray<float> &x, const std::string &source) {
+  if (x.rank() != 3 || x.shape[1] != 4)
+    throw Error(fmt::format("{}: sequence input has shape {}; expected (N, 4, L) one-hot DNA (rows A C G T)", source,
+                            shapeText(x.shape)));
+  if (x.size() != HostArray<float>::elementCount(x.shape))
+    throw Error(fmt::format("{}: shape {} does not match the {} stored values", source, shapeText(x.shape),
+                            x.size()));
+  const int64_t examples = x.shape[0];
+  const int64_t length = x.shape[2];
+  for (int64_t example = 0; example < examples; ++example) {
+    const float *base = x.data.data() + example * 4 * length;
+    for (int64_t position = 0; position < length; ++position) {
+      float column[4];
+      int ones = 0;
+      int zeros = 0;
+      for (int channel = 0; channel < 4; ++channel) {
+        column[channel] = base[channel * length + position];
+        ones += column[channel] == 1.0f;
+        zeros += column[channel] == 0.0f;
+      }
+      bool oneHot = ones == 1 && zeros == 3;
+      bool unknownBase = zeros == 4;
+      if (!oneHot && !unknownBase)
+        throw Error(fmt::format("{}: example {}, position {}: column (A, C, G, T) = ({}, {}, {}, {}) is not "
+                                "one-hot; expected exactly one 1 and three 0s, or all 0s for N",
+                                source, example, position, column[0], column[1], column[2], column[3]));
+    }
+  }
+}
+
+HostArray<float> loadSequenceInput(const std::string &path, const std::string &hdf5Key) {
+  std::string extension = std::filesystem::path(path).extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  HostArray<float> x;
+  std::string source;
+  if (extension == ".npy") {
+    x = readNpy<float>(path);
+    source = fmt::format("'{}'", path);
+  } else if (extension == ".h5" || extension == ".hdf5") {
+    std::string key = hdf5Key.empty() ? "X_test" : hdf5Key;
+    x = readHdf5Dataset(path, key);
+    source = fmt::format("'{}', dataset '{}'", path, key);
+  } else {
+    throw Error(fmt::format("cannot read sequences from '{}': unknown extension '{}' (expected .npy, .h5 or .hdf5)",
+                            path, extension));
+  }
+  validateOneHot(x, source);
+  return x;
+}
+
+} // namespace seqjit

@@ -1,0 +1,19 @@
+// Loading one-hot DNA input (N, 4, L) from .npy or HDF5 and checking that it really is one-hot.
+#pragma once
+
+#include "runtime/HostArray.h"
+
+#include <string>
+
+namespace seqjit {
+
+/// Checks that `x` has shape (N, 4, L) and that every position of every example is a one-hot column (one 1,
+/// three 0s) or all zeros (an N base). Otherwise throws seqjit::Error naming `source`, the example, the position
+/// and the column found. Models trained on one-hot input silently give nonsense on anything else, hence the check.
+void validateOneHot(const HostArray<float> &x, const std::string &source);
+
+/// Loads sequences from a .npy file, or from dataset `hdf5Key` (default "X_test" when empty) of an .h5/.hdf5
+/// file, and validates them with validateOneHot. Other extensions are refused with a seqjit::Error.
+HostArray<float> loadSequenceInput(const std::string &path, const std::string &hdf5Key = {});
+
+} // namespace seqjit

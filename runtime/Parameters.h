@@ -1,0 +1,32 @@
+// A model's weights and running statistics by PyTorch state_dict name: seeded initialisation and .npz I/O.
+#pragma once
+
+#include "dsl/Graph.h"
+#include "runtime/HostArray.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace seqjit {
+
+class Parameters {
+public:
+  /// He-normal or Glorot-uniform weights (as the graph's ParameterSpecs say), from a seeded Philox stream.
+  static Parameters initialize(const Graph &graph, uint64_t seed);
+  /// Loads a .npz written by numpy.savez from a PyTorch state_dict (or by save()). Every parameter the
+  /// graph needs must be present with the right shape; extra keys such as num_batches_tracked are ignored.
+  /// Throws seqjit::Error naming the file, the key and what was expected.
+  static Parameters loadNpz(const Graph &graph, const std::string &path);
+  /// Writes a .npz (float32 arrays, PyTorch names) that numpy.load and torch load_state_dict accept.
+  void saveNpz(const std::string &path) const;
+
+  const HostArray<float> &at(const std::string &name) const;
+  HostArray<float> &at(const std::string &name);
+  const std::map<std::string, HostArray<float>> &tensors() const { return tensors_; }
+
+private:
+  std::map<std::string, HostArray<float>> tensors_;
+};
+
+} // namespace seqjit

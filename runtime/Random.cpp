@@ -1,0 +1,105 @@
+// Philox4x32-10 and the distributions drawn from it (uniform, normal, bounded integer).
+#include "runtime/Random.h"
+
+#include <cassert>
+#include <cmath>
+#include <numbers>
+
+namespace seqjit {
+
+namespace {
+// Constants of Random123's philox4x32: round multipliers and Weyl key increments (golden ratio, sqrt(3)-1).
+constexpr uint32_t kMultiplier0 = 0xD2511F53u;
+constexpr uint32_t kMultiplier1 = 0xCD9E8D57u;
+constexpr uint32_t kWeyl0 = 0x9E3779B9u;
+constexpr uint32_t kWeyl1 = 0xBB67AE85u;
+
+inline void multiplyHighLow(uint32_t a, uint32_t b, uint32_t &high, uint32_t &low) {
+  uint64_t product = static_cast<uint64_t>(a) * b;
+  high = static_cast<uint32_t>(product >> 32);
+  low = static_cast<uint32_t>(product);
+}
+} // namespace
+
+Philox4x32::Counter Philox4x32::block(Counter counter, Key key) {
+  for (int round = 0; round < 10; ++round) {
+    uint32_t high0, low0, high1, low1;
+    multiplyHighLow(kMultiplier0, counter[0], high0, low0);
+    multiplyHighLow(kMultiplier1, counter[2], high1, low1);
+    counter = {high1 ^ counter[1] ^ key[0], low1, high0 ^ counter[3] ^ key[1], low0};
+    key[0] += kWeyl0;
+    key[1] += kWeyl1;
+  }
+  return counter;
+}
+
+Random::Random(uint64_t seed, uint64_t stream)
+    : key_{static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32)}, stream_(stream) {}
+
+void Random::refill() {
+  Philox4x32::Counter counter = {static_cast<uint32_t>(blockIndex_), static_cast<uint32_t>(blockIndex_ >> 32),
+                                 static_cast<uint32_t>(stream_), static_cast<uint32_t>(stream_ >> 32)};
+  buffer_ = Philox4x32::block(counter, key_);
+  ++blockIndex_;
+  bufferUsed_ = 0;
+}
+
+uint32_t Random::nextUint32() {
+  if (bufferUsed_ == 4)
+    refill();
+  return buffer_[bufferUsed_++];
+}
+
+float Random::uniform() { return static_cast<float>(nextUint32() >> 8) * 0x1.0p-24f; }
+
+double Random::uniformDouble() {
+  uint64_t high = nextUint32() >> 5; // 27 bits
+  uint64_t low = nextUint32() >> 6;  // 26 bits
+  return static_cast<double>((high << 26) | low) * 0x1.0p-53;
+}
+
+float Random::normal() {
+  if (hasSpareNormal_) {
+    hasSpareNormal_ = false;
+    return static_cast<float>(spareNormal_);
+  }
+  // u1 in (0, 1] so that log(u1) is finite.
+  double u1 = 1.0 - uniformDouble();
+  double u2 = uniformDouble();
+  double radius = std::sqrt(-2.0 * std::log(u1));
+  double angle = 2.0 * std::numbers::pi * u2;
+  spareNormal_ = radius * std::sin(angle);
+  hasSpareNormal_ = true;
+  return static_cast<float>(radius * std::cos(angle));
+}
+
+uint64_t Random::uniformInt(uint64_t n) {
+  assert(n > 0 && "uniformInt needs a positive bound");
+  if (n <= (uint64_t{1} << 32)) {
+    // Lemire: the high word of x * n is uniform on [0, n) once the few low words below (2^32 mod n) are rejected.
+    uint64_t product = static_cast<uint64_t>(nextUint32()) * n;
+    uint32_t low = static_cast<uint32_t>(product);
+    if (low < n) {
+      uint32_t threshold = static_cast<uint32_t>((uint64_t{1} << 32) % n);
+      while (low < threshold) {
+        product = static_cast<uint64_t>(nextUint32()) * n;
+        low = static_cast<uint32_t>(product);
+      }
+    }
+    return product >> 32;
+  }
+  // The same idea with 64-bit draws for bounds beyond 2^32.
+  auto draw64 = [&] { return (static_cast<uint64_t>(nextUint32()) << 32) | nextUint32(); };
+  unsigned __int128 product = static_cast<unsigned __int128>(draw64()) * n;
+  uint64_t low = static_cast<uint64_t>(product);
+  if (low < n) {
+    uint64_t threshold = (0 - n) % n;
+    while (low < threshold) {
+      product = static_cast<unsigned __int128>(draw64()) * n;
+      low = static_cast<uint64_t>(product);
+    }
+  }
+  return static_cast<uint64_t>(product >> 64);
+}
+
+} // namespace seqjit

@@ -1,0 +1,50 @@
+// The one seeded random number generator: counter-based Philox4x32-10, reproducible across runs and platforms.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+namespace seqjit {
+
+/// The Philox4x32-10 block function of Salmon et al. (SC'11), as in Random123: a keyed bijection of a 128-bit
+/// counter. Counter-based means any stream and any position can be reached without generating what precedes it.
+struct Philox4x32 {
+  using Counter = std::array<uint32_t, 4>;
+  using Key = std::array<uint32_t, 2>;
+  /// Ten rounds of Philox on `counter` under `key`; equals Random123's philox4x32(ctr, key).
+  static Counter block(Counter counter, Key key);
+};
+
+/// A stream of random numbers determined only by (seed, stream). The seed is the Philox key; the stream id fills
+/// the upper half of the counter and the position within the stream the lower half, so distinct streams never
+/// overlap (2^64 blocks each) and drawing from one stream does not disturb another.
+class Random {
+public:
+  /// The generator of stream `stream` under `seed`, positioned at its first number.
+  Random(uint64_t seed, uint64_t stream);
+
+  /// The next raw 32 random bits.
+  uint32_t nextUint32();
+  /// A float uniform on [0, 1): 24 random bits, so every value is exactly representable and 1 is never drawn.
+  float uniform();
+  /// A double uniform on [0, 1) with 53 random bits.
+  double uniformDouble();
+  /// A standard normal N(0, 1) by the Box-Muller transform (computed in double; the second value is kept for
+  /// the next call).
+  float normal();
+  /// An integer uniform on [0, n), without modulo bias (Lemire's multiply-and-reject). n must be positive.
+  uint64_t uniformInt(uint64_t n);
+
+private:
+  void refill();
+
+  Philox4x32::Key key_;
+  uint64_t stream_;
+  uint64_t blockIndex_ = 0; ///< Index of the next block to generate.
+  Philox4x32::Counter buffer_{};
+  int bufferUsed_ = 4; ///< Words of buffer_ already handed out; 4 means empty.
+  bool hasSpareNormal_ = false;
+  double spareNormal_ = 0.0;
+};
+
+} // namespace seqjit

@@ -1,0 +1,50 @@
+// convert-seq-to-linalg: a conv becomes one generic with the stride and dilation in its input map, on top
+// of the bias broadcast; 'same' padding inserts the input into a zero tensor with the extra pad on the right;
+// a max pool reduces over a window dimension; a dynamic batch is refused with a clear error.
+// RUN: %seqjit-opt %s -split-input-file -convert-seq-to-linalg -verify-diagnostics | FileCheck %s
+
+// CHECK-DAG: #[[CONV_IN:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d3, d2 * 2 + d4 * 3)>
+// CHECK-DAG: #[[CONV_W:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d1, d3, d4)>
+// CHECK-LABEL: func.func @conv_same
+// Length 11, width 4, stride 2, dilation 3: 6 outputs need 9 pads, 4 on the left and 5 on the right.
+// CHECK: %[[ZEROS:.*]] = linalg.fill {{.*}} -> tensor<2x4x20xf32>
+// CHECK: tensor.insert_slice %{{.*}} into %[[ZEROS]][0, 0, 4] [2, 4, 11] [1, 1, 1]
+// CHECK: %[[BIAS:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<8xf32>)
+// CHECK: linalg.generic {indexing_maps = [#[[CONV_IN]], #[[CONV_W]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction"]} {{.*}} outs(%[[BIAS]]
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK-NOT: seq.
+func.func @conv_same(%x: tensor<2x4x11xf32>, %w: tensor<8x4x4xf32>, %b: tensor<8xf32>) -> tensor<2x8x6xf32> {
+  %c = seq.conv1d %x, %w, %b {stride = 2 : i64, dilation = 3 : i64, padding = "same", layer = "conv1"} : (tensor<2x4x11xf32>, tensor<8x4x4xf32>, tensor<8xf32>) -> tensor<2x8x6xf32>
+  return %c : tensor<2x8x6xf32>
+}
+
+// -----
+
+// CHECK-DAG: #[[POOL_IN:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2 * 2 + d3)>
+// CHECK-LABEL: func.func @max_pool
+// CHECK: arith.constant 0xFF800000 : f32
+// CHECK: linalg.generic {indexing_maps = [#[[POOL_IN]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+// CHECK: arith.maximumf
+func.func @max_pool(%x: tensor<2x4x10xf32>) -> tensor<2x4x4xf32> {
+  %p = seq.max_pool1d %x {size = 3 : i64, stride = 2 : i64, layer = "pool"} : tensor<2x4x10xf32> -> tensor<2x4x4xf32>
+  return %p : tensor<2x4x4xf32>
+}
+
+// -----
+
+// CHECK-DAG: #[[RC:.*]] = affine_map<(d0, d1, d2) -> (d0, -d1 + 3, -d2 + 9)>
+// CHECK-LABEL: func.func @reverse_complement
+// CHECK: linalg.generic {indexing_maps = [#[[RC]]
+func.func @reverse_complement(%x: tensor<2x4x10xf32>) -> tensor<2x4x10xf32> {
+  %r = seq.reverse_complement %x {layer = "rc"} : tensor<2x4x10xf32> -> tensor<2x4x10xf32>
+  return %r : tensor<2x4x10xf32>
+}
+
+// -----
+
+func.func @dynamic_batch(%x: tensor<?x4x10xf32>) -> tensor<?x4x10xf32> {
+  // expected-error @+1 {{could not be lowered: the lowering needs static shapes}}
+  %r = seq.reverse_complement %x {layer = "rc"} : tensor<?x4x10xf32> -> tensor<?x4x10xf32>
+  return %r : tensor<?x4x10xf32>
+}

@@ -1,0 +1,125 @@
+// Tests of HDF5 dataset listing and reading against an h5py-written fixture and the real IRF1 data file.
+#include "runtime/Hdf5.h"
+
+#include "PythonSupport.h"
+#include "dsl/Error.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+using namespace seqjit;
+using seqjit::testing::ScratchDirectory;
+
+namespace {
+
+constexpr const char *kRealDataFile = "/work/shared/data/IRF1_400_h3k27ac.h5";
+
+template <typename Call> void expectError(Call call, std::initializer_list<std::string> parts) {
+  try {
+    call();
+    ADD_FAILURE() << "expected seqjit::Error";
+  } catch (const Error &error) {
+    std::string message = error.what();
+    for (const std::string &part : parts)
+      EXPECT_NE(message.find(part), std::string::npos) << "message lacks '" << part << "': " << message;
+  }
+}
+
+class Hdf5Fixture : public ::testing::Test {
+protected:
+  void SetUp() override {
+    SEQJIT_REQUIRE_PYTHON("numpy, h5py");
+    path = dir.file("fixture.h5");
+    seqjit::testing::runPythonScript("hdf5_fixtures.py", "'" + path + "'");
+  }
+  ScratchDirectory dir;
+  std::string path;
+};
+
+TEST_F(Hdf5Fixture, ListsDatasetsIncludingGroups) {
+  EXPECT_EQ(listHdf5Datasets(path),
+            (std::vector<std::string>{"X_bad", "X_test", "Y_test", "counts", "group/inner", "names", "wide"}));
+}
+
+TEST_F(Hdf5Fixture, ReadsFloatAndIntegerTypes) {
+  HostArray<float> x = readHdf5Dataset(path, "X_test");
+  ASSERT_EQ(x.shape, (std::vector<int64_t>{3, 4, 5}));
+  for (int n = 0; n < 3; ++n)
+    for (int c = 0; c < 4; ++c)
+      for (int p = 0; p < 5; ++p)
+        EXPECT_EQ(x.data[(n * 4 + c) * 5 + p], (n + p) % 4 == c ? 1.0f : 0.0f);
+
+  HostArray<float> y = readHdf5Dataset(path, "Y_test");
+  EXPECT_EQ(y.shape, (std::vector<int64_t>{3, 1}));
+  EXPECT_EQ(y.data, (std::vector<float>{-1, 0, 1}));
+
+  HostArray<float> wide = readHdf5Dataset(path, "wide");
+  ASSERT_EQ(wide.shape, (std::vector<int64_t>{2, 3}));
+  for (int i = 0; i < 6; ++i)
+    EXPECT_EQ(wide.data[i], static_cast<float>(i * 0.25 - 0.5));
+
+  EXPECT_EQ(readHdf5Dataset(path, "counts").data, (std::vector<float>{0, 1000, 2000, 3000}));
+  HostArray<float> inner = readHdf5Dataset(path, "/group/inner");
+  EXPECT_EQ(inner.shape, (std::vector<int64_t>{2, 2}));
+  EXPECT_EQ(inner.data, (std::vector<float>{-2, -1, 0, 1}));
+}
+
+TEST_F(Hdf5Fixture, MissingKeyListsTheKeysThatExist) {
+  expectError([&] { readHdf5Dataset(path, "X_train"); },
+              {"fixture.h5", "no dataset 'X_train'", "X_test", "Y_test", "group/inner"});
+}
+
+TEST_F(Hdf5Fixture, NonNumericDatasetIsRefused) {
+  expectError([&] { readHdf5Dataset(path, "names"); }, {"fixture.h5", "'names'", "not numeric"});
+}
+
+TEST_F(Hdf5Fixture, TruncatedFileIsAnErrorNotACrash) {
+  std::string bytes = seqjit::testing::readBytes(path);
+  seqjit::testing::writeBytes(dir.file("truncated.h5"), bytes.substr(0, bytes.size() / 2));
+  try {
+    HostArray<float> x = readHdf5Dataset(dir.file("truncated.h5"), "X_bad");
+    // HDF5 may still find a dataset whose bytes survived the cut; then they must be intact.
+    EXPECT_EQ(x.shape, (std::vector<int64_t>{2, 4, 3}));
+  } catch (const Error &error) {
+    EXPECT_NE(std::string(error.what()).find("truncated.h5"), std::string::npos) << error.what();
+  }
+  seqjit::testing::writeBytes(dir.file("tiny.h5"), bytes.substr(0, 100));
+  expectError([&] { listHdf5Datasets(dir.file("tiny.h5")); }, {"tiny.h5"});
+}
+
+TEST(Hdf5, MissingAndNonHdf5Files) {
+  ScratchDirectory dir;
+  expectError([&] { readHdf5Dataset(dir.file("absent.h5"), "X_test"); }, {"absent.h5", "no such file"});
+  seqjit::testing::writeBytes(dir.file("text.h5"), "plain text, not HDF5");
+  expectError([&] { listHdf5Datasets(dir.file("text.h5")); }, {"text.h5", "not an HDF5 file"});
+}
+
+TEST(Hdf5, RealIrf1DataFile) {
+  if (!std::filesystem::exists(kRealDataFile))
+    GTEST_SKIP() << kRealDataFile << " is not present";
+  SEQJIT_REQUIRE_PYTHON("numpy, h5py");
+  EXPECT_EQ(listHdf5Datasets(kRealDataFile),
+            (std::vector<std::string>{"X_test", "X_train", "X_valid", "Y_test", "Y_train", "Y_valid"}));
+  HostArray<float> x = readHdf5Dataset(kRealDataFile, "X_train");
+  EXPECT_EQ(x.shape, (std::vector<int64_t>{2724, 4, 400}));
+  HostArray<float> y = readHdf5Dataset(kRealDataFile, "Y_train");
+  EXPECT_EQ(y.shape, (std::vector<int64_t>{2724, 1}));
+  // Independent reference: h5py's count of positive labels and the A count of example 5.
+  auto reference = seqjit::testing::runCommand(
+      std::string("/usr/bin/python3 -c \"import h5py; f = h5py.File('") + kRealDataFile +
+      "', 'r'); print(int((f['Y_train'][:] == 1).sum()), int(f['X_train'][5, 0].sum()))\"");
+  ASSERT_EQ(reference.status, 0) << reference.output;
+  long positives = 0, adenines = 0;
+  ASSERT_EQ(std::sscanf(reference.output.c_str(), "%ld %ld", &positives, &adenines), 2) << reference.output;
+  long ourPositives = 0, ourAdenines = 0;
+  for (float label : y.data)
+    ourPositives += label == 1.0f;
+  for (int p = 0; p < 400; ++p)
+    ourAdenines += static_cast<long>(x.data[(5 * 4 + 0) * 400 + p]);
+  EXPECT_EQ(ourPositives, positives);
+  EXPECT_EQ(ourAdenines, adenines);
+  EXPECT_GT(positives, 0);
+}
+
+} // namespace

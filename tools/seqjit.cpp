@@ -1,0 +1,21 @@
+// seqjit: the command-line driver. Every user error ends as one clear line on stderr and exit status 1.
+#include "dsl/Error.h"
+#include "tools/Commands.h"
+
+#include <fmt/format.h>
+
+int main(int argc, char **argv) {
+  CLI::App app{"seqjit: compiled genomic CNNs (forward, gradients, training and attribution from one graph)"};
+  app.require_subcommand(1);
+  seqjit::addModelsCommand(app);
+  seqjit::addForwardCommand(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    return app.exit(e);
+  } catch (const seqjit::Error &e) {
+    fmt::print(stderr, "seqjit: error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}
