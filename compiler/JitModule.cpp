@@ -94,6 +94,11 @@ std::unique_ptr<JitModule> JitModule::compileGraph(const Graph &graph, const Imp
     throw Error(fmt::format("model '{}': JIT compilation failed: {}", graph.name,
                             llvm::toString(engine.takeError())));
   impl->engine = std::move(*engine);
+  // ORC materialises lazily: look the entry point up now so that code generation happens (and is timed) here.
+  std::string entry = "_mlir_ciface_" + options.functionName;
+  if (auto symbol = impl->engine->lookupPacked(entry); !symbol)
+    throw Error(fmt::format("model '{}': JIT code generation failed: {}", graph.name,
+                            llvm::toString(symbol.takeError())));
   impl->codegenSeconds = secondsSince(start);
   return std::unique_ptr<JitModule>(new JitModule(std::move(impl)));
 }

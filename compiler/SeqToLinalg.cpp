@@ -123,12 +123,13 @@ struct Conv1dLowering : SeqPattern<seq::Conv1dOp> {
     }
     auto resultType = tensorType(op.getResult());
     Value init = biasOrZeros(b, loc, resultType, op.getBias());
-    // Loops (n, f, l, c, k): out[n, f, l] += x[n, c, l * stride + k * dilation] * w[f, c, k].
-    AffineExpr n = b.getAffineDimExpr(0), f = b.getAffineDimExpr(1), l = b.getAffineDimExpr(2),
-               c = b.getAffineDimExpr(3), k = b.getAffineDimExpr(4);
+    // Loops (n, f, c, k, l): out[n, f, l] += x[n, c, l * stride + k * dilation] * w[f, c, k]. The output
+    // position is innermost, so the innermost loop is parallel and unit-stride: it vectorises as it is.
+    AffineExpr n = b.getAffineDimExpr(0), f = b.getAffineDimExpr(1), c = b.getAffineDimExpr(2),
+               k = b.getAffineDimExpr(3), l = b.getAffineDimExpr(4);
     return generic(b, loc, resultType, {input, op.getWeight()}, init,
                    {{n, c, l * stride + k * dilation}, {f, c, k}}, {n, f, l},
-                   {kParallel, kParallel, kParallel, kReduction, kReduction},
+                   {kParallel, kParallel, kReduction, kReduction, kParallel},
                    [](OpBuilder &nb, Location nl, ValueRange a) {
                      Value product = nb.create<arith::MulFOp>(nl, a[0], a[1]);
                      return nb.create<arith::AddFOp>(nl, a[2], product).getResult();

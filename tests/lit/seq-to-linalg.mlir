@@ -3,14 +3,15 @@
 // a max pool reduces over a window dimension; a dynamic batch is refused with a clear error.
 // RUN: %seqjit-opt %s -split-input-file -convert-seq-to-linalg -verify-diagnostics | FileCheck %s
 
-// CHECK-DAG: #[[CONV_IN:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d3, d2 * 2 + d4 * 3)>
-// CHECK-DAG: #[[CONV_W:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d1, d3, d4)>
+// Loops (n, f, c, k, l): the output position innermost.
+// CHECK-DAG: #[[CONV_IN:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d2, d4 * 2 + d3 * 3)>
+// CHECK-DAG: #[[CONV_W:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d1, d2, d3)>
 // CHECK-LABEL: func.func @conv_same
 // Length 11, width 4, stride 2, dilation 3: 6 outputs need 9 pads, 4 on the left and 5 on the right.
 // CHECK: %[[ZEROS:.*]] = linalg.fill {{.*}} -> tensor<2x4x20xf32>
 // CHECK: tensor.insert_slice %{{.*}} into %[[ZEROS]][0, 0, 4] [2, 4, 11] [1, 1, 1]
 // CHECK: %[[BIAS:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<8xf32>)
-// CHECK: linalg.generic {indexing_maps = [#[[CONV_IN]], #[[CONV_W]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction"]} {{.*}} outs(%[[BIAS]]
+// CHECK: linalg.generic {indexing_maps = [#[[CONV_IN]], #[[CONV_W]], {{.*}}], iterator_types = ["parallel", "parallel", "reduction", "reduction", "parallel"]} {{.*}} outs(%[[BIAS]]
 // CHECK: arith.mulf
 // CHECK: arith.addf
 // CHECK-NOT: seq.
