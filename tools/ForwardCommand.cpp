@@ -1,4 +1,5 @@
 // seqjit forward: load weights and sequences, JIT-compile the model, run it, write the outputs as .npy.
+#include "dsl/Error.h"
 #include "runtime/Compile.h"
 #include "runtime/Npy.h"
 #include "runtime/OneHot.h"
@@ -9,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
 
 namespace seqjit {
@@ -33,7 +35,15 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 
 void runForward(const ForwardArguments &args) {
   auto start = std::chrono::steady_clock::now();
+  // Said up front, naming the option: the readers' own "cannot open" does not say which file was meant.
+  if (!std::filesystem::exists(args.input))
+    throw Error(fmt::format("--input file '{}' does not exist", args.input));
+  if (!args.weights.empty() && !std::filesystem::exists(args.weights))
+    throw Error(fmt::format("--weights file '{}' does not exist", args.weights));
   HostArray<float> input = loadSequenceInput(args.input, args.key);
+  if (input.shape[0] == 0)
+    throw Error(fmt::format("--input '{}' holds no sequences (shape ({})); expected at least one", args.input,
+                            fmt::join(input.shape, ", ")));
   ModelFileOptions options{args.activation, input.shape[2], args.outputs};
   ResolvedModel resolved = resolveModel(args.model, options);
   const Graph &graph = resolved.model->graph();
@@ -76,7 +86,19 @@ void addForwardCommand(CLI::App &app) {
   command->add_option("--out", args->output, "where to write the outputs (.npy, float32)")->required();
   command->add_option("--activation", args->activation, "first-layer activation (exp, relu, ...)");
   command->add_option("--outputs", args->outputs, "number of outputs (default: the model's)");
-  command->add_option("--batch", args->batch, "batch size the code is compiled for")->check(CLI::PositiveNumber);
+  command->add_option("--batch", args->batch, "batch size the code is compiled for")
+      ->check(CLI::Validator(
+          [](std::string &value) -> std::string {
+            // CLI::PositiveNumber would print its range up to DBL_MAX; say it plainly instead.
+            try {
+              size_t used = 0;
+              if (std::stoll(value, &used) >= 1 && used == value.size())
+                return {};
+            } catch (const std::exception &) {
+            }
+            return fmt::format("expected a positive whole number of sequences, got '{}'", value);
+          },
+          "POSITIVE"));
   command->add_option("--seed", args->seed, "initialisation seed when no --weights are given");
   command->callback([args] { runForward(*args); });
 }

@@ -15,8 +15,9 @@ void addModelsCommand(CLI::App &app) {
       fmt::print("{:<16} {:>7} {:>7} {:>12}  {}\n", entry.name, entry.defaultLength, entry.defaultOutputs,
                  model->graph().trainableParameterCount(), entry.description);
     }
-    fmt::print("\n(length in nucleotides; parameters = trainable scalars; any model takes --activation, --length "
-               "and --outputs)\n");
+    fmt::print("\n(length: default input length in nucleotides; parameters: trainable scalars at that length. "
+               "seqjit forward builds a model at its input's length; --activation and --outputs change the "
+               "first-layer activation and the number of outputs)\n");
   });
 }
 

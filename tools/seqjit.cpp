@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <exception>
+
 int main(int argc, char **argv) {
   CLI::App app{"seqjit: compiled genomic CNNs (forward, gradients, training and attribution from one graph)"};
   app.require_subcommand(1);
@@ -14,6 +16,11 @@ int main(int argc, char **argv) {
   } catch (const CLI::ParseError &e) {
     return app.exit(e);
   } catch (const seqjit::Error &e) {
+    fmt::print(stderr, "seqjit: error: {}\n", e.what());
+    return 1;
+  } catch (const std::exception &e) {
+    // Not a diagnosed user error (a file system or allocation failure): still one line and status 1, never an
+    // abort from an uncaught exception.
     fmt::print(stderr, "seqjit: error: {}\n", e.what());
     return 1;
   }

@@ -52,6 +52,8 @@ struct Case {
   int64_t examples;
 };
 
+std::ostream &operator<<(std::ostream &os, const Case &c) { return os << c.model << " length " << c.length << " batch " << c.compiledBatch; }
+
 class JitForwardTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(JitForwardTest, EqualsReferenceInterpreter) {

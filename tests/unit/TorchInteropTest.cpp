@@ -29,6 +29,8 @@ struct Case {
   std::string activation;
 };
 
+std::ostream &operator<<(std::ostream &os, const Case &c) { return os << c.model << " " << c.activation; }
+
 class TorchInteropTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(TorchInteropTest, TorchWeightsGiveTorchOutputs) {

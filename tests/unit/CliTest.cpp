@@ -1,0 +1,497 @@
+// Tests of the seqjit command-line driver, run as a user would: outputs against the reference interpreter, and one
+// clear "seqjit: error:" line (never a crash) for each mistake a user can make with files, keys, names and models.
+#include "dsl/Error.h"
+#include "dsl/ModelFile.h"
+#include "runtime/Hdf5.h"
+#include "runtime/Npy.h"
+#include "runtime/Parameters.h"
+#include "runtime/ReferenceInterpreter.h"
+#include "stdlib/Models.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#ifndef SEQJIT_SOURCE_DIR
+#define SEQJIT_SOURCE_DIR "/work/main"
+#endif
+#ifndef SEQJIT_BINARY_DIR
+#define SEQJIT_BINARY_DIR SEQJIT_SOURCE_DIR "/build"
+#endif
+
+// The example model file, compiled into this test as well: the reference for what the CLI loads at run time.
+#include "examples/tiny_exp_cnn.cpp"
+
+using namespace seqjit;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct RunResult {
+  bool exited = false; ///< False when the process ended by a signal (a crash).
+  int exitCode = -1;
+  std::string output; ///< stdout and stderr together.
+
+  /// The lines of `output`, without the progress note printed while a model file compiles.
+  std::vector<std::string> lines() const {
+    std::vector<std::string> result;
+    std::istringstream in(output);
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("seqjit: compiling model file", 0) != 0)
+        result.push_back(line);
+    return result;
+  }
+};
+
+std::string quote(const std::string &text) {
+  std::string quoted = "'";
+  for (char c : text)
+    quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+fs::path seqjitBinary() { return fs::path(SEQJIT_BINARY_DIR) / "bin" / "seqjit"; }
+
+fs::path sourcePath(const std::string &relative) { return fs::path(SEQJIT_SOURCE_DIR) / relative; }
+
+/// The IRF1 ChIP-seq data: ../shared/data next to the repository.
+fs::path irf1Data() { return fs::path(SEQJIT_SOURCE_DIR) / ".." / "shared" / "data" / "IRF1_400_h3k27ac.h5"; }
+
+/// Random one-hot DNA (N, 4, L) from a seeded generator.
+HostArray<float> randomOneHot(int64_t count, int64_t length, unsigned seed) {
+  HostArray<float> x({count, 4, length});
+  std::mt19937 generator(seed);
+  std::uniform_int_distribution<int> base(0, 3);
+  for (int64_t n = 0; n < count; ++n)
+    for (int64_t position = 0; position < length; ++position)
+      x.data[(n * 4 + base(generator)) * length + position] = 1.0f;
+  return x;
+}
+
+/// The first `count` examples of a batch.
+HostArray<float> firstExamples(const HostArray<float> &x, int64_t count) {
+  std::vector<int64_t> shape = x.shape;
+  shape[0] = count;
+  int64_t perExample = x.size() / x.shape[0];
+  return HostArray<float>(shape, std::vector<float>(x.data.begin(), x.data.begin() + count * perExample));
+}
+
+/// Expects `actual` to equal the float64 reference within 1e-5 relative to the largest |reference|.
+void expectCloseToReference(const HostArray<float> &actual, const HostArray<double> &reference, int64_t rows) {
+  ASSERT_EQ(actual.shape.size(), reference.shape.size());
+  ASSERT_EQ(actual.shape[1], reference.shape[1]);
+  ASSERT_GE(actual.shape[0], rows);
+  double scale = 0;
+  for (double v : reference.data)
+    scale = std::max(scale, std::abs(v));
+  ASSERT_GT(scale, 0.0) << "reference output is all zeros: the comparison would prove nothing";
+  int64_t perRow = reference.shape[1];
+  double worst = 0;
+  for (int64_t i = 0; i < rows * perRow; ++i)
+    worst = std::max(worst, std::abs(actual.data[i] - reference.data[i]));
+  EXPECT_LE(worst, 1e-5 * scale) << "max |seqjit - interpreter| = " << worst << ", max |reference| = " << scale;
+}
+
+class CliTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    ASSERT_TRUE(fs::exists(seqjitBinary())) << seqjitBinary() << " is missing: build the seqjit target first";
+    const auto *info = ::testing::UnitTest::GetInstance()->current_test_info();
+    directory_ = fs::temp_directory_path() / fmt::format("seqjit-cli-{}-{}", getpid(), info->name());
+    fs::remove_all(directory_);
+    fs::create_directories(directory_);
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    fs::remove_all(directory_, ignored);
+  }
+
+  std::string path(const std::string &name) const { return (directory_ / name).string(); }
+
+  /// Runs `seqjit <arguments>` in the temporary directory with a private model-file cache.
+  RunResult run(const std::string &arguments, const std::string &environment = {}) const {
+    std::string command = fmt::format("cd {} && SEQJIT_CACHE_DIR={} {} {} {} 2>&1", quote(directory_.string()),
+                                      quote(path("cache")), environment, quote(seqjitBinary().string()), arguments);
+    RunResult result;
+    FILE *pipe = popen(command.c_str(), "r");
+    if (!pipe)
+      return result;
+    std::array<char, 4096> buffer{};
+    size_t n;
+    while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+      result.output.append(buffer.data(), n);
+    int status = pclose(pipe);
+    // The shell may not exec the last command: a child killed by signal S then shows as exit status 128 + S.
+    result.exited = WIFEXITED(status) && WEXITSTATUS(status) < 128;
+    result.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return result;
+  }
+
+  /// Expects exit status 1 and exactly one line, "seqjit: error: ...", containing every piece of `expected`.
+  static void expectOneError(const RunResult &result, const std::vector<std::string> &expected) {
+    EXPECT_TRUE(result.exited) << "seqjit crashed:\n" << result.output;
+    EXPECT_EQ(result.exitCode, 1) << result.output;
+    std::vector<std::string> lines = result.lines();
+    ASSERT_EQ(lines.size(), 1u) << "expected one error line, got:\n" << result.output;
+    EXPECT_THAT(lines[0], StartsWith("seqjit: error: "));
+    for (const std::string &piece : expected)
+      EXPECT_THAT(lines[0], HasSubstr(piece));
+  }
+
+  /// Writes `count` random one-hot sequences of `length` to `name` and returns them.
+  HostArray<float> writeInput(const std::string &name, int64_t count = 5, int64_t length = 200) const {
+    HostArray<float> x = randomOneHot(count, length, 1234);
+    writeNpy(path(name), x);
+    return x;
+  }
+
+  /// A model file in the temporary directory.
+  std::string writeModelFile(const std::string &name, const std::string &text) const {
+    std::ofstream(path(name)) << text;
+    return path(name);
+  }
+
+  fs::path directory_;
+};
+
+std::unique_ptr<Model> cnnDeep() { return buildZooModel("cnn-deep", {.length = 200}); }
+
+// ---- seqjit models -------------------------------------------------------------------------------------------
+
+TEST_F(CliTest, ModelsListsTheZooWithParameterCounts) {
+  RunResult result = run("models");
+  ASSERT_TRUE(result.exited) << result.output;
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+  // cnn-deep at 200 nt, counted by hand from its layers (bias-free convs + BN weight/bias, dense 512, 12 outputs):
+  // conv 32*4*19 + 64, conv 48*32*7 + 96, conv 96*48*7 + 192, conv 128*96*3 + 256, flatten 128 * 3,
+  // dense 512*384 + 1024, output 12*512 + 12.
+  int64_t cnnDeepCount = (32 * 4 * 19 + 64) + (48 * 32 * 7 + 96) + (96 * 48 * 7 + 192) + (128 * 96 * 3 + 256) +
+                         (512 * 384 + 1024) + (12 * 512 + 12);
+  ASSERT_EQ(cnnDeepCount, 286700);
+  std::vector<std::string> lines = result.lines();
+  auto lineOf = [&](const std::string &name) {
+    for (const std::string &line : lines)
+      if (line.rfind(name + " ", 0) == 0)
+        return line;
+    return std::string();
+  };
+  EXPECT_THAT(lineOf("cnn-deep"), HasSubstr(" 286700 ")) << result.output;
+  for (const char *name : {"basset", "residualbind"}) {
+    std::string line = lineOf(name);
+    ASSERT_FALSE(line.empty()) << name << " is not listed:\n" << result.output;
+    int64_t expected = buildZooModel(name)->graph().trainableParameterCount();
+    EXPECT_THAT(line, HasSubstr(fmt::format(" {} ", expected))) << name;
+  }
+}
+
+// ---- seqjit forward: results ---------------------------------------------------------------------------------
+
+TEST_F(CliTest, ForwardWithSeededInitialisationMatchesTheInterpreter) {
+  HostArray<float> x = writeInput("x.npy");
+  RunResult result = run("forward --model cnn-deep --input x.npy --out y.npy");
+  ASSERT_TRUE(result.exited) << result.output;
+  ASSERT_EQ(result.exitCode, 0) << result.output;
+  EXPECT_THAT(result.output, AllOf(HasSubstr("cnn-deep"), HasSubstr("286700 parameters"), HasSubstr("seed 0"),
+                                   HasSubstr("5 sequences x 200 nt"), HasSubstr("y.npy shape (5, 12)")));
+
+  HostArray<float> y = readNpy<float>(path("y.npy"));
+  EXPECT_EQ(y.shape, (std::vector<int64_t>{5, 12}));
+  auto model = cnnDeep();
+  Parameters parameters = Parameters::initialize(model->graph(), 0); // the CLI's default seed
+  HostArray<double> reference = interpretForward<double>(model->graph(), parameters.tensors(), x.cast<double>());
+  expectCloseToReference(y, reference, 5);
+}
+
+TEST_F(CliTest, ForwardWithWeightsFileMatchesTheInterpreter) {
+  HostArray<float> x = writeInput("x.npy");
+  auto model = cnnDeep();
+  Parameters weights = Parameters::initialize(model->graph(), 42);
+  weights.saveNpz(path("w.npz"));
+  RunResult result = run("forward --model cnn-deep --input x.npy --weights w.npz --out y.npy");
+  ASSERT_TRUE(result.exited) << result.output;
+  ASSERT_EQ(result.exitCode, 0) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("weights: w.npz"));
+
+  HostArray<float> y = readNpy<float>(path("y.npy"));
+  HostArray<double> reference = interpretForward<double>(model->graph(), weights.tensors(), x.cast<double>());
+  expectCloseToReference(y, reference, 5);
+  // The weights must be used: the seed-0 initialisation gives other outputs.
+  HostArray<double> seedZero =
+      interpretForward<double>(model->graph(), Parameters::initialize(model->graph(), 0).tensors(), x.cast<double>());
+  double difference = 0;
+  for (size_t i = 0; i < seedZero.data.size(); ++i)
+    difference = std::max(difference, std::abs(seedZero.data[i] - reference.data[i]));
+  EXPECT_GT(difference, 1e-3);
+}
+
+TEST_F(CliTest, ForwardOnRealHdf5Data) {
+  if (!fs::exists(irf1Data()))
+    GTEST_SKIP() << irf1Data() << " is not present";
+  std::string data = fs::canonical(irf1Data()).string();
+  RunResult result = run(fmt::format("forward --model residualbind --input {} --key X_test --out y.npy", quote(data)));
+  ASSERT_TRUE(result.exited) << result.output;
+  ASSERT_EQ(result.exitCode, 0) << result.output;
+  EXPECT_THAT(result.output, AllOf(HasSubstr("779 sequences x 400 nt"), HasSubstr("shape (779, 1)")));
+  HostArray<float> y = readNpy<float>(path("y.npy"));
+  ASSERT_EQ(y.shape, (std::vector<int64_t>{779, 1}));
+
+  // The interpreter on the first rows (the whole set would take long in float64 loops).
+  constexpr int64_t kRows = 40;
+  HostArray<float> x = firstExamples(readHdf5Dataset(data, "X_test"), kRows);
+  auto model = buildZooModel("residualbind", {.length = 400});
+  HostArray<double> reference = interpretForward<double>(
+      model->graph(), Parameters::initialize(model->graph(), 0).tensors(), x.cast<double>());
+  expectCloseToReference(y, reference, kRows);
+}
+
+TEST_F(CliTest, ForwardWithExampleModelFile) {
+  HostArray<float> x = writeInput("x.npy");
+  std::string file = sourcePath("examples/tiny_exp_cnn.cpp").string();
+  RunResult result = run(fmt::format("forward --model {} --input x.npy --out y.npy", quote(file)));
+  ASSERT_TRUE(result.exited) << result.output;
+  ASSERT_EQ(result.exitCode, 0) << result.output;
+  EXPECT_THAT(result.output, AllOf(HasSubstr("tiny_exp_cnn"), HasSubstr("tiny_exp_cnn.cpp"), HasSubstr("shape (5, 1)")));
+
+  // The same file, compiled into this test, is the reference model.
+  ModelFileOptions options{"", 200, 0};
+  std::unique_ptr<Model> model(seqjit_model_file_build(&options));
+  HostArray<float> y = readNpy<float>(path("y.npy"));
+  HostArray<double> reference = interpretForward<double>(
+      model->graph(), Parameters::initialize(model->graph(), 0).tensors(), x.cast<double>());
+  expectCloseToReference(y, reference, 5);
+
+  // A second run loads the cached shared object instead of compiling again.
+  RunResult again = run(fmt::format("forward --model {} --input x.npy --out y2.npy", quote(file)));
+  ASSERT_EQ(again.exitCode, 0) << again.output;
+  EXPECT_THAT(again.output, ::testing::Not(HasSubstr("compiling model file")));
+}
+
+// ---- seqjit forward: model-file errors -----------------------------------------------------------------------
+
+TEST_F(CliTest, ModelFileWithSyntaxErrorReportsTheCompiler) {
+  writeInput("x.npy");
+  std::string file = writeModelFile("broken.cpp", R"(#include "dsl/ModelFile.h"
+SEQJIT_MODEL_FILE(options) {
+  auto m = std::make_unique<seqjit::Model>("broken")
+  return m;
+}
+)");
+  RunResult result = run("forward --model broken.cpp --input x.npy --out y.npy");
+  EXPECT_TRUE(result.exited) << result.output;
+  EXPECT_EQ(result.exitCode, 1) << result.output;
+  // The compiler's diagnostics are several lines; the first line is seqjit's.
+  std::vector<std::string> lines = result.lines();
+  ASSERT_FALSE(lines.empty());
+  EXPECT_THAT(lines[0], AllOf(StartsWith("seqjit: error: model file"), HasSubstr("broken.cpp"),
+                              HasSubstr("does not compile")));
+  EXPECT_THAT(result.output, AllOf(HasSubstr("broken.cpp:4"), HasSubstr("error:"), HasSubstr("before")));
+  EXPECT_FALSE(fs::exists(path("y.npy")));
+}
+
+TEST_F(CliTest, ModelFileWithoutMacroDefinesNoModel) {
+  writeInput("x.npy");
+  writeModelFile("helper.cpp", "#include \"dsl/ModelFile.h\"\nint helper() { return 1; }\n");
+  expectOneError(run("forward --model helper.cpp --input x.npy --out y.npy"),
+                 {"helper.cpp", "defines no model", "SEQJIT_MODEL_FILE"});
+}
+
+TEST_F(CliTest, ModelFileShapeErrorNamesLayerAndLine) {
+  writeInput("x.npy");
+  writeModelFile("bad_shapes.cpp", R"(#include "dsl/ModelFile.h"
+SEQJIT_MODEL_FILE(options) {
+  auto m = std::make_unique<seqjit::Model>("bad_shapes");
+  auto x = m->input(options.length ? options.length : 200);
+  x = conv1d(x, {.filters = 8, .width = 5}, "conv1");
+  x = dense(x, 1, true, "head");
+  m->setOutput(x);
+  return m;
+}
+)");
+  // The DSL's seqjit::Error is thrown inside the dlopen'ed file and must reach the driver's handler.
+  expectOneError(run("forward --model bad_shapes.cpp --input x.npy --out y.npy"),
+                 {"model 'bad_shapes'", "layer 'head'", "expected a (features) input", "(8, 196)",
+                  "bad_shapes.cpp:6"});
+}
+
+TEST_F(CliTest, ModelFileWithoutOutputNamesTheFile) {
+  writeInput("x.npy");
+  writeModelFile("open.cpp", R"(#include "dsl/ModelFile.h"
+SEQJIT_MODEL_FILE(options) {
+  auto m = std::make_unique<seqjit::Model>("open_ended");
+  conv1d(m->input(200), {.filters = 8, .width = 5}, "conv1");
+  return m;
+}
+)");
+  expectOneError(run("forward --model open.cpp --input x.npy --out y.npy"),
+                 {"open.cpp", "'open_ended'", "setOutput"});
+}
+
+TEST_F(CliTest, ModelFileThrowingOtherExceptionDoesNotCrash) {
+  writeInput("x.npy");
+  writeModelFile("throws.cpp", R"(#include "dsl/ModelFile.h"
+#include <vector>
+SEQJIT_MODEL_FILE(options) {
+  std::vector<int> sizes;
+  auto m = std::make_unique<seqjit::Model>("throws");
+  m->input(sizes.at(3));
+  return m;
+}
+)");
+  expectOneError(run("forward --model throws.cpp --input x.npy --out y.npy"), {"throws.cpp", "threw"});
+}
+
+TEST_F(CliTest, MissingModelFileAndUnwritableCache) {
+  writeInput("x.npy");
+  expectOneError(run("forward --model nowhere.cpp --input x.npy --out y.npy"), {"nowhere.cpp", "does not exist"});
+  writeModelFile("helper.cpp", "#include \"dsl/ModelFile.h\"\n");
+  std::ofstream(path("plain-file")) << "not a directory";
+  // The cache lies under a regular file: creating it fails even for root.
+  expectOneError(run("forward --model helper.cpp --input x.npy --out y.npy",
+                     "SEQJIT_CACHE_DIR=" + quote(path("plain-file") + "/cache")),
+                 {"helper.cpp", "cache directory", "SEQJIT_CACHE_DIR"});
+}
+
+// ---- seqjit forward: input, weights and option errors --------------------------------------------------------
+
+TEST_F(CliTest, UnknownModelNameListsKnownNames) {
+  writeInput("x.npy");
+  expectOneError(run("forward --model cnn-shallow --input x.npy --out y.npy"),
+                 {"unknown model 'cnn-shallow'", "cnn-deep", "basset", "residualbind"});
+}
+
+TEST_F(CliTest, UnknownActivation) {
+  writeInput("x.npy");
+  expectOneError(run("forward --model cnn-deep --activation swish --input x.npy --out y.npy"),
+                 {"'swish'", "expected one of", "relu", "exp"});
+}
+
+TEST_F(CliTest, MissingInputFile) {
+  expectOneError(run("forward --model cnn-deep --input absent.npy --out y.npy"), {"absent.npy", "does not exist"});
+}
+
+TEST_F(CliTest, InputWithWrongExtension) {
+  std::ofstream(path("x.txt")) << "ACGT\n";
+  expectOneError(run("forward --model cnn-deep --input x.txt --out y.npy"), {"x.txt", "'.txt'", ".npy", ".h5"});
+}
+
+TEST_F(CliTest, TruncatedNpy) {
+  std::string bytes = serializeNpy(randomOneHot(5, 200, 7));
+  std::ofstream(path("cut.npy"), std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  expectOneError(run("forward --model cnn-deep --input cut.npy --out y.npy"),
+                 {"cut.npy", "truncated", "(5, 4, 200)"});
+}
+
+TEST_F(CliTest, InputThatIsNotOneHot) {
+  HostArray<float> x = randomOneHot(5, 200, 7);
+  for (float &v : x.data)
+    v *= 0.5f;
+  writeNpy(path("half.npy"), x);
+  expectOneError(run("forward --model cnn-deep --input half.npy --out y.npy"),
+                 {"half.npy", "example 0", "position 0", "0.5", "not one-hot"});
+}
+
+TEST_F(CliTest, InputWithThreeChannels) {
+  writeNpy(path("three.npy"), HostArray<float>({5, 3, 200}));
+  expectOneError(run("forward --model cnn-deep --input three.npy --out y.npy"),
+                 {"three.npy", "(5, 3, 200)", "expected (N, 4, L)"});
+}
+
+TEST_F(CliTest, InputWithNoSequences) {
+  writeNpy(path("empty.npy"), HostArray<float>({0, 4, 200}));
+  expectOneError(run("forward --model cnn-deep --input empty.npy --out y.npy"),
+                 {"empty.npy", "no sequences", "(0, 4, 200)"});
+}
+
+TEST_F(CliTest, InputTooShortForTheModelNamesTheLayer) {
+  writeInput("short.npy", 2, 20);
+  expectOneError(run("forward --model cnn-deep --input short.npy --out y.npy"),
+                 {"model 'cnn-deep'", "layer '", "shorter than"});
+}
+
+TEST_F(CliTest, MissingWeightsFile) {
+  writeInput("x.npy");
+  expectOneError(run("forward --model cnn-deep --input x.npy --weights absent.npz --out y.npy"),
+                 {"--weights", "absent.npz", "does not exist"});
+}
+
+TEST_F(CliTest, WeightsWithMissingKey) {
+  writeInput("x.npy");
+  auto model = cnnDeep();
+  std::map<std::string, HostArray<float>> tensors = Parameters::initialize(model->graph(), 42).tensors();
+  ASSERT_EQ(tensors.erase("conv1.weight"), 1u);
+  writeNpz(path("partial.npz"), tensors);
+  expectOneError(run("forward --model cnn-deep --input x.npy --weights partial.npz --out y.npy"),
+                 {"partial.npz", "conv1.weight", "(32, 4, 19)", "no such key"});
+}
+
+TEST_F(CliTest, WeightsWithWrongShape) {
+  writeInput("x.npy");
+  auto model = cnnDeep();
+  std::map<std::string, HostArray<float>> tensors = Parameters::initialize(model->graph(), 42).tensors();
+  tensors.at("conv1.weight") = HostArray<float>({32, 4, 15});
+  writeNpz(path("wrong.npz"), tensors);
+  expectOneError(run("forward --model cnn-deep --input x.npy --weights wrong.npz --out y.npy"),
+                 {"wrong.npz", "conv1.weight", "(32, 4, 15)", "(32, 4, 19)"});
+}
+
+TEST_F(CliTest, WeightsFileThatIsNotNpz) {
+  writeInput("x.npy");
+  expectOneError(run("forward --model cnn-deep --input x.npy --weights x.npy --out y.npy"), {"x.npy", ".npz"});
+}
+
+TEST_F(CliTest, Hdf5WithBadKeyListsTheKeys) {
+  if (!fs::exists(irf1Data()))
+    GTEST_SKIP() << irf1Data() << " is not present";
+  std::string data = fs::canonical(irf1Data()).string();
+  expectOneError(run(fmt::format("forward --model residualbind --input {} --key X_tset --out y.npy", quote(data))),
+                 {"IRF1_400_h3k27ac.h5", "'X_tset'", "X_test", "X_train", "X_valid"});
+}
+
+TEST_F(CliTest, UnwritableOutput) {
+  writeInput("x.npy");
+  expectOneError(run("forward --model cnn-deep --input x.npy --out no/such/dir/y.npy"), {"no/such/dir/y.npy"});
+}
+
+TEST_F(CliTest, MissingRequiredOptionGivesUsageError) {
+  writeInput("x.npy");
+  RunResult result = run("forward --model cnn-deep --input x.npy");
+  EXPECT_TRUE(result.exited) << result.output;
+  EXPECT_NE(result.exitCode, 0);
+  EXPECT_THAT(result.output, AllOf(HasSubstr("--out"), HasSubstr("required")));
+}
+
+TEST_F(CliTest, ZeroBatchIsRefusedPlainly) {
+  writeInput("x.npy");
+  RunResult result = run("forward --model cnn-deep --input x.npy --out y.npy --batch 0");
+  EXPECT_TRUE(result.exited) << result.output;
+  EXPECT_NE(result.exitCode, 0);
+  EXPECT_THAT(result.output, AllOf(HasSubstr("--batch"), HasSubstr("positive"), HasSubstr("'0'")));
+  EXPECT_LT(result.output.size(), 200u) << "a usage error should be short:\n" << result.output;
+}
+
+TEST_F(CliTest, NoSubcommandGivesUsageError) {
+  RunResult result = run("");
+  EXPECT_TRUE(result.exited) << result.output;
+  EXPECT_NE(result.exitCode, 0);
+  EXPECT_THAT(result.output, HasSubstr("subcommand"));
+}
+
+} // namespace
