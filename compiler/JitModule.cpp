@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <mutex>
 
 namespace seqjit {
@@ -84,7 +85,10 @@ std::unique_ptr<JitModule> JitModule::compileGraph(const Graph &graph, const Imp
   if (!targetMachine)
     throw Error("cannot create the JIT target machine: " + llvm::toString(targetMachine.takeError()));
   mlir::ExecutionEngineOptions engineOptions;
-  engineOptions.transformer = mlir::makeOptimizingTransformer(jitOptions.optimizationLevel, 0, targetMachine->get());
+  // ExecutionEngineOptions::transformer is a function_ref: the function it refers to must outlive create().
+  std::function<llvm::Error(llvm::Module *)> optimize =
+      mlir::makeOptimizingTransformer(jitOptions.optimizationLevel, 0, targetMachine->get());
+  engineOptions.transformer = optimize;
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   // memref.copy of non-trivial layouts lowers to a call of memrefCopy, which MLIR ships in this library.
   llvm::StringRef runnerUtils = SEQJIT_MLIR_C_RUNNER_UTILS;

@@ -8,7 +8,12 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <cstring>
+#include <exception>
+#include <mutex>
+#include <thread>
 
 namespace seqjit {
 
@@ -19,8 +24,8 @@ void checkInputShape(const Graph &graph, const std::vector<int64_t> &shape, cons
                             expected[0], expected[1], fmt::join(shape, ", ")));
 }
 
-CompiledModel::CompiledModel(Graph graph, std::unique_ptr<JitModule> module, int64_t batch)
-    : graph_(std::move(graph)), module_(std::move(module)), batch_(batch) {}
+CompiledModel::CompiledModel(Graph graph, std::unique_ptr<JitModule> module, int64_t chunk, int threads)
+    : graph_(std::move(graph)), module_(std::move(module)), chunk_(chunk), threads_(threads) {}
 CompiledModel::CompiledModel(CompiledModel &&) noexcept = default;
 CompiledModel::~CompiledModel() = default;
 
@@ -34,14 +39,27 @@ static Graph inferenceGraph(Graph graph) {
   return graph;
 }
 
+static int threadCount(int requested) {
+  if (requested > 0)
+    return requested;
+  if (const char *configured = std::getenv("SEQJIT_NUM_THREADS")) {
+    int value = std::atoi(configured);
+    if (value <= 0)
+      throw Error(fmt::format("SEQJIT_NUM_THREADS must be a positive number, got '{}'", configured));
+    return value;
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
 CompiledModel compile(const Graph &graph, const CompileOptions &options) {
   if (options.batch <= 0)
     throw Error(fmt::format("compile: batch must be positive, got {}", options.batch));
   Graph inference = inferenceGraph(graph);
+  int threads = static_cast<int>(std::min<int64_t>(threadCount(options.threads), options.batch));
   ImportOptions importOptions;
-  importOptions.batch = options.batch;
+  importOptions.batch = (options.batch + threads - 1) / threads;
   auto module = JitModule::compileGraph(inference, importOptions);
-  return CompiledModel(std::move(inference), std::move(module), options.batch);
+  return CompiledModel(std::move(inference), std::move(module), importOptions.batch, threads);
 }
 
 HostArray<float> CompiledModel::forward(const HostArray<float> &input, const Parameters &parameters) const {
@@ -64,26 +82,51 @@ HostArray<float> CompiledModel::forward(const HostArray<float> &input, const Par
   outputShape.insert(outputShape.end(), outputExample.begin(), outputExample.end());
   HostArray<float> output(outputShape);
 
-  std::vector<int64_t> chunkInputShape{batch_, input.shape[1], input.shape[2]};
-  std::vector<int64_t> chunkOutputShape{batch_};
+  std::vector<int64_t> chunkInputShape{chunk_, input.shape[1], input.shape[2]};
+  std::vector<int64_t> chunkOutputShape{chunk_};
   chunkOutputShape.insert(chunkOutputShape.end(), outputExample.begin(), outputExample.end());
-  std::vector<float> paddedInput, paddedOutput;
-  for (int64_t start = 0; start < examples; start += batch_) {
-    int64_t count = std::min(batch_, examples - start);
+  int64_t chunks = (examples + chunk_ - 1) / chunk_;
+  auto runChunk = [&](int64_t index, std::vector<BufferView> &chunkArguments) {
+    int64_t start = index * chunk_;
+    int64_t count = std::min(chunk_, examples - start);
     const float *in = input.data.data() + start * inputStride;
     float *out = output.data.data() + start * outputStride;
-    if (count < batch_) { // The last chunk runs zero-padded; only its real rows are kept.
-      paddedInput.assign(batch_ * inputStride, 0.0f);
-      std::memcpy(paddedInput.data(), in, count * inputStride * sizeof(float));
-      paddedOutput.resize(batch_ * outputStride);
-      in = paddedInput.data();
+    if (count == chunk_) {
+      chunkArguments[0] = {const_cast<float *>(in), chunkInputShape};
+      module_->call("forward", chunkArguments, {out, chunkOutputShape});
+      return;
     }
-    arguments[0] = {const_cast<float *>(in), chunkInputShape};
-    float *target = count < batch_ ? paddedOutput.data() : out;
-    module_->call("forward", arguments, {target, chunkOutputShape});
-    if (count < batch_)
-      std::memcpy(out, paddedOutput.data(), count * outputStride * sizeof(float));
-  }
+    // The last chunk runs zero-padded; only its real rows are kept.
+    std::vector<float> paddedInput(chunk_ * inputStride, 0.0f), paddedOutput(chunk_ * outputStride);
+    std::memcpy(paddedInput.data(), in, count * inputStride * sizeof(float));
+    chunkArguments[0] = {paddedInput.data(), chunkInputShape};
+    module_->call("forward", chunkArguments, {paddedOutput.data(), chunkOutputShape});
+    std::memcpy(out, paddedOutput.data(), count * outputStride * sizeof(float));
+  };
+  // Workers take chunks from a shared counter; the compiled code is reentrant (every call allocates its own).
+  std::atomic<int64_t> next{0};
+  std::exception_ptr failure;
+  std::mutex failureMutex;
+  auto worker = [&] {
+    std::vector<BufferView> chunkArguments = arguments;
+    for (int64_t index = next++; index < chunks; index = next++) {
+      try {
+        runChunk(index, chunkArguments);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(failureMutex);
+        failure = std::current_exception();
+        next = chunks;
+      }
+    }
+  };
+  std::vector<std::thread> workers;
+  for (int t = 1; t < std::min<int64_t>(threads_, chunks); ++t)
+    workers.emplace_back(worker);
+  worker();
+  for (std::thread &t : workers)
+    t.join();
+  if (failure)
+    std::rethrow_exception(failure);
   return output;
 }
 

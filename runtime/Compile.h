@@ -12,13 +12,16 @@ namespace seqjit {
 class JitModule;
 
 struct CompileOptions {
-  /// The batch the code is specialised for; forward() runs larger inputs in chunks and pads the last one.
+  /// Sequences per step. Each of `threads` workers runs a chunk of ceil(batch / threads) sequences, the size
+  /// the code is specialised for; larger inputs run in more chunks, and the last chunk is zero-padded.
   int64_t batch = 100;
+  /// Worker threads; 0 means SEQJIT_NUM_THREADS, or else every hardware thread.
+  int threads = 0;
 };
 
 class CompiledModel {
 public:
-  CompiledModel(Graph graph, std::unique_ptr<JitModule> module, int64_t batch);
+  CompiledModel(Graph graph, std::unique_ptr<JitModule> module, int64_t chunk, int threads);
   CompiledModel(CompiledModel &&) noexcept;
   ~CompiledModel();
 
@@ -26,14 +29,17 @@ public:
   HostArray<float> forward(const HostArray<float> &input, const Parameters &parameters) const;
 
   const Graph &graph() const { return graph_; }
-  int64_t batch() const { return batch_; }
+  /// Sequences per call of the compiled code, and how many calls run at once.
+  int64_t chunk() const { return chunk_; }
+  int threads() const { return threads_; }
   /// Seconds spent lowering through MLIR and generating machine code.
   double compileSeconds() const;
 
 private:
   Graph graph_;
   std::unique_ptr<JitModule> module_;
-  int64_t batch_;
+  int64_t chunk_;
+  int threads_;
 };
 
 /// Compiles the forward (inference) program of `graph`.

@@ -68,9 +68,10 @@ void runForward(const ForwardArguments &args) {
     fmt::print("  weights: {}\n", args.weights);
   fmt::print("  input:   {} ({} sequences x {} nt)\n", args.input, input.shape[0], input.shape[2]);
   fmt::print("  output:  {} shape ({})\n", args.output, fmt::join(output.shape, ", "));
-  fmt::print("  time:    load {:.2f} s, compile {:.2f} s, run {:.3f} s ({:.0f} sequences/s at batch {})\n",
-             loadSeconds, compileSeconds, runSeconds, input.shape[0] / std::max(runSeconds, 1e-9),
-             compiled.batch());
+  fmt::print("  time:    load {:.2f} s, compile {:.2f} s, run {:.3f} s ({:.0f} sequences/s; {} thread(s) x {} "
+             "sequences per call)\n",
+             loadSeconds, compileSeconds, runSeconds, input.shape[0] / std::max(runSeconds, 1e-9), compiled.threads(),
+             compiled.chunk());
 }
 
 } // namespace

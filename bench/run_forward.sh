@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# The forward benchmark in one command: seqjit vs PyTorch (OpenBLAS, 2 threads) per model, side by side, as ratios.
+#
+# Environment knobs: REPS (default 10), WARMUP (default 2, both sides), BASSET_REPS (default 3: seqjit's naive CPU loops make Basset slow),
+# MODELS (default "cnn-deep cnn-dist basset"), SEQJIT_BUILD_DIR (default <repo>/build),
+# SEQJIT_BENCH_LOCK (set: build under `flock /tmp/seqjit-build.lock`, for a shared build directory),
+# SEQJIT_BENCH_DATA (where weights/input/output go; default <build>/bench-data).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${SEQJIT_BUILD_DIR:-$ROOT/build}
+REPS=${REPS:-10}
+WARMUP=${WARMUP:-2}
+BASSET_REPS=${BASSET_REPS:-3}
+MODELS=${MODELS:-"cnn-deep cnn-dist basset"}
+DATA=${SEQJIT_BENCH_DATA:-$BUILD/bench-data}
+RESULTS=$ROOT/bench/results
+PYTHON=/usr/bin/python3 # Debian's python3-torch; a pyenv python3 on PATH may lack torch.
+
+echo "== building bench_forward in $BUILD"
+if [[ -n "${SEQJIT_BENCH_LOCK:-}" ]]; then
+  flock /tmp/seqjit-build.lock cmake --build "$BUILD" --target bench_forward -- -j2
+else
+  cmake --build "$BUILD" --target bench_forward
+fi
+
+# PyTorch at its best (DESIGN.md "Benchmarks"): Debian's torch links libblas.so.3, which is the netlib reference
+# BLAS unless the OpenBLAS alternative is selected.
+echo "== selecting OpenBLAS (openmp) for libblas.so.3 / liblapack.so.3"
+if ! dpkg -s libopenblas0-openmp >/dev/null 2>&1; then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "error: libopenblas0-openmp is not installed and this is not root; install it and rerun" >&2
+    exit 1
+  fi
+  apt-get install -y libopenblas0-openmp
+fi
+for library in libblas.so.3 liblapack.so.3; do
+  group=$library-x86_64-linux-gnu
+  choice=$(update-alternatives --query "$group" | sed -n 's/^Alternative: \(.*openblas-openmp.*\)$/\1/p' | head -1)
+  if [[ -z "$choice" ]]; then
+    echo "error: no openblas-openmp alternative for $group (update-alternatives --query $group)" >&2
+    exit 1
+  fi
+  current=$(update-alternatives --query "$group" | sed -n 's/^Value: //p')
+  if [[ "$current" != "$choice" ]]; then
+    if [[ $(id -u) -ne 0 ]]; then
+      echo "error: $group points at $current, not $choice; run as root to switch it" >&2
+      exit 1
+    fi
+    update-alternatives --set "$group" "$choice"
+  fi
+  echo "   $group -> $(readlink -f /usr/lib/x86_64-linux-gnu/$library)"
+done
+# The image may force Haswell kernels; use the AVX-512 ones where the CPU has them, else let OpenBLAS detect.
+if grep -qw avx512f /proc/cpuinfo; then
+  export OPENBLAS_CORETYPE=SkylakeX
+else
+  unset OPENBLAS_CORETYPE
+fi
+export OMP_NUM_THREADS=2
+echo "   OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-<unset>} OMP_NUM_THREADS=$OMP_NUM_THREADS"
+
+mkdir -p "$RESULTS" "$DATA"
+JSON=$RESULTS/forward-cpu.jsonl
+: >"$JSON"
+export LOAD_AT_START=$(cut -d" " -f1-3 /proc/loadavg) # Other work on the machine skews torch (2 threads) most.
+status=0
+# Alternate seqjit and torch model by model, so that machine noise (the other engineer's build) hits both.
+for model in $MODELS; do
+  reps=$REPS
+  [[ $model == basset ]] && reps=$BASSET_REPS
+  echo "== $model: seqjit ($reps reps)"
+  "$BUILD/bin/bench_forward" --model "$model" --reps "$reps" --warmup "$WARMUP" --out-dir "$DATA" --json "$JSON"
+  echo "== $model: torch ($reps reps)"
+  "$PYTHON" "$ROOT/bench/torch_forward.py" --model "$model" --data "$DATA/$model" --reps "$reps" --warmup "$WARMUP" --threads 2 \
+    --json "$JSON" || status=1
+done
+
+"$PYTHON" - "$JSON" "$RESULTS/forward-cpu.txt" <<'EOF'
+"""Formats the JSON lines of both sides as the comparison table."""
+import datetime, json, os, subprocess, sys
+rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+seqjit = {r["model"]: r for r in rows if r["side"] == "seqjit"}
+torch = {r["model"]: r for r in rows if r["side"] == "torch"}
+cpu = subprocess.run("lscpu | grep 'Model name'", shell=True, capture_output=True, text=True).stdout.strip()
+lines = [f"# forward (eval), batch {next(iter(seqjit.values()))['batch']}, {datetime.datetime.now().isoformat(timespec='seconds')}",
+         f"# {cpu}; {os.cpu_count()} CPUs; load average at start {os.environ.get('LOAD_AT_START', '?')}, "
+         f"at end {' '.join(open('/proc/loadavg').read().split()[:3])}",
+         f"# torch {next(iter(torch.values()), {}).get('torch', '?')}, {next(iter(torch.values()), {}).get('threads', '?')} threads, "
+         f"OpenBLAS openmp, OPENBLAS_CORETYPE={next(iter(torch.values()), {}).get('openblas_coretype') or '<unset>'}; "
+         "torch time = faster of no_grad / inference_mode medians; "
+         "seqjit's compiled code runs on 1 thread",
+         f"{'model':<10} {'reps':>4} {'seqjit ms':>10} {'torch ms':>10} {'torch/seqjit':>12} {'seqjit seq/s':>12} "
+         f"{'torch seq/s':>11} {'compile s':>9} {'seqjit RSS MB':>13} {'torch RSS MB':>12} {'max rel err':>11}"]
+for model, s in seqjit.items():
+    t = torch.get(model)
+    if t is None:
+        lines.append(f"{model:<10} {s['reps']:>4} {s['median_s'] * 1e3:>10.1f} {'(failed)':>10}")
+        continue
+    lines.append(f"{model:<10} {s['reps']:>4} {s['median_s'] * 1e3:>10.1f} {t['median_s'] * 1e3:>10.1f} "
+                 f"{t['median_s'] / s['median_s']:>12.3f} {s['sequences_per_s']:>12.0f} {t['sequences_per_s']:>11.0f} "
+                 f"{s['compile_s']:>9.2f} {s['peak_rss_mb']:>13.0f} {t['peak_rss_mb']:>12.0f} "
+                 f"{t['max_rel_err_vs_seqjit']:>11.1e}" + ("" if t["outputs_agree"] else "  OUTPUTS DIFFER"))
+lines.append("# ratio > 1 means seqjit is faster; RSS is each process's peak (torch's includes the interpreter and libtorch)")
+text = "\n".join(lines) + "\n"
+open(sys.argv[2], "w").write(text)
+print(text, end="")
+EOF
+echo "saved $RESULTS/forward-cpu.txt and $JSON"
+exit $status
