@@ -177,10 +177,11 @@ void benchmarkModel(const std::string &name, const BenchArguments &args, std::FI
     fmt::print(json,
                "{{\"side\": \"seqjit\", \"model\": \"{}\", \"length\": {}, \"outputs\": {}, \"activation\": \"{}\", "
                "\"batch\": {}, \"reps\": {}, \"median_s\": {:.6g}, \"min_s\": {:.6g}, \"sequences_per_s\": {:.6g}, "
-               "\"compile_s\": {:.6g}, \"compile_wall_s\": {:.6g}, \"peak_rss_mb\": {:.6g}, \"data_dir\": \"{}\"}}\n",
+               "\"compile_s\": {:.6g}, \"compile_wall_s\": {:.6g}, \"peak_rss_mb\": {:.6g}, \"data_dir\": \"{}\", "
+               "\"threads\": {}}}\n",
                name, length, graph.outputNode().shape[0], entry.defaultActivation, args.batch, args.reps,
                medianSeconds, *std::min_element(seconds.begin(), seconds.end()), args.batch / medianSeconds,
-               compiled.compileSeconds(), compileWallSeconds, peakMegabytes, directory.string());
+               compiled.compileSeconds(), compileWallSeconds, peakMegabytes, directory.string(), compiled.threads());
     std::fflush(json);
   }
 }

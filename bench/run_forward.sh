@@ -89,7 +89,7 @@ lines = [f"# forward (eval), batch {next(iter(seqjit.values()))['batch']}, {date
          f"# torch {next(iter(torch.values()), {}).get('torch', '?')}, {next(iter(torch.values()), {}).get('threads', '?')} threads, "
          f"OpenBLAS openmp, OPENBLAS_CORETYPE={next(iter(torch.values()), {}).get('openblas_coretype') or '<unset>'}; "
          "torch time = faster of no_grad / inference_mode medians; "
-         "seqjit's compiled code runs on 1 thread",
+         f"seqjit {next(iter(seqjit.values())).get('threads', '?')} threads",
          f"{'model':<10} {'reps':>4} {'seqjit ms':>10} {'torch ms':>10} {'torch/seqjit':>12} {'seqjit seq/s':>12} "
          f"{'torch seq/s':>11} {'compile s':>9} {'seqjit RSS MB':>13} {'torch RSS MB':>12} {'max rel err':>11}"]
 for model, s in seqjit.items():
