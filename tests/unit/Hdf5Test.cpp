@@ -1,6 +1,7 @@
 // Tests of HDF5 dataset listing and reading against an h5py-written fixture and the real IRF1 data file.
 #include "runtime/Hdf5.h"
 
+#include "ExpectError.h"
 #include "PythonSupport.h"
 #include "dsl/Error.h"
 
@@ -9,22 +10,12 @@
 #include <filesystem>
 
 using namespace seqjit;
+using seqjit::testing::expectError;
 using seqjit::testing::ScratchDirectory;
 
 namespace {
 
 constexpr const char *kRealDataFile = "/work/shared/data/IRF1_400_h3k27ac.h5";
-
-template <typename Call> void expectError(Call call, std::initializer_list<std::string> parts) {
-  try {
-    call();
-    ADD_FAILURE() << "expected seqjit::Error";
-  } catch (const Error &error) {
-    std::string message = error.what();
-    for (const std::string &part : parts)
-      EXPECT_NE(message.find(part), std::string::npos) << "message lacks '" << part << "': " << message;
-  }
-}
 
 class Hdf5Fixture : public ::testing::Test {
 protected:

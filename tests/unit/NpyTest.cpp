@@ -1,6 +1,7 @@
 // Tests of .npy/.npz reading and writing, cross-checked against numpy in both directions, and their error paths.
 #include "runtime/Npy.h"
 
+#include "ExpectError.h"
 #include "PythonSupport.h"
 #include "dsl/Error.h"
 #include "runtime/Zip.h"
@@ -11,21 +12,10 @@
 #include <filesystem>
 
 using namespace seqjit;
+using seqjit::testing::expectError;
 using seqjit::testing::ScratchDirectory;
 
 namespace {
-
-/// Expects `call` to throw seqjit::Error whose message contains every one of `parts`.
-template <typename Call> void expectError(Call call, std::initializer_list<std::string> parts) {
-  try {
-    call();
-    ADD_FAILURE() << "expected seqjit::Error";
-  } catch (const Error &error) {
-    std::string message = error.what();
-    for (const std::string &part : parts)
-      EXPECT_NE(message.find(part), std::string::npos) << "message lacks '" << part << "': " << message;
-  }
-}
 
 class NumpyFixtures : public ::testing::Test {
 protected:

@@ -1,6 +1,7 @@
 // Tests of one-hot validation and of loading sequence input from .npy and HDF5.
 #include "runtime/OneHot.h"
 
+#include "ExpectError.h"
 #include "PythonSupport.h"
 #include "dsl/Error.h"
 #include "runtime/Npy.h"
@@ -10,20 +11,10 @@
 #include <filesystem>
 
 using namespace seqjit;
+using seqjit::testing::expectError;
 using seqjit::testing::ScratchDirectory;
 
 namespace {
-
-template <typename Call> void expectError(Call call, std::initializer_list<std::string> parts) {
-  try {
-    call();
-    ADD_FAILURE() << "expected seqjit::Error";
-  } catch (const Error &error) {
-    std::string message = error.what();
-    for (const std::string &part : parts)
-      EXPECT_NE(message.find(part), std::string::npos) << "message lacks '" << part << "': " << message;
-  }
-}
 
 /// Two sequences of length 6, "ACGTNA" and "TTGCAN" (N = all-zero column), written out by hand.
 HostArray<float> handWrittenOneHot() {

@@ -2,6 +2,7 @@
 // with PyTorch state_dicts.
 #include "runtime/Parameters.h"
 
+#include "ExpectError.h"
 #include "PythonSupport.h"
 #include "dsl/Error.h"
 #include "dsl/Model.h"
@@ -13,20 +14,10 @@
 #include <cmath>
 
 using namespace seqjit;
+using seqjit::testing::expectError;
 using seqjit::testing::ScratchDirectory;
 
 namespace {
-
-template <typename Call> void expectError(Call call, std::initializer_list<std::string> parts) {
-  try {
-    call();
-    ADD_FAILURE() << "expected seqjit::Error";
-  } catch (const Error &error) {
-    std::string message = error.what();
-    for (const std::string &part : parts)
-      EXPECT_NE(message.find(part), std::string::npos) << "message lacks '" << part << "': " << message;
-  }
-}
 
 /// input(50) -> conv 8x5 -> batch norm -> relu -> flatten -> dense 3 (optionally a second dense 2 on top).
 void buildSmallModel(Model &m, bool extraLayer = false) {
