@@ -111,8 +111,9 @@ TEST(DslShapes, SamePaddingGivesCeilLengthAndExtraPadOnTheRight) {
           EXPECT_GE(total - left, left); // The extra pad goes on the right.
           // With that padding, PyTorch's formula for the padded input gives the same ceil(L / s).
           EXPECT_EQ(torchOutputLength(length + total, kernel, stride, dilation), outLength);
-          if (stride == 1) // PyTorch padding='same' (stride 1 only): total d(k - 1), left half rounded down.
+          if (stride == 1) { // PyTorch padding='same' (stride 1 only): total d(k - 1), left half rounded down.
             EXPECT_EQ(samePaddingTotal(length, kernel, 1, dilation), dilation * (kernel - 1));
+          }
           Model m("same");
           auto y = conv1d(m.input(length), {.filters = 2, .width = kernel, .stride = stride, .dilation = dilation,
                                             .padding = Padding::Same});
