@@ -2,6 +2,7 @@
 #include "runtime/OneHot.h"
 
 #include "dsl/Error.h"
+#include "dsl/ShapeFunctions.h"
 #include "runtime/Hdf5.h"
 #include "runtime/Npy.h"
 
@@ -13,21 +14,12 @@
 
 namespace seqjit {
 
-namespace {
-std::string shapeText(const std::vector<int64_t> &shape) {
-  std::string text = "(";
-  for (size_t i = 0; i < shape.size(); ++i)
-    text += fmt::format("{}{}", i ? ", " : "", shape[i]);
-  return text + ")";
-}
-} // namespace
-
 void validateOneHot(const HostArray<float> &x, const std::string &source) {
   if (x.rank() != 3 || x.shape[1] != 4)
     throw Error(fmt::format("{}: sequence input has shape {}; expected (N, 4, L) one-hot DNA (rows A C G T)", source,
-                            shapeText(x.shape)));
+                            shapeToString(x.shape)));
   if (x.size() != HostArray<float>::elementCount(x.shape))
-    throw Error(fmt::format("{}: shape {} does not match the {} stored values", source, shapeText(x.shape),
+    throw Error(fmt::format("{}: shape {} does not match the {} stored values", source, shapeToString(x.shape),
                             x.size()));
   const int64_t examples = x.shape[0];
   const int64_t length = x.shape[2];

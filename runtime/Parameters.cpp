@@ -6,6 +6,7 @@
 #include "runtime/Parameters.h"
 
 #include "dsl/Error.h"
+#include "dsl/ShapeFunctions.h"
 #include "runtime/Npy.h"
 #include "runtime/Random.h"
 
@@ -19,12 +20,6 @@ namespace seqjit {
 
 namespace {
 
-std::string shapeText(const std::vector<int64_t> &shape) {
-  std::string text = "(";
-  for (size_t i = 0; i < shape.size(); ++i)
-    text += fmt::format("{}{}", i ? ", " : "", shape[i]);
-  return text + ")";
-}
 
 size_t editDistance(const std::string &a, const std::string &b) {
   std::vector<size_t> previous(b.size() + 1), current(b.size() + 1);
@@ -125,13 +120,13 @@ Parameters Parameters::loadNpz(const Graph &graph, const std::string &path) {
           all.push_back(key);
         throw Error(fmt::format("'{}': model '{}' needs '{}' with shape {} (layer '{}', {}), but the file has no "
                                 "such key; {}",
-                                path, graph.name, name, shapeText(spec.shape), node.name, node.sourceLocation,
+                                path, graph.name, name, shapeToString(spec.shape), node.name, node.sourceLocation,
                                 similar.empty() ? fmt::format("keys present: {}", listOf(all))
                                                 : fmt::format("similar keys present: {}", listOf(similar))));
       }
       if (found->second.shape != spec.shape)
         throw Error(fmt::format("'{}': key '{}' has shape {}; model '{}' expects {} (layer '{}', {})", path, name,
-                                shapeText(found->second.shape), graph.name, shapeText(spec.shape), node.name,
+                                shapeToString(found->second.shape), graph.name, shapeToString(spec.shape), node.name,
                                 node.sourceLocation));
       parameters.tensors_[name] = std::move(found->second);
     }

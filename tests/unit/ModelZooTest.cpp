@@ -1,6 +1,7 @@
 // Tests of the model zoo: every entry builds, honours its options, and has the parameters of its PyTorch twin.
 #include "stdlib/Models.h"
 
+#include "PythonSupport.h"
 #include "dsl/Error.h"
 
 #include <gtest/gtest.h>
@@ -21,6 +22,9 @@
 
 using namespace seqjit;
 
+using seqjit::testing::CommandResult;
+using seqjit::testing::runCommand;
+
 namespace {
 
 /// The interpreter that has numpy and torch: $SEQJIT_PYTHON, else Debian's /usr/bin/python3 (a pyenv python3
@@ -31,24 +35,6 @@ std::string pythonExecutable() {
   if (std::filesystem::exists("/usr/bin/python3"))
     return "/usr/bin/python3";
   return "python3";
-}
-
-struct CommandResult {
-  int status = -1;
-  std::string output;
-};
-
-CommandResult runCommand(const std::string &command) {
-  CommandResult result;
-  FILE *pipe = popen((command + " 2>&1").c_str(), "r");
-  if (!pipe)
-    return result;
-  std::array<char, 4096> buffer{};
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    result.output.append(buffer.data(), n);
-  result.status = pclose(pipe);
-  return result;
 }
 
 std::string twinScript() { return std::string(SEQJIT_SOURCE_DIR) + "/tests/python/torch_models.py"; }
