@@ -3,8 +3,8 @@
 #include "dsl/Error.h"
 #include "runtime/Compile.h"
 #include "runtime/Npy.h"
+#include "runtime/OneHot.h"
 #include "runtime/Parameters.h"
-#include "runtime/Random.h"
 #include "stdlib/Models.h"
 
 #include <fmt/format.h>
@@ -90,35 +90,6 @@ BenchArguments parseArguments(int argc, char **argv) {
   return args;
 }
 
-/// A random one-hot batch (N, 4, L): every position gets exactly one base, drawn uniformly.
-HostArray<float> randomOneHot(int64_t batch, int64_t length, uint64_t seed) {
-  HostArray<float> x({batch, 4, length});
-  Random random(seed, /*stream=*/0x1e4); // A stream of its own, apart from the parameters'.
-  for (int64_t n = 0; n < batch; ++n)
-    for (int64_t position = 0; position < length; ++position)
-      x.data[(n * 4 + random.uniformInt(4)) * length + position] = 1.0f;
-  return x;
-}
-
-/// Seeded initialisation leaves batch norm as the identity (scale 1, shift 0, mean 0, variance 1); moving its
-/// statistics away from that makes the PyTorch comparison see any difference in how batch norm is applied.
-void perturbBatchNorm(Parameters &parameters, uint64_t seed) {
-  Random random(seed, /*stream=*/0xb2);
-  const auto &tensors = parameters.tensors();
-  for (const auto &[name, tensor] : tensors) {
-    size_t dot = name.rfind('.');
-    std::string layer = name.substr(0, dot), field = name.substr(dot + 1);
-    if (!tensors.count(layer + ".running_mean"))
-      continue; // Not a batch-norm layer.
-    for (float &value : parameters.at(name).data) {
-      if (field == "running_mean" || field == "bias")
-        value = 0.2f * random.normal();
-      else if (field == "running_var" || field == "weight")
-        value = 0.5f + random.uniform();
-    }
-  }
-}
-
 double peakResidentMegabytes() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -139,7 +110,7 @@ void benchmarkModel(const std::string &name, const BenchArguments &args, std::FI
   int64_t length = graph.inputNode().shape[1];
 
   Parameters parameters = Parameters::initialize(graph, args.seed);
-  perturbBatchNorm(parameters, args.seed);
+  parameters.randomizeBatchNorm(graph, args.seed);
   HostArray<float> input = randomOneHot(args.batch, length, args.seed);
 
   fmt::print("bench_forward: {} (L={}, batch {}), compiling...\n", name, length, args.batch);

@@ -5,6 +5,7 @@
 #include "dsl/ShapeFunctions.h"
 #include "runtime/Hdf5.h"
 #include "runtime/Npy.h"
+#include "runtime/Random.h"
 
 #include <fmt/format.h>
 
@@ -62,6 +63,15 @@ HostArray<float> loadSequenceInput(const std::string &path, const std::string &h
                             path, extension));
   }
   validateOneHot(x, source);
+  return x;
+}
+
+HostArray<float> randomOneHot(int64_t count, int64_t length, uint64_t seed) {
+  HostArray<float> x({count, 4, length});
+  Random random(seed, /*stream=*/0x1e4); // A stream of its own, apart from the parameters'.
+  for (int64_t n = 0; n < count; ++n)
+    for (int64_t position = 0; position < length; ++position)
+      x.data[(n * 4 + random.uniformInt(4)) * length + position] = 1.0f;
   return x;
 }
 

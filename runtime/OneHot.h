@@ -16,4 +16,7 @@ void validateOneHot(const HostArray<float> &x, const std::string &source);
 /// file, and validates them with validateOneHot. Other extensions are refused with a seqjit::Error.
 HostArray<float> loadSequenceInput(const std::string &path, const std::string &hdf5Key = {});
 
+/// Uniformly random one-hot DNA (count, 4, length) from a seeded Philox stream: inputs for tests and benchmarks.
+HostArray<float> randomOneHot(int64_t count, int64_t length, uint64_t seed);
+
 } // namespace seqjit

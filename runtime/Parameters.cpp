@@ -150,4 +150,15 @@ HostArray<float> &Parameters::at(const std::string &name) {
   return const_cast<HostArray<float> &>(std::as_const(*this).at(name));
 }
 
+void Parameters::randomizeBatchNorm(const Graph &graph, uint64_t seed) {
+  Random random(seed, /*stream=*/0xb2);
+  for (const Node &node : graph.nodes)
+    if (node.op.kind == OpKind::BatchNorm)
+      for (const ParameterSpec &spec : node.parameters) {
+        bool positive = spec.suffix == "running_var" || spec.suffix == "weight";
+        for (float &value : at(Graph::parameterName(node, spec)).data)
+          value = positive ? 0.5f + random.uniform() : 0.2f * random.normal();
+      }
+}
+
 } // namespace seqjit

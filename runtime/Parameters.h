@@ -20,6 +20,10 @@ public:
   static Parameters loadNpz(const Graph &graph, const std::string &path);
   /// Writes a .npz (float32 arrays, PyTorch names) that numpy.load and torch load_state_dict accept.
   void saveNpz(const std::string &path) const;
+  /// Moves every batch-norm layer away from the identity its initialisation gives (scale and variance in
+  /// [0.5, 1.5), shift and mean ~ N(0, 0.2^2)), so that a comparison of two implementations sees how batch
+  /// norm is applied. For tests and benchmarks.
+  void randomizeBatchNorm(const Graph &graph, uint64_t seed);
 
   const HostArray<float> &at(const std::string &name) const;
   HostArray<float> &at(const std::string &name);

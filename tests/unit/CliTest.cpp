@@ -4,6 +4,7 @@
 #include "dsl/ModelFile.h"
 #include "runtime/Hdf5.h"
 #include "runtime/Npy.h"
+#include "runtime/OneHot.h"
 #include "runtime/Parameters.h"
 #include "runtime/ReferenceInterpreter.h"
 #include "stdlib/Models.h"
@@ -74,17 +75,6 @@ fs::path sourcePath(const std::string &relative) { return fs::path(SEQJIT_SOURCE
 
 /// The IRF1 ChIP-seq data: ../shared/data next to the repository.
 fs::path irf1Data() { return fs::path(SEQJIT_SOURCE_DIR) / ".." / "shared" / "data" / "IRF1_400_h3k27ac.h5"; }
-
-/// Random one-hot DNA (N, 4, L) from a seeded generator.
-HostArray<float> randomOneHot(int64_t count, int64_t length, unsigned seed) {
-  HostArray<float> x({count, 4, length});
-  std::mt19937 generator(seed);
-  std::uniform_int_distribution<int> base(0, 3);
-  for (int64_t n = 0; n < count; ++n)
-    for (int64_t position = 0; position < length; ++position)
-      x.data[(n * 4 + base(generator)) * length + position] = 1.0f;
-  return x;
-}
 
 /// The first `count` examples of a batch.
 HostArray<float> firstExamples(const HostArray<float> &x, int64_t count) {

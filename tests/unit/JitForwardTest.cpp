@@ -1,6 +1,8 @@
 // The JIT's forward pass equals the float64 reference interpreter for every stdlib model, batch and length.
+#include "Closeness.h"
 #include "dsl/Error.h"
 #include "runtime/Compile.h"
+#include "runtime/OneHot.h"
 #include "runtime/ReferenceInterpreter.h"
 #include "stdlib/Models.h"
 
@@ -8,42 +10,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <random>
 
 namespace seqjit {
 namespace {
-
-HostArray<float> randomOneHot(int64_t examples, int64_t length, uint32_t seed) {
-  HostArray<float> x({examples, 4, length});
-  std::mt19937 rng(seed);
-  for (int64_t n = 0; n < examples; ++n)
-    for (int64_t l = 0; l < length; ++l)
-      x.data[(n * 4 + rng() % 4) * length + l] = 1.0f;
-  return x;
-}
-
-/// Random running statistics and affine batch-norm parameters, so that batch norm is not the identity.
-void randomizeBatchNorm(const Graph &graph, Parameters &parameters, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> uniform(0.5f, 1.5f), centred(-0.2f, 0.2f);
-  for (const Node &node : graph.nodes)
-    if (node.op.kind == OpKind::BatchNorm)
-      for (const ParameterSpec &spec : node.parameters) {
-        bool positive = spec.suffix == "running_var" || spec.suffix == "weight";
-        for (float &v : parameters.at(Graph::parameterName(node, spec)).data)
-          v = positive ? uniform(rng) : centred(rng);
-      }
-}
-
-/// max |a - b| / max |b|: the error relative to the output's scale.
-double relativeError(const HostArray<float> &actual, const HostArray<double> &expected) {
-  double scale = 0, error = 0;
-  for (size_t i = 0; i < expected.data.size(); ++i) {
-    scale = std::max(scale, std::abs(expected.data[i]));
-    error = std::max(error, std::abs(actual.data[i] - expected.data[i]));
-  }
-  return error / std::max(scale, 1e-30);
-}
 
 struct Case {
   std::string model;
@@ -52,7 +21,9 @@ struct Case {
   int64_t examples;
 };
 
-std::ostream &operator<<(std::ostream &os, const Case &c) { return os << c.model << " length " << c.length << " batch " << c.compiledBatch; }
+std::ostream &operator<<(std::ostream &os, const Case &c) {
+  return os << c.model << " length " << c.length << " batch " << c.compiledBatch;
+}
 
 class JitForwardTest : public ::testing::TestWithParam<Case> {};
 
@@ -63,7 +34,7 @@ TEST_P(JitForwardTest, EqualsReferenceInterpreter) {
   auto model = buildZooModel(c.model, options);
   const Graph &graph = model->graph();
   Parameters parameters = Parameters::initialize(graph, 7);
-  randomizeBatchNorm(graph, parameters, 11);
+  parameters.randomizeBatchNorm(graph, 11);
   HostArray<float> input = randomOneHot(c.examples, graph.inputNode().shape[1], 3);
 
   CompiledModel compiled = compile(graph, {.batch = c.compiledBatch});
@@ -72,7 +43,7 @@ TEST_P(JitForwardTest, EqualsReferenceInterpreter) {
   ASSERT_EQ(actual.shape, expected.shape);
   bool finite = std::all_of(actual.data.begin(), actual.data.end(), [](float v) { return std::isfinite(v); });
   EXPECT_TRUE(finite);
-  EXPECT_LE(relativeError(actual, expected), 1e-5) << c.model << " length " << graph.inputNode().shape[1];
+  EXPECT_LE(testing::relativeError(actual.data, expected.data), 1e-5) << c.model << " length " << graph.inputNode().shape[1];
 }
 
 std::vector<Case> allCases() {
@@ -112,11 +83,11 @@ TEST(JitForward, EveryOpAndActivationOnASmallModel) {
     auto w = add({out, out});
     m.setOutput(dense(w, 3));
     Parameters parameters = Parameters::initialize(m.graph(), 5);
-    randomizeBatchNorm(m.graph(), parameters, 9);
+    parameters.randomizeBatchNorm(m.graph(), 9);
     HostArray<float> input = randomOneHot(4, 24, 1);
     CompiledModel compiled = compile(m, {.batch = 4});
     HostArray<double> expected = interpretForward<double>(m.graph(), parameters.tensors(), input.cast<double>());
-    EXPECT_LE(relativeError(compiled.forward(input, parameters), expected), 1e-5) << act;
+    EXPECT_LE(testing::relativeError(compiled.forward(input, parameters).data, expected.data), 1e-5) << act;
   }
 }
 

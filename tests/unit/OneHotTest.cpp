@@ -84,11 +84,25 @@ TEST(OneHot, LoadsHdf5WithDefaultAndExplicitKeys) {
 }
 
 TEST(OneHot, RealDataFileIsOneHot) {
-  const char *path = "/work/shared/data/IRF1_400_h3k27ac.h5";
+  std::string path = std::string(SEQJIT_SOURCE_DIR) + "/../shared/data/IRF1_400_h3k27ac.h5";
   if (!std::filesystem::exists(path))
     GTEST_SKIP() << path << " is not present";
   HostArray<float> x = loadSequenceInput(path);
   EXPECT_EQ(x.shape, (std::vector<int64_t>{779, 4, 400}));
+}
+
+TEST(OneHot, RandomOneHotIsOneHotUniformAndSeeded) {
+  HostArray<float> x = randomOneHot(50, 400, 9);
+  validateOneHot(x, "randomOneHot");
+  std::vector<double> counts(4, 0);
+  for (int64_t n = 0; n < 50; ++n)
+    for (int64_t base = 0; base < 4; ++base)
+      for (int64_t position = 0; position < 400; ++position)
+        counts[base] += x.data[(n * 4 + base) * 400 + position];
+  for (double count : counts) // 20000 draws: 5000 +- 61 expected per base; 5 sigma.
+    EXPECT_NEAR(count, 5000, 310);
+  EXPECT_EQ(randomOneHot(50, 400, 9).data, x.data);
+  EXPECT_NE(randomOneHot(50, 400, 10).data, x.data);
 }
 
 } // namespace

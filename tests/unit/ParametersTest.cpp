@@ -51,6 +51,27 @@ TEST(Parameters, NamesShapesAndConstantInitializers) {
   expectError([&] { p.at("conv1d_0.wieght"); }, {"conv1d_0.wieght", "conv1d_0.weight"});
 }
 
+TEST(Parameters, RandomizeBatchNormMovesOnlyBatchNormAwayFromIdentity) {
+  Model m("t");
+  buildSmallModel(m);
+  Parameters initial = Parameters::initialize(m.graph(), 3);
+  Parameters randomized = initial;
+  randomized.randomizeBatchNorm(m.graph(), 4);
+  for (const auto &[name, tensor] : initial.tensors()) {
+    const std::vector<float> &after = randomized.at(name).data;
+    bool batchNorm = name.rfind("batch_norm", 0) == 0;
+    if (!batchNorm) {
+      EXPECT_EQ(after, tensor.data) << name;
+      continue;
+    }
+    EXPECT_NE(after, tensor.data) << name;
+    bool positive = name.ends_with("weight") || name.ends_with("running_var");
+    for (float v : after)
+      if (positive)
+        EXPECT_TRUE(v >= 0.5f && v < 1.5f) << name << " " << v;
+  }
+}
+
 TEST(Parameters, SameSeedSameWeightsAndSeedMatters) {
   Model m("t");
   buildSmallModel(m);

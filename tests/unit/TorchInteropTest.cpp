@@ -1,4 +1,5 @@
 // Weights saved from an equivalent PyTorch model load into seqjit and give PyTorch's outputs (JIT and interpreter).
+#include "Closeness.h"
 #include "PythonSupport.h"
 
 #include "runtime/Compile.h"
@@ -15,21 +16,14 @@
 namespace seqjit {
 namespace {
 
-double relativeError(const std::vector<float> &actual, const std::vector<double> &expected) {
-  double scale = 0, error = 0;
-  for (size_t i = 0; i < expected.size(); ++i) {
-    scale = std::max(scale, std::abs(expected[i]));
-    error = std::max(error, std::abs(actual[i] - expected[i]));
-  }
-  return error / std::max(scale, 1e-30);
-}
-
 struct Case {
   std::string model;
   std::string activation;
 };
 
-std::ostream &operator<<(std::ostream &os, const Case &c) { return os << c.model << " " << c.activation; }
+std::ostream &operator<<(std::ostream &os, const Case &c) {
+  return os << c.model << " " << c.activation;
+}
 
 class TorchInteropTest : public ::testing::TestWithParam<Case> {};
 
@@ -56,11 +50,11 @@ TEST_P(TorchInteropTest, TorchWeightsGiveTorchOutputs) {
   CompiledModel compiled = compile(model->graph(), {.batch = 2});
   HostArray<float> jit = compiled.forward(input, parameters);
   ASSERT_EQ(jit.shape, torchOutput.shape);
-  EXPECT_LE(relativeError(jit.data, torchOutput.data), 1e-5) << "JIT vs PyTorch";
+  EXPECT_LE(testing::relativeError(jit.data, torchOutput.data), 1e-5) << "JIT vs PyTorch";
 
   HostArray<double> reference = interpretForward<double>(model->graph(), parameters.tensors(), input.cast<double>());
   std::vector<float> referenceAsFloat(reference.data.begin(), reference.data.end());
-  EXPECT_LE(relativeError(referenceAsFloat, torchOutput.data), 1e-6) << "interpreter vs PyTorch";
+  EXPECT_LE(testing::relativeError(referenceAsFloat, torchOutput.data), 1e-6) << "interpreter vs PyTorch";
 }
 
 std::vector<Case> allCases() {
