@@ -55,30 +55,13 @@ RankedTensorType batchedType(int64_t batch, const Shape &shape, Type elementType
 
 } // namespace
 
-OwningOpRef<ModuleOp> importGraph(MLIRContext &context, const Graph &graph, const ImportOptions &options) {
-  loadSeqjitDialects(context);
-  OpBuilder builder(&context);
-  Type elementType = options.float64 ? builder.getF64Type() : builder.getF32Type();
-  auto module = ModuleOp::create(UnknownLoc::get(&context), StringRef(graph.name));
-
-  SmallVector<Type> argumentTypes{batchedType(options.batch, graph.inputNode().shape, elementType)};
-  SmallVector<Attribute> argumentNames{builder.getStringAttr("input")};
-  for (const Node &node : graph.nodes)
-    for (const ParameterSpec &spec : node.parameters) {
-      argumentTypes.push_back(RankedTensorType::get(spec.shape, elementType));
-      argumentNames.push_back(builder.getStringAttr(Graph::parameterName(node, spec)));
-    }
-  Type resultType = batchedType(options.batch, graph.outputNode().shape, elementType);
-  builder.setInsertionPointToEnd(module.getBody());
-  auto function = builder.create<func::FuncOp>(UnknownLoc::get(&context), options.functionName,
-                                               builder.getFunctionType(argumentTypes, resultType));
-  function->setAttr("llvm.emit_c_interface", builder.getUnitAttr());
-  function->setAttr("seq.argument_names", builder.getArrayAttr(argumentNames));
-  Block *body = function.addEntryBlock();
-  builder.setInsertionPointToStart(body);
-
+std::vector<Value> emitGraph(OpBuilder &builder, const Graph &graph, Value input, ValueRange parameters) {
+  MLIRContext &context = *builder.getContext();
+  auto inputType = cast<RankedTensorType>(input.getType());
+  int64_t batch = inputType.getDimSize(0);
+  Type elementType = inputType.getElementType();
   std::vector<Value> values(graph.nodes.size());
-  unsigned nextArgument = 1;
+  size_t nextParameter = 0;
   for (const Node &node : graph.nodes) {
     Location loc = nodeLocation(context, node);
     SmallVector<Value> inputs;
@@ -86,13 +69,13 @@ OwningOpRef<ModuleOp> importGraph(MLIRContext &context, const Graph &graph, cons
       inputs.push_back(values.at(id));
     SmallVector<Value> params;
     for (size_t i = 0; i < node.parameters.size(); ++i)
-      params.push_back(body->getArgument(nextArgument++));
-    Type type = batchedType(options.batch, node.shape, elementType);
+      params.push_back(parameters[nextParameter++]);
+    Type type = batchedType(batch, node.shape, elementType);
     StringAttr layer = builder.getStringAttr(node.name);
     Value result;
     switch (node.op.kind) {
     case OpKind::Input:
-      result = body->getArgument(0);
+      result = input;
       break;
     case OpKind::Conv1d: {
       const auto &a = std::get<Conv1dAttrs>(node.op.attributes);
@@ -155,6 +138,31 @@ OwningOpRef<ModuleOp> importGraph(MLIRContext &context, const Graph &graph, cons
     }
     values[node.id] = result;
   }
+  return values;
+}
+
+OwningOpRef<ModuleOp> importGraph(MLIRContext &context, const Graph &graph, const ImportOptions &options) {
+  loadSeqjitDialects(context);
+  OpBuilder builder(&context);
+  Type elementType = options.float64 ? builder.getF64Type() : builder.getF32Type();
+  auto module = ModuleOp::create(UnknownLoc::get(&context), StringRef(graph.name));
+
+  SmallVector<Type> argumentTypes{batchedType(options.batch, graph.inputNode().shape, elementType)};
+  SmallVector<Attribute> argumentNames{builder.getStringAttr("input")};
+  for (const Node &node : graph.nodes)
+    for (const ParameterSpec &spec : node.parameters) {
+      argumentTypes.push_back(RankedTensorType::get(spec.shape, elementType));
+      argumentNames.push_back(builder.getStringAttr(Graph::parameterName(node, spec)));
+    }
+  Type resultType = batchedType(options.batch, graph.outputNode().shape, elementType);
+  builder.setInsertionPointToEnd(module.getBody());
+  auto function = builder.create<func::FuncOp>(UnknownLoc::get(&context), options.functionName,
+                                               builder.getFunctionType(argumentTypes, resultType));
+  function->setAttr("llvm.emit_c_interface", builder.getUnitAttr());
+  function->setAttr("seq.argument_names", builder.getArrayAttr(argumentNames));
+  Block *body = function.addEntryBlock();
+  builder.setInsertionPointToStart(body);
+  std::vector<Value> values = emitGraph(builder, graph, body->getArgument(0), body->getArguments().drop_front());
   builder.create<func::ReturnOp>(UnknownLoc::get(&context), values.at(graph.output));
   if (failed(verify(module)))
     throw Error(fmt::format("model '{}': the imported module does not verify (see the diagnostics above)",

@@ -3,6 +3,7 @@
 
 #include "dsl/Graph.h"
 
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 
@@ -23,6 +24,11 @@ void loadSeqjitDialects(mlir::MLIRContext &context);
 /// Builds @forward: the input (N, C, L) first, then every parameter in parameterOrder(graph).
 mlir::OwningOpRef<mlir::ModuleOp> importGraph(mlir::MLIRContext &context, const Graph &graph,
                                               const ImportOptions &options);
+
+/// Emits the ops of `graph` at `builder`'s insertion point, applied to `input` (N, C, L) and `parameters` (in
+/// parameterOrder(graph)); returns the value of every node, index = node id. Batch and element type are the input's.
+std::vector<mlir::Value> emitGraph(mlir::OpBuilder &builder, const Graph &graph, mlir::Value input,
+                                   mlir::ValueRange parameters);
 
 /// The state_dict names of the function's parameter arguments, in order.
 std::vector<std::string> parameterOrder(const Graph &graph);

@@ -67,13 +67,21 @@ std::unique_ptr<JitModule> JitModule::compileGraph(const Graph &graph, const Imp
                                                    const JitOptions &jitOptions) {
   if (options.batch <= 0)
     throw Error(fmt::format("model '{}': the CPU JIT needs a static batch size, got {}", graph.name, options.batch));
+  return compileModule([&](mlir::MLIRContext &context) { return importGraph(context, graph, options); },
+                       "model '" + graph.name + "'", options.float64, {options.functionName}, jitOptions);
+}
+
+std::unique_ptr<JitModule> JitModule::compileModule(const ModuleBuilder &build, const std::string &name, bool float64,
+                                                    const std::vector<std::string> &entryPoints,
+                                                    const JitOptions &jitOptions) {
   initializeNativeTarget();
   auto impl = std::make_unique<Impl>();
-  impl->elementBytes = options.float64 ? 8 : 4;
+  impl->elementBytes = float64 ? 8 : 4;
   auto start = std::chrono::steady_clock::now();
-  auto module = importGraph(impl->context, graph, options);
+  loadSeqjitDialects(impl->context);
+  auto module = build(impl->context);
   if (mlir::failed(runPipeline(*module, cpuPipeline())))
-    throw Error(fmt::format("model '{}': lowering to LLVM failed (see the diagnostics above)", graph.name));
+    throw Error(fmt::format("{}: lowering to LLVM failed (see the diagnostics above)", name));
   impl->loweringSeconds = secondsSince(start);
 
   start = std::chrono::steady_clock::now();
@@ -95,27 +103,32 @@ std::unique_ptr<JitModule> JitModule::compileGraph(const Graph &graph, const Imp
   engineOptions.sharedLibPaths = llvm::ArrayRef<llvm::StringRef>(runnerUtils);
   auto engine = mlir::ExecutionEngine::create(*module, engineOptions, std::move(*targetMachine));
   if (!engine)
-    throw Error(fmt::format("model '{}': JIT compilation failed: {}", graph.name,
-                            llvm::toString(engine.takeError())));
+    throw Error(fmt::format("{}: JIT compilation failed: {}", name, llvm::toString(engine.takeError())));
   impl->engine = std::move(*engine);
-  // ORC materialises lazily: look the entry point up now so that code generation happens (and is timed) here.
-  std::string entry = "_mlir_ciface_" + options.functionName;
-  if (auto symbol = impl->engine->lookupPacked(entry); !symbol)
-    throw Error(fmt::format("model '{}': JIT code generation failed: {}", graph.name,
-                            llvm::toString(symbol.takeError())));
+  // ORC materialises lazily: look the entry points up now so that code generation happens (and is timed) here.
+  for (const std::string &entryPoint : entryPoints)
+    if (auto symbol = impl->engine->lookupPacked("_mlir_ciface_" + entryPoint); !symbol)
+      throw Error(fmt::format("{}: JIT code generation failed: {}", name, llvm::toString(symbol.takeError())));
   impl->codegenSeconds = secondsSince(start);
   return std::unique_ptr<JitModule>(new JitModule(std::move(impl)));
 }
 
 void JitModule::call(const std::string &function, const std::vector<BufferView> &arguments,
-                     const BufferView &result) const {
-  std::vector<int64_t> resultDescriptor(3 + 2 * result.shape.size(), 0);
+                     const std::vector<BufferView> &results) const {
+  // Several results come back as one struct of descriptors, laid out one after the other (all fields are 8 bytes).
+  std::vector<size_t> resultOffsets;
+  size_t resultWords = 0;
+  for (const BufferView &r : results) {
+    resultOffsets.push_back(resultWords);
+    resultWords += 3 + 2 * r.shape.size();
+  }
+  std::vector<int64_t> resultDescriptors(resultWords, 0);
   std::vector<std::vector<int64_t>> argumentDescriptors;
   argumentDescriptors.reserve(arguments.size());
   for (const BufferView &a : arguments)
     argumentDescriptors.push_back(descriptor(a.data, a.shape));
-  // The C interface takes pointers to descriptors (the result's first); the packed call takes pointers to those.
-  std::vector<void *> descriptorPointers{resultDescriptor.data()};
+  // The C interface takes pointers to descriptors (the results' first); the packed call takes pointers to those.
+  std::vector<void *> descriptorPointers{resultDescriptors.data()};
   for (auto &d : argumentDescriptors)
     descriptorPointers.push_back(d.data());
   std::vector<void *> packed;
@@ -124,22 +137,28 @@ void JitModule::call(const std::string &function, const std::vector<BufferView> 
   if (llvm::Error error = impl_->engine->invokePacked("_mlir_ciface_" + function, packed))
     throw Error(fmt::format("calling compiled function '{}' failed: {}", function, llvm::toString(std::move(error))));
 
-  size_t rank = result.shape.size();
-  for (size_t i = 0; i < rank; ++i)
-    if (resultDescriptor[3 + i] != result.shape[i])
-      throw Error(fmt::format("compiled function '{}' returned dimension {} of size {}, expected {}", function, i,
-                              resultDescriptor[3 + i], result.shape[i]));
-  auto *allocated = reinterpret_cast<char *>(resultDescriptor[0]);
-  auto *aligned = reinterpret_cast<char *>(resultDescriptor[1]);
-  int64_t count = 1;
-  for (int64_t d : result.shape)
-    count *= d;
-  std::memcpy(result.data, aligned + resultDescriptor[2] * impl_->elementBytes, count * impl_->elementBytes);
-  // A result that is one of the arguments (an identity model) was not allocated by the compiled code.
-  for (const BufferView &a : arguments)
-    if (a.data == allocated)
-      return;
-  std::free(allocated);
+  std::vector<void *> freed;
+  for (size_t r = 0; r < results.size(); ++r) {
+    const BufferView &result = results[r];
+    const int64_t *d = &resultDescriptors[resultOffsets[r]];
+    size_t rank = result.shape.size();
+    for (size_t i = 0; i < rank; ++i)
+      if (d[3 + i] != result.shape[i])
+        throw Error(fmt::format("compiled function '{}' returned dimension {} of result {} of size {}, expected {}",
+                                function, i, r, d[3 + i], result.shape[i]));
+    auto *allocated = reinterpret_cast<char *>(d[0]);
+    auto *aligned = reinterpret_cast<char *>(d[1]);
+    int64_t count = 1;
+    for (int64_t extent : result.shape)
+      count *= extent;
+    std::memcpy(result.data, aligned + d[2] * impl_->elementBytes, count * impl_->elementBytes);
+    // A result may be an argument (an identity model) or share its buffer with another result.
+    bool isArgument = llvm::any_of(arguments, [&](const BufferView &a) { return a.data == allocated; });
+    if (!isArgument && !llvm::is_contained(freed, allocated)) {
+      freed.push_back(allocated);
+      std::free(allocated);
+    }
+  }
 }
 
 } // namespace seqjit

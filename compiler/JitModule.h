@@ -1,9 +1,10 @@
-// A graph compiled for the CPU: lowered through MLIR to LLVM and JIT-compiled with ORC. No MLIR in this header.
+// Seq programs compiled for the CPU: lowered through MLIR to LLVM and JIT-compiled with ORC.
 #pragma once
 
 #include "compiler/GraphImport.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,8 +29,19 @@ public:
   static std::unique_ptr<JitModule> compileGraph(const Graph &graph, const ImportOptions &options,
                                                  const JitOptions &jitOptions = {});
 
-  /// Calls `function`(arguments...) and copies its single result into `result`, whose shape must match.
-  void call(const std::string &function, const std::vector<BufferView> &arguments, const BufferView &result) const;
+  /// Builds a module of seq functions (static shapes, llvm.emit_c_interface on each entry point) in the JIT's own
+  /// context, lowers it with cpuPipeline() and JIT-compiles `entryPoints`. `name` names the program in errors.
+  using ModuleBuilder = std::function<mlir::OwningOpRef<mlir::ModuleOp>(mlir::MLIRContext &)>;
+  static std::unique_ptr<JitModule> compileModule(const ModuleBuilder &build, const std::string &name, bool float64,
+                                                  const std::vector<std::string> &entryPoints,
+                                                  const JitOptions &jitOptions = {});
+
+  /// Calls `function`(arguments...) and copies its results into `results`, whose shapes must match.
+  void call(const std::string &function, const std::vector<BufferView> &arguments,
+            const std::vector<BufferView> &results) const;
+  void call(const std::string &function, const std::vector<BufferView> &arguments, const BufferView &result) const {
+    call(function, arguments, std::vector<BufferView>{result});
+  }
 
   /// Seconds spent in MLIR lowering and in LLVM code generation.
   double loweringSeconds() const;

@@ -1,6 +1,7 @@
 // The CPU and PTX lowering pipelines and the one function that runs them.
 #include "compiler/Pipelines.h"
 
+#include "compiler/Autodiff.h"
 #include "compiler/SeqToLinalg.h"
 
 #include "mlir/InitAllPasses.h"
@@ -24,7 +25,7 @@ const char *kTensorStages = "convert-seq-to-linalg, canonicalize, linalg-fuse-el
 
 std::string cpuPipeline() {
   return std::string(kTensorStages) +
-         ", buffer-deallocation-pipeline, convert-linalg-to-loops, lower-affine, convert-scf-to-cf, canonicalize, "
+         ", buffer-deallocation-pipeline, convert-bufferization-to-memref, convert-linalg-to-loops, lower-affine, convert-scf-to-cf, canonicalize, "
          "expand-strided-metadata, finalize-memref-to-llvm, convert-math-to-llvm, convert-math-to-libm, "
          "convert-arith-to-llvm, convert-index-to-llvm, convert-func-to-llvm, convert-cf-to-llvm, "
          "reconcile-unrealized-casts";
@@ -46,6 +47,7 @@ void registerPipelinePasses() {
   std::call_once(once, [] {
     registerAllPasses();
     registerSeqjitPasses();
+    registerPass([] { return createAutodiffPass(); });
     PassPipelineRegistration<>("seqjit-lower-to-llvm", "seqjit's CPU pipeline: seq to the LLVM dialect",
                                [](OpPassManager &pm) { (void)parsePassPipeline(cpuPipeline(), pm); });
     PassPipelineRegistration<>("seqjit-lower-to-ptx", "seqjit's GPU pipeline: seq to PTX for sm_90",
@@ -71,6 +73,8 @@ LogicalResult runPipeline(ModuleOp module, const std::string &pipeline) {
                         [which](Pass *pass, Operation *) { return which == "all" || pass->getArgument() == which; },
                         /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false);
   }
+  if (std::getenv("SEQJIT_PASS_TIMING"))
+    pm.enableTiming();
   return pm.run(module);
 }
 

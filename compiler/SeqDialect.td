@@ -25,4 +25,9 @@ class Seq_Op<string mnemonic, list<Trait> traits = []> : Op<Seq_Dialect, mnemoni
   let extraClassDeclaration = seqSpecDecl;
 }
 
+/// Ops that only programs (gradients, losses, priors) use: no DSL layer, so no OpSpec; a verifier of their own.
+class Seq_ProgramOp<string mnemonic, list<Trait> traits = []> : Op<Seq_Dialect, mnemonic, traits> {
+  let hasVerifier = 1;
+}
+
 #endif // SEQ_DIALECT_TD

@@ -37,7 +37,8 @@ def Seq_BatchNormOp : Seq_Op<"batch_norm", [Pure]> {
 
 def Seq_ActivationOp : Seq_UnaryOp<"activation",
     (ins StrAttr:$kind, F64Attr:$scale, F64Attr:$shift, F64Attr:$alpha),
-    "f(scale * x + shift) for f in relu, exp, softplus, sigmoid, tanh, elu, linear, log_relu">;
+    "f(scale * x + shift) for f in relu, exp, softplus, sigmoid, tanh, elu, linear, log_relu, and the "
+    "primitives gradients use: step, sign, abs, square, sqrt, rsqrt, reciprocal, log">;
 def Seq_MaxPool1dOp : Seq_UnaryOp<"max_pool1d", (ins I64Attr:$size, I64Attr:$stride),
     "Maximum over windows of `size` every `stride`, no padding">;
 def Seq_AvgPool1dOp : Seq_UnaryOp<"avg_pool1d", (ins I64Attr:$size, I64Attr:$stride),
@@ -67,5 +68,7 @@ class Seq_VariadicOp<string mnemonic, string doc> : Seq_Op<mnemonic, [Pure]> {
 
 def Seq_AddOp : Seq_VariadicOp<"add", "Elementwise sum of equally shaped tensors">;
 def Seq_ConcatOp : Seq_VariadicOp<"concat", "Concatenation along the channel axis">;
+
+include "compiler/SeqProgramOps.td"
 
 #endif // SEQ_OPS_TD

@@ -1,9 +1,8 @@
 // Verifiers of the seq ops: each rebuilds the DSL's OpSpec and calls the shared shape function.
 #include "compiler/SeqDialect.h"
+#include "compiler/SeqVerify.h"
 
 #include "dsl/ShapeFunctions.h"
-
-#include "mlir/IR/Diagnostics.h"
 
 using namespace mlir;
 
@@ -11,13 +10,6 @@ namespace seqjit::seq {
 namespace {
 
 Shape exampleShape(RankedTensorType type) { return Shape(type.getShape().begin() + 1, type.getShape().end()); }
-
-bool batchCompatible(int64_t a, int64_t b) { return a == b || ShapedType::isDynamic(a) || ShapedType::isDynamic(b); }
-
-InFlightDiagnostic layerError(Operation *op) {
-  auto layer = op->getAttrOfType<StringAttr>("layer");
-  return op->emitOpError() << "(layer '" << (layer ? layer.getValue() : StringRef("?")) << "'): ";
-}
 
 /// The one verifier: data inputs through the shared shape function, parameter operands against parameterSpecs.
 LogicalResult verifyWithShapeFunction(Operation *op, FailureOr<OpSpec> spec, ValueRange dataInputs,
@@ -34,7 +26,7 @@ LogicalResult verifyWithShapeFunction(Operation *op, FailureOr<OpSpec> spec, Val
       return layerError(op) << "expected a batched input of rank 2 or 3, got " << type;
     if (type.getElementType() != elementType)
       return layerError(op) << "element types differ: " << type << " vs result " << resultType;
-    if (!batchCompatible(type.getDimSize(0), batch))
+    if (!dimsCompatible(type.getDimSize(0), batch))
       return layerError(op) << "batch sizes differ: " << type << " vs result " << resultType;
     inputShapes.push_back(exampleShape(type));
   }
@@ -59,16 +51,21 @@ LogicalResult verifyWithShapeFunction(Operation *op, FailureOr<OpSpec> spec, Val
   return success();
 }
 
-FailureOr<Padding> padding(Operation *op, StringRef name) {
-  if (auto p = parsePadding(name.str()))
-    return *p;
-  return layerError(op) << "padding must be 'same' or 'valid', got '" << name << "'";
+/// Unbatched operands (vectors, scalars) of an elementwise op: every operand has the result's type.
+LogicalResult verifyElementwise(Operation *op, FailureOr<OpSpec> spec, ValueRange inputs) {
+  if (failed(spec))
+    return failure();
+  for (Value input : inputs)
+    if (input.getType() != op->getResult(0).getType())
+      return layerError(op) << "operand type " << input.getType() << " differs from the result type "
+                            << op->getResult(0).getType();
+  return success();
 }
 
 } // namespace
 
 FailureOr<OpSpec> Conv1dOp::toOpSpec() {
-  auto pad = padding(*this, getPadding());
+  auto pad = verifyPadding(*this, getPadding());
   if (failed(pad))
     return failure();
   auto weightType = cast<RankedTensorType>(getWeight().getType());
@@ -99,11 +96,16 @@ FailureOr<OpSpec> ActivationOp::toOpSpec() {
   auto kind = parseActivationKind(getKind().str());
   if (!kind)
     return layerError(*this) << "unknown activation kind '" << getKind()
-                             << "'; expected relu, exp, softplus, sigmoid, tanh, elu, linear or log_relu";
+                             << "'; expected one of " << activationKindList();
   return OpSpec{OpKind::Activation, ActivationAttrs{*kind, getScale().convertToDouble(),
                                                     getShift().convertToDouble(), getAlpha().convertToDouble()}};
 }
-LogicalResult ActivationOp::verify() { return verifyWithShapeFunction(*this, toOpSpec(), getInput(), {}); }
+LogicalResult ActivationOp::verify() {
+  // Programs apply activations (and add) to parameters and scalars too; those have no batch to check.
+  if (cast<RankedTensorType>(getInput().getType()).getRank() < 2)
+    return verifyElementwise(*this, toOpSpec(), getInput());
+  return verifyWithShapeFunction(*this, toOpSpec(), getInput(), {});
+}
 
 FailureOr<OpSpec> MaxPool1dOp::toOpSpec() {
   return OpSpec{OpKind::MaxPool1d, PoolAttrs{static_cast<int64_t>(getSize()), static_cast<int64_t>(getStride())}};
@@ -149,7 +151,11 @@ LogicalResult DenseOp::verify() {
 }
 
 FailureOr<OpSpec> AddOp::toOpSpec() { return OpSpec{OpKind::Add, NoAttrs{}}; }
-LogicalResult AddOp::verify() { return verifyWithShapeFunction(*this, toOpSpec(), getInputs(), {}); }
+LogicalResult AddOp::verify() {
+  if (cast<RankedTensorType>(getInputs().front().getType()).getRank() < 2)
+    return verifyElementwise(*this, toOpSpec(), getInputs());
+  return verifyWithShapeFunction(*this, toOpSpec(), getInputs(), {});
+}
 
 FailureOr<OpSpec> ConcatOp::toOpSpec() { return OpSpec{OpKind::Concat, NoAttrs{}}; }
 LogicalResult ConcatOp::verify() { return verifyWithShapeFunction(*this, toOpSpec(), getInputs(), {}); }

@@ -1,8 +1,8 @@
 // seq -> linalg: each op as one or a few linalg.generic ops, so that elementwise fusion and tiling apply.
 #include "compiler/SeqToLinalg.h"
 
+#include "compiler/LinalgBuilders.h"
 #include "compiler/SeqDialect.h"
-#include "dsl/ShapeFunctions.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -19,56 +19,6 @@ namespace seqjit {
 namespace {
 
 using utils::IteratorType;
-constexpr IteratorType kParallel = IteratorType::parallel;
-constexpr IteratorType kReduction = IteratorType::reduction;
-
-RankedTensorType tensorType(Value v) { return cast<RankedTensorType>(v.getType()); }
-
-Value constantFloat(OpBuilder &b, Location loc, Type type, double value) {
-  return b.create<arith::ConstantOp>(loc, b.getFloatAttr(type, value));
-}
-
-Value filled(OpBuilder &b, Location loc, RankedTensorType type, double value) {
-  Value empty = b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType());
-  return b.create<linalg::FillOp>(loc, constantFloat(b, loc, type.getElementType(), value), empty).getResult(0);
-}
-
-/// A linalg.generic whose maps are written as lists of affine expressions over its loop dimensions.
-Value generic(OpBuilder &b, Location loc, RankedTensorType resultType, ValueRange inputs, Value init,
-              ArrayRef<SmallVector<AffineExpr>> inputExprs, ArrayRef<AffineExpr> outputExprs,
-              ArrayRef<IteratorType> iterators, function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
-  unsigned dims = iterators.size();
-  SmallVector<AffineMap> maps;
-  for (const auto &exprs : inputExprs)
-    maps.push_back(AffineMap::get(dims, 0, exprs, b.getContext()));
-  maps.push_back(AffineMap::get(dims, 0, outputExprs, b.getContext()));
-  auto op = b.create<linalg::GenericOp>(loc, TypeRange{resultType}, inputs, ValueRange{init}, maps, iterators,
-                                        [&](OpBuilder &nb, Location nl, ValueRange args) {
-                                          nb.create<linalg::YieldOp>(nl, body(nb, nl, args));
-                                        });
-  return op.getResult(0);
-}
-
-SmallVector<AffineExpr> dimExprs(OpBuilder &b, unsigned count) {
-  SmallVector<AffineExpr> exprs;
-  for (unsigned i = 0; i < count; ++i)
-    exprs.push_back(b.getAffineDimExpr(i));
-  return exprs;
-}
-
-/// An elementwise generic over `resultType`; `channelInputs` are per-channel vectors broadcast along dim 1.
-Value elementwise(OpBuilder &b, Location loc, RankedTensorType resultType, ValueRange fullInputs,
-                  ValueRange channelInputs, function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
-  unsigned rank = resultType.getRank();
-  SmallVector<SmallVector<AffineExpr>> exprs(fullInputs.size(), dimExprs(b, rank));
-  for (size_t i = 0; i < channelInputs.size(); ++i)
-    exprs.push_back({b.getAffineDimExpr(1)});
-  SmallVector<Value> inputs(fullInputs);
-  inputs.append(channelInputs.begin(), channelInputs.end());
-  Value init = b.create<tensor::EmptyOp>(loc, resultType.getShape(), resultType.getElementType());
-  SmallVector<IteratorType> iterators(rank, kParallel);
-  return generic(b, loc, resultType, inputs, init, exprs, dimExprs(b, rank), iterators, body);
-}
 
 /// The initial accumulator of a conv or dense layer: its bias broadcast along dim 1, or zeros.
 Value biasOrZeros(OpBuilder &b, Location loc, RankedTensorType resultType, Value bias) {
@@ -77,59 +27,13 @@ Value biasOrZeros(OpBuilder &b, Location loc, RankedTensorType resultType, Value
   return elementwise(b, loc, resultType, {}, {bias}, [](OpBuilder &, Location, ValueRange a) { return a[0]; });
 }
 
-/// The body of conv and dense: acc + x * w. Reassociation lets LLVM vectorise reductions (the dense dot
-/// product) and contraction makes an FMA; both stay within the 1e-5 tolerance against the interpreter.
-Value multiplyAccumulate(OpBuilder &b, Location loc, ValueRange a) {
-  auto flags = arith::FastMathFlagsAttr::get(b.getContext(),
-                                             arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
-  Value product = b.create<arith::MulFOp>(loc, a[0], a[1], flags);
-  return b.create<arith::AddFOp>(loc, a[2], product, flags);
-}
-
-bool staticShapes(Operation *op) {
-  for (Type t : op->getOperandTypes())
-    if (!cast<RankedTensorType>(t).hasStaticShape())
-      return false;
-  return cast<RankedTensorType>(op->getResult(0).getType()).hasStaticShape();
-}
-
-template <typename OpType> struct SeqPattern : OpRewritePattern<OpType> {
-  using OpRewritePattern<OpType>::OpRewritePattern;
-  LogicalResult matchAndRewrite(OpType op, PatternRewriter &rewriter) const final {
-    if (!staticShapes(op))
-      return rewriter.notifyMatchFailure(op, "lowering needs static shapes");
-    Value lowered = lower(op, rewriter);
-    rewriter.replaceOp(op, lowered);
-    return success();
-  }
-  virtual Value lower(OpType op, PatternRewriter &b) const = 0;
-};
-
 struct Conv1dLowering : SeqPattern<seq::Conv1dOp> {
   using SeqPattern::SeqPattern;
   Value lower(seq::Conv1dOp op, PatternRewriter &b) const override {
     Location loc = op.getLoc();
-    Value input = op.getInput();
-    auto inputType = tensorType(input);
-    auto weightType = tensorType(op.getWeight());
-    int64_t width = weightType.getDimSize(2);
+    int64_t width = tensorType(op.getWeight()).getDimSize(2);
     int64_t stride = op.getStride(), dilation = op.getDilation();
-    if (op.getPadding() == "same") {
-      int64_t length = inputType.getDimSize(2);
-      int64_t total = samePaddingTotal(length, width, stride, dilation);
-      if (total > 0) {
-        int64_t left = samePaddingLeft(length, width, stride, dilation);
-        auto paddedType = RankedTensorType::get({inputType.getDimSize(0), inputType.getDimSize(1), length + total},
-                                                inputType.getElementType());
-        Value zeros = filled(b, loc, paddedType, 0.0);
-        SmallVector<OpFoldResult> offsets{b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(left)};
-        SmallVector<OpFoldResult> sizes;
-        for (int64_t d : inputType.getShape())
-          sizes.push_back(b.getIndexAttr(d));
-        SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
-        input = b.create<tensor::InsertSliceOp>(loc, input, zeros, offsets, sizes, strides);
-      }
-    }
+    Value input = conv1dPaddedInput(b, loc, op.getInput(), op.getPadding(), width, stride, dilation);
     auto resultType = tensorType(op.getResult());
     Value init = biasOrZeros(b, loc, resultType, op.getBias());
     // Loops (n, f, c, k, l): out[n, f, l] += x[n, c, l * stride + k * dilation] * w[f, c, k]. The output
@@ -167,10 +71,8 @@ Value channelMean(OpBuilder &b, Location loc, Value x, Value centre) {
                         return nb.create<arith::AddFOp>(nl, a.back(), term).getResult();
                       });
   Value inverse = constantFloat(b, loc, type.getElementType(), 1.0 / static_cast<double>(count));
-  return generic(b, loc, vectorType, {sum}, b.create<tensor::EmptyOp>(loc, vectorType.getShape(),
-                                                                      vectorType.getElementType()),
-                 {{b.getAffineDimExpr(0)}}, {b.getAffineDimExpr(0)}, {kParallel},
-                 [&](OpBuilder &nb, Location nl, ValueRange a) {
+  return generic(b, loc, vectorType, {sum}, emptyTensor(b, loc, vectorType), {{b.getAffineDimExpr(0)}},
+                 {b.getAffineDimExpr(0)}, {kParallel}, [&](OpBuilder &nb, Location nl, ValueRange a) {
                    return nb.create<arith::MulFOp>(nl, a[0], inverse).getResult();
                  });
 }
@@ -211,12 +113,8 @@ Value activationBody(OpBuilder &b, Location loc, Value x, seq::ActivationOp op) 
     return b.create<arith::MaximumFOp>(loc, z, zero);
   if (kind == "exp")
     return b.create<math::ExpOp>(loc, z);
-  if (kind == "softplus") {
-    // max(z, 0) + log1p(exp(-|z|)): no overflow for large |z|.
-    Value negAbs = b.create<arith::NegFOp>(loc, b.create<math::AbsFOp>(loc, z));
-    Value tail = b.create<math::Log1pOp>(loc, b.create<math::ExpOp>(loc, negAbs));
-    return b.create<arith::AddFOp>(loc, b.create<arith::MaximumFOp>(loc, z, zero), tail);
-  }
+  if (kind == "softplus")
+    return b.create<arith::AddFOp>(loc, b.create<arith::MaximumFOp>(loc, z, zero), softplusTail(b, loc, z));
   if (kind == "sigmoid") {
     Value e = b.create<math::ExpOp>(loc, b.create<arith::NegFOp>(loc, z));
     return b.create<arith::DivFOp>(loc, one, b.create<arith::AddFOp>(loc, one, e));
@@ -231,6 +129,30 @@ Value activationBody(OpBuilder &b, Location loc, Value x, seq::ActivationOp op) 
   }
   if (kind == "log_relu")
     return b.create<math::Log1pOp>(loc, b.create<arith::MaximumFOp>(loc, z, zero));
+  // The primitives of gradient programs, with the numerics dsl/OpSpec.h defines.
+  if (kind == "step")
+    return b.create<arith::SelectOp>(loc, b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, z, zero), one, zero);
+  if (kind == "sign") {
+    // z itself where it is neither positive nor negative: 0 stays 0 and NaN stays NaN, as in PyTorch.
+    Value minusOne = constantFloat(b, loc, t, -1.0);
+    Value negative = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, z, zero);
+    Value positive = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, z, zero);
+    return b.create<arith::SelectOp>(loc, positive, one, b.create<arith::SelectOp>(loc, negative, minusOne, z));
+  }
+  if (kind == "abs")
+    return b.create<math::AbsFOp>(loc, z);
+  if (kind == "square")
+    return b.create<arith::MulFOp>(loc, z, z);
+  if (kind == "sqrt")
+    return b.create<math::SqrtOp>(loc, z);
+  if (kind == "rsqrt")
+    return b.create<math::RsqrtOp>(loc, z);
+  if (kind == "reciprocal") {
+    Value isZero = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, z, zero);
+    return b.create<arith::SelectOp>(loc, isZero, zero, b.create<arith::DivFOp>(loc, one, z));
+  }
+  if (kind == "log")
+    return b.create<math::LogOp>(loc, z);
   return z; // linear: the verifier admits no other kind.
 }
 
@@ -258,7 +180,7 @@ template <typename OpType> Value lowerWindowPool(OpType op, OpBuilder &b, bool i
              w = b.getAffineDimExpr(3);
   int64_t size = op.getSize(), stride = op.getStride();
   // The window dimension's extent comes from a size-only operand so that linalg can infer the loop bound.
-  Value window = b.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{size}, resultType.getElementType());
+  Value window = emptyTensor(b, loc, RankedTensorType::get({size}, resultType.getElementType()));
   Value pooled = generic(b, loc, resultType, {op.getInput(), window}, filled(b, loc, resultType, start),
                          {{n, c, l * stride + w}, {w}}, {n, c, l}, {kParallel, kParallel, kParallel, kReduction},
                          [&](OpBuilder &nb, Location nl, ValueRange a) {
@@ -349,17 +271,11 @@ struct ConcatLowering : SeqPattern<seq::ConcatOp> {
   Value lower(seq::ConcatOp op, PatternRewriter &b) const override {
     Location loc = op.getLoc();
     auto resultType = tensorType(op.getResult());
-    Value result = b.create<tensor::EmptyOp>(loc, resultType.getShape(), resultType.getElementType());
+    Value result = emptyTensor(b, loc, resultType);
     int64_t channelOffset = 0;
     for (Value input : op.getInputs()) {
-      auto type = tensorType(input);
-      SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0)), sizes, strides(type.getRank(),
-                                                                                           b.getIndexAttr(1));
-      offsets[1] = b.getIndexAttr(channelOffset);
-      for (int64_t d : type.getShape())
-        sizes.push_back(b.getIndexAttr(d));
-      result = b.create<tensor::InsertSliceOp>(loc, input, result, offsets, sizes, strides);
-      channelOffset += type.getDimSize(1);
+      result = insertAlong(b, loc, input, result, 1, channelOffset);
+      channelOffset += tensorType(input).getDimSize(1);
     }
     return result;
   }
@@ -370,8 +286,7 @@ struct ReverseComplementLowering : SeqPattern<seq::ReverseComplementOp> {
   Value lower(seq::ReverseComplementOp op, PatternRewriter &b) const override {
     auto type = tensorType(op.getResult());
     AffineExpr n = b.getAffineDimExpr(0), c = b.getAffineDimExpr(1), l = b.getAffineDimExpr(2);
-    Value init = b.create<tensor::EmptyOp>(op.getLoc(), type.getShape(), type.getElementType());
-    return generic(b, op.getLoc(), type, {op.getInput()}, init,
+    return generic(b, op.getLoc(), type, {op.getInput()}, emptyTensor(b, op.getLoc(), type),
                    {{n, -c + (type.getDimSize(1) - 1), -l + (type.getDimSize(2) - 1)}}, {n, c, l},
                    {kParallel, kParallel, kParallel}, [](OpBuilder &, Location, ValueRange a) { return a[0]; });
   }
@@ -389,6 +304,7 @@ struct SeqToLinalgPass : PassWrapper<SeqToLinalgPass, OperationPass<ModuleOp>> {
     patterns.add<Conv1dLowering, BatchNormLowering, ActivationLowering, MaxPoolLowering, AvgPoolLowering,
                  GlobalMaxPoolLowering, GlobalAvgPoolLowering, DropoutLowering, FlattenLowering, DenseLowering,
                  AddLowering, ConcatLowering, ReverseComplementLowering>(&getContext());
+    populateProgramOpsToLinalgPatterns(patterns);
     GreedyRewriteConfig config;
     config.useTopDownTraversal = true;
     (void)applyPatternsAndFoldGreedily(getOperation(), std::move(patterns), config);

@@ -172,9 +172,7 @@ Tensor reverseComplement(Tensor x, std::string name, SourceLocation loc) {
 ActivationAttrs activationByName(const std::string &name) {
   auto kind = parseActivationKind(name);
   if (!kind)
-    throw Error(fmt::format("unknown activation '{}'; expected one of relu, exp, softplus, sigmoid, tanh, elu, "
-                            "linear, log_relu",
-                            name));
+    throw Error(fmt::format("unknown activation '{}'; expected one of {}", name, activationKindList()));
   return ActivationAttrs{*kind};
 }
 

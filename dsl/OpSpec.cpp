@@ -27,7 +27,7 @@ std::string_view opKindName(OpKind kind) {
 }
 
 namespace {
-constexpr std::array<std::pair<ActivationKind, std::string_view>, 8> kActivationNames = {{
+constexpr std::array<std::pair<ActivationKind, std::string_view>, 16> kActivationNames = {{
     {ActivationKind::Relu, "relu"},
     {ActivationKind::Exp, "exp"},
     {ActivationKind::Softplus, "softplus"},
@@ -36,6 +36,14 @@ constexpr std::array<std::pair<ActivationKind, std::string_view>, 8> kActivation
     {ActivationKind::Elu, "elu"},
     {ActivationKind::Linear, "linear"},
     {ActivationKind::LogRelu, "log_relu"},
+    {ActivationKind::Step, "step"},
+    {ActivationKind::Sign, "sign"},
+    {ActivationKind::Abs, "abs"},
+    {ActivationKind::Square, "square"},
+    {ActivationKind::Sqrt, "sqrt"},
+    {ActivationKind::Rsqrt, "rsqrt"},
+    {ActivationKind::Reciprocal, "reciprocal"},
+    {ActivationKind::Log, "log"},
 }};
 } // namespace
 
@@ -51,6 +59,13 @@ std::optional<ActivationKind> parseActivationKind(std::string_view name) {
     if (n == name)
       return k;
   return std::nullopt;
+}
+
+std::string activationKindList() {
+  std::string list;
+  for (auto [k, name] : kActivationNames)
+    list += (list.empty() ? "" : ", ") + std::string(name);
+  return list;
 }
 
 std::string_view paddingName(Padding padding) { return padding == Padding::Same ? "same" : "valid"; }

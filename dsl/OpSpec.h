@@ -35,8 +35,28 @@ enum class OpKind {
   ReverseComplement,
 };
 
-/// Every activation computes f(scale * x + shift); `alpha` is ELU's negative-side scale.
-enum class ActivationKind { Relu, Exp, Softplus, Sigmoid, Tanh, Elu, Linear, LogRelu };
+/// Every activation computes f(scale * x + shift); `alpha` is ELU's negative-side scale. The kinds after LogRelu
+/// are the elementwise primitives gradient programs are written in. Defined numerics (documented in the README):
+/// step(z) = 1 if z > 0 else 0; sign(0) = 0; reciprocal(0) = 0 (so derivatives of sqrt and of normalisations are
+/// 0 where the value is 0, the subgradient PyTorch's norm uses); log(0) = -inf; sqrt and log of a negative are NaN.
+enum class ActivationKind {
+  Relu,
+  Exp,
+  Softplus,
+  Sigmoid,
+  Tanh,
+  Elu,
+  Linear,
+  LogRelu,
+  Step,
+  Sign,
+  Abs,
+  Square,
+  Sqrt,
+  Rsqrt,
+  Reciprocal,
+  Log,
+};
 
 enum class Padding { Same, Valid };
 
@@ -97,6 +117,8 @@ struct OpSpec {
 std::string_view opKindName(OpKind kind);
 std::string_view activationKindName(ActivationKind kind);
 std::optional<ActivationKind> parseActivationKind(std::string_view name);
+/// "relu, exp, ..., log": every name parseActivationKind accepts, for messages.
+std::string activationKindList();
 std::string_view paddingName(Padding padding);
 std::optional<Padding> parsePadding(std::string_view name);
 

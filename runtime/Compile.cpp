@@ -39,6 +39,20 @@ static Graph inferenceGraph(Graph graph) {
   return graph;
 }
 
+std::vector<BufferView> parameterViews(const Graph &graph, const Parameters &parameters) {
+  std::vector<BufferView> views;
+  for (const Node &node : graph.nodes)
+    for (const ParameterSpec &spec : node.parameters) {
+      const HostArray<float> &p = parameters.at(Graph::parameterName(node, spec));
+      if (p.shape != spec.shape)
+        throw Error(fmt::format("parameter '{}' has shape ({}), the model expects ({})",
+                                Graph::parameterName(node, spec), fmt::join(p.shape, ", "),
+                                fmt::join(spec.shape, ", ")));
+      views.push_back({const_cast<float *>(p.data.data()), p.shape});
+    }
+  return views;
+}
+
 static int threadCount(int requested) {
   if (requested > 0)
     return requested;
@@ -65,15 +79,8 @@ CompiledModel compile(const Graph &graph, const CompileOptions &options) {
 HostArray<float> CompiledModel::forward(const HostArray<float> &input, const Parameters &parameters) const {
   checkInputShape(graph_, input.shape, "forward");
   std::vector<BufferView> arguments(1);
-  for (const Node &node : graph_.nodes)
-    for (const ParameterSpec &spec : node.parameters) {
-      const HostArray<float> &p = parameters.at(Graph::parameterName(node, spec));
-      if (p.shape != spec.shape)
-        throw Error(fmt::format("parameter '{}' has shape ({}), the model expects ({})",
-                                Graph::parameterName(node, spec), fmt::join(p.shape, ", "),
-                                fmt::join(spec.shape, ", ")));
-      arguments.push_back({const_cast<float *>(p.data.data()), p.shape});
-    }
+  std::vector<BufferView> parameterArguments = parameterViews(graph_, parameters);
+  arguments.insert(arguments.end(), parameterArguments.begin(), parameterArguments.end());
   int64_t examples = input.shape[0];
   int64_t inputStride = input.shape[1] * input.shape[2];
   Shape outputExample = graph_.outputNode().shape;

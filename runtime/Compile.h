@@ -1,6 +1,7 @@
 // seqjit::compile: a model's forward pass JIT-compiled for the CPU, callable on host arrays of any batch size.
 #pragma once
 
+#include "compiler/JitModule.h"
 #include "dsl/Model.h"
 #include "runtime/HostArray.h"
 #include "runtime/Parameters.h"
@@ -9,7 +10,6 @@
 
 namespace seqjit {
 
-class JitModule;
 
 struct CompileOptions {
   /// Sequences per step. Each of `threads` workers runs a chunk of ceil(batch / threads) sequences, the size
@@ -47,6 +47,10 @@ CompiledModel compile(const Graph &graph, const CompileOptions &options = {});
 inline CompiledModel compile(const Model &model, const CompileOptions &options = {}) {
   return compile(model.graph(), options);
 }
+
+/// Every parameter of `graph` in parameterOrder, as the compiled functions take them. Throws seqjit::Error naming a
+/// parameter whose shape differs from the model's.
+std::vector<BufferView> parameterViews(const Graph &graph, const Parameters &parameters);
 
 /// Throws seqjit::Error unless `input` is (N, C, L) with the graph's C and L; `source` names the input in the message.
 void checkInputShape(const Graph &graph, const std::vector<int64_t> &shape, const std::string &source);

@@ -1,9 +1,11 @@
-// The reference interpreter: naive, obviously correct loops for every seq op, the oracle of every compiled program.
+// The reference interpreter of DSL graphs: naive, obviously correct loops for every layer, the oracle of every
+// compiled model.
 //
 // DESIGN decision 3: every compiled program (CPU JIT, CUDA, AOT) is checked against this file on random inputs.
-// Clarity beats speed here: each op is a plain loop nest over PyTorch's layouts, written so it can be read
-// against the PyTorch documentation line by line. Arithmetic happens in T (float accumulates in float), so the
-// float32 instantiation is an oracle for float32 programs and the float64 one for gradient checks.
+// Clarity beats speed here: each node is evaluated by its plain loop nest in runtime/ReferenceKernels.h (the same
+// kernels runtime/ProgramInterpreter.h interprets seq programs with), over PyTorch's layouts. Arithmetic happens in
+// T (float accumulates in float), so the float32 instantiation is an oracle for float32 programs and the float64
+// one for gradient checks.
 #pragma once
 
 #include "dsl/Graph.h"

@@ -9,5 +9,7 @@ namespace seqjit {
 void addModelsCommand(CLI::App &app);
 /// seqjit forward: compiled inference on a .npy or HDF5 input, output written as .npy.
 void addForwardCommand(CLI::App &app);
+/// seqjit grad: loss (+ L2, + Fourier prior) gradients for every trainable weight, written as .npz.
+void addGradCommand(CLI::App &app);
 
 } // namespace seqjit

@@ -11,6 +11,7 @@ int main(int argc, char **argv) {
   app.require_subcommand(1);
   seqjit::addModelsCommand(app);
   seqjit::addForwardCommand(app);
+  seqjit::addGradCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {

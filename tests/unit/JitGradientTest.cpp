@@ -1,0 +1,146 @@
+// The JIT's gradient programs equal the reference interpreter's (float64): for every stdlib model the loss gradient
+// (BCE + L2, batch norm on batch statistics) and the input gradient; for CNN-dist the loss gradient with the
+// Fourier prior too (forward, backward and double backward in one program).
+#include "Closeness.h"
+#include "ExpectError.h"
+#include "runtime/GradientPrograms.h"
+#include "runtime/OneHot.h"
+#include "runtime/Random.h"
+#include "stdlib/Models.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace seqjit {
+namespace {
+
+HostArray<float> randomLabels(int64_t examples, const Shape &outputShape, uint64_t seed) {
+  std::vector<int64_t> shape{examples};
+  shape.insert(shape.end(), outputShape.begin(), outputShape.end());
+  HostArray<float> labels(shape);
+  Random random(seed, 0);
+  for (float &v : labels.data)
+    v = random.uniform() < 0.4f ? 1.0f : 0.0f;
+  labels.data[0] = 1.0f; // at least one positive example for the prior
+  return labels;
+}
+
+Objective testObjective(bool fourierPrior) {
+  Objective objective;
+  objective.l2 = 1e-3;
+  // T = 20 puts the soft frequency limit inside the spectrum of a 200 nt input, so both weight branches count.
+  if (fourierPrior)
+    objective.fourierPrior = FourierPrior{.freqLimit = 20, .softness = 0.2, .sigma = 3, .weight = 0.5, .outputs = {}};
+  return objective;
+}
+
+/// ||a - b||_2 / max(||b||_2, floor): float32 rounding against the tensor's size, where `floor` (a fraction of the
+/// largest gradient norm of the model) keeps a gradient that is zero in exact arithmetic (a batch-norm bias
+/// feeding another batch norm in training mode) from turning rounding noise into a 100% error.
+double normRelativeError(const std::vector<float> &actual, const std::vector<double> &expected, double floor) {
+  double error = 0, norm = 0;
+  for (size_t i = 0; i < expected.size(); ++i) {
+    error += (actual[i] - expected[i]) * (actual[i] - expected[i]);
+    norm += expected[i] * expected[i];
+  }
+  return std::sqrt(error) / std::max(std::sqrt(norm), floor);
+}
+
+void checkLossGradient(const std::string &name, bool fourierPrior) {
+  auto model = buildZooModel(name, {});
+  const Graph &graph = model->graph();
+  Parameters parameters = Parameters::initialize(graph, 7);
+  parameters.randomizeBatchNorm(graph, 11);
+  // Batch-norm statistics of 3 sequences amplify float32 rounding in the double backward; 8 keep it near 1e-5.
+  const int64_t batch = fourierPrior ? 8 : 3;
+  HostArray<float> input = randomOneHot(batch, graph.inputNode().shape[1], 3);
+  HostArray<float> labels = randomLabels(batch, graph.outputNode().shape, 5);
+  Objective objective = testObjective(fourierPrior);
+
+  auto compiled = CompiledLossGradient::compile(graph, objective, {.batch = batch});
+  LossGradients<float> actual = compiled.run(input, labels, parameters);
+  LossGradients<double> expected =
+      interpretLossGradient<double>(graph, objective, true, input.cast<double>(), labels.cast<double>(), parameters);
+
+  for (const auto &[term, value] : expected.terms)
+    EXPECT_NEAR(actual.terms.at(term), value, 1e-4 * std::max(1.0, std::abs(value))) << term;
+  if (fourierPrior) {
+    EXPECT_GT(expected.terms.at("fourier_prior"), 0.0);
+  }
+  ASSERT_EQ(actual.gradients.size(), expected.gradients.size());
+  double largestNorm = 0;
+  for (const auto &[parameter, gradient] : expected.gradients) {
+    double norm = 0;
+    for (double v : gradient.data)
+      norm += v * v;
+    largestNorm = std::max(largestNorm, std::sqrt(norm));
+  }
+  for (const auto &[parameter, gradient] : expected.gradients) {
+    const HostArray<float> &mine = actual.gradients.at(parameter);
+    ASSERT_EQ(mine.shape, gradient.shape) << parameter;
+    bool finite = std::all_of(mine.data.begin(), mine.data.end(), [](float v) { return std::isfinite(v); });
+    EXPECT_TRUE(finite) << parameter;
+    EXPECT_LE(normRelativeError(mine.data, gradient.data, 1e-3 * largestNorm), 1e-4) << parameter;
+  }
+}
+
+class JitGradientTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(JitGradientTest, LossGradientEqualsInterpreter) { checkLossGradient(GetParam(), false); }
+
+// One model: LLVM takes about 20 s at O3 on a double-backward program (see the README), and every op of the prior
+// path is checked on its own in JitOpsTest.
+TEST(JitGradient, LossGradientWithFourierPriorEqualsInterpreter) { checkLossGradient("cnn-dist", true); }
+
+TEST_P(JitGradientTest, InputGradientEqualsInterpreter) {
+  auto model = buildZooModel(GetParam(), {});
+  const Graph &graph = model->graph();
+  Parameters parameters = Parameters::initialize(graph, 3);
+  parameters.randomizeBatchNorm(graph, 4);
+  const int64_t batch = 2;
+  HostArray<float> input = randomOneHot(batch, graph.inputNode().shape[1], 8);
+  HostArray<float> seed = randomLabels(batch, graph.outputNode().shape, 9);
+
+  auto compiled = CompiledInputGradient::compile(graph, {.batch = batch, .batchNormTraining = false});
+  HostArray<float> actual = compiled.run(input, seed, parameters);
+  HostArray<double> expected =
+      interpretInputGradient<double>(graph, false, input.cast<double>(), seed.cast<double>(), parameters);
+  ASSERT_EQ(actual.shape, expected.shape);
+  EXPECT_LE(testing::relativeError(actual.data, expected.data), 1e-4);
+}
+
+std::vector<std::string> zooNames() {
+  std::vector<std::string> names;
+  for (const ModelEntry &entry : modelZoo())
+    names.push_back(entry.name);
+  return names;
+}
+
+INSTANTIATE_TEST_SUITE_P(Zoo, JitGradientTest, ::testing::ValuesIn(zooNames()),
+                         [](const ::testing::TestParamInfo<std::string> &info) {
+                           std::string name = info.param;
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
+
+TEST(JitGradient, RefusesABatchOfAnotherSize) {
+  auto model = buildZooModel("cnn-dist", {});
+  Parameters parameters = Parameters::initialize(model->graph(), 1);
+  auto compiled = CompiledLossGradient::compile(model->graph(), {}, {.batch = 2});
+  HostArray<float> input = randomOneHot(3, 200, 1);
+  HostArray<float> labels = randomLabels(3, model->graph().outputNode().shape, 1);
+  testing::expectError([&] { compiled.run(input, labels, parameters); }, {"compiled for batches of 2"});
+}
+
+TEST(JitGradient, RefusesClassWeightsThatDoNotFitTheOutputs) {
+  auto model = buildZooModel("cnn-dist", {});
+  Objective objective;
+  objective.classWeights = {1.0, 2.0};
+  testing::expectError([&] { CompiledLossGradient::compile(model->graph(), objective, {.batch = 2}); },
+                       {"2 class weights given for an output of shape"});
+}
+
+} // namespace
+} // namespace seqjit
