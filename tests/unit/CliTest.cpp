@@ -1,7 +1,9 @@
 // Tests of the seqjit command-line driver, run as a user would: outputs against the reference interpreter, and one
 // clear "seqjit: error:" line (never a crash) for each mistake a user can make with files, keys, names and models.
+#include "Closeness.h"
 #include "dsl/Error.h"
 #include "dsl/ModelFile.h"
+#include "runtime/GradientPrograms.h"
 #include "runtime/Hdf5.h"
 #include "runtime/Npy.h"
 #include "runtime/OneHot.h"
@@ -482,6 +484,62 @@ TEST_F(CliTest, NoSubcommandGivesUsageError) {
   EXPECT_TRUE(result.exited) << result.output;
   EXPECT_NE(result.exitCode, 0);
   EXPECT_THAT(result.output, HasSubstr("subcommand"));
+}
+
+// ---- seqjit grad ---------------------------------------------------------------------------------------------
+
+/// Labels (count, 12) for CNN-local, with example 0 positive so that the Fourier prior is not empty.
+HostArray<float> writeLabels(const std::string &file, int64_t count, int64_t tasks) {
+  HostArray<float> y({count, tasks});
+  for (int64_t i = 0; i < y.size(); ++i)
+    y.data[i] = (i % 3 == 0) ? 1.0f : 0.0f;
+  writeNpy(file, y);
+  return y;
+}
+
+TEST_F(CliTest, GradWithFourierPriorMatchesTheInterpreter) {
+  HostArray<float> x = writeInput("x.npy", 4, 120);
+  auto model = buildZooModel("cnn-local", {.length = 120});
+  HostArray<float> y = writeLabels(path("y.npy"), 4, model->graph().outputNode().shape[0]);
+  RunResult result = run("grad --model cnn-local --input x.npy --labels y.npy --out g.npz --l2 1e-3 "
+                         "--fourier-prior T=10,s=0.2,sigma=2,lambda=0.5");
+  ASSERT_TRUE(result.exited) << result.output;
+  ASSERT_EQ(result.exitCode, 0) << result.output;
+  EXPECT_THAT(result.output, AllOf(HasSubstr("4 sequences x 120 nt"), HasSubstr("Fourier prior"),
+                                   HasSubstr("fourier_prior:"), HasSubstr("g.npz")));
+
+  Objective objective;
+  objective.l2 = 1e-3;
+  objective.fourierPrior = FourierPrior{.freqLimit = 10, .softness = 0.2, .sigma = 2, .weight = 0.5, .outputs = {}};
+  Parameters parameters = Parameters::initialize(model->graph(), 0); // the CLI's default seed
+  LossGradients<double> reference =
+      interpretLossGradient<double>(model->graph(), objective, true, x.cast<double>(), y.cast<double>(), parameters);
+  std::map<std::string, HostArray<float>> gradients = readNpz(path("g.npz"));
+  ASSERT_EQ(gradients.size(), reference.gradients.size());
+  for (const auto &[name, expected] : reference.gradients)
+    EXPECT_LE(seqjit::testing::relativeError(gradients.at(name).data, expected.data), 1e-3) << name;
+}
+
+TEST_F(CliTest, GradRefusesLabelsOfTheWrongShape) {
+  writeInput("x.npy", 4, 120);
+  writeLabels(path("y.npy"), 3, 12);
+  expectOneError(run("grad --model cnn-local --input x.npy --labels y.npy --out g.npz"),
+                 {"--labels", "y.npy", "(3, 12)", "need (4, "});
+}
+
+TEST_F(CliTest, GradRefusesABadPriorLossOrBatchNormMode) {
+  writeInput("x.npy", 4, 120);
+  writeLabels(path("y.npy"), 4, 12);
+  expectOneError(run("grad --model cnn-local --input x.npy --labels y.npy --out g.npz --fourier-prior T=10,q=3"),
+                 {"--fourier-prior", "unknown key 'q'"});
+  expectOneError(run("grad --model cnn-local --input x.npy --labels y.npy --out g.npz --fourier-prior T=ten"),
+                 {"--fourier-prior", "'T' needs a number", "'ten'"});
+  expectOneError(run("grad --model cnn-local --input x.npy --labels y.npy --out g.npz --loss hinge"),
+                 {"unknown loss 'hinge'", "bce, mse or poisson"});
+  expectOneError(run("grad --model cnn-local --input x.npy --labels y.npy --out g.npz --batch-norm frozen"),
+                 {"--batch-norm", "'frozen'"});
+  expectOneError(run("grad --model cnn-local --input x.npy --labels absent.npy --out g.npz"),
+                 {"--labels", "absent.npy", "does not exist"});
 }
 
 } // namespace
