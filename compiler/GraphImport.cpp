@@ -47,13 +47,13 @@ Location nodeLocation(MLIRContext &context, const Node &node) {
   return NameLoc::get(StringAttr::get(&context, node.name), inner);
 }
 
+} // namespace
+
 RankedTensorType batchedType(int64_t batch, const Shape &shape, Type elementType) {
   SmallVector<int64_t> dims{batch < 0 ? ShapedType::kDynamic : batch};
   dims.append(shape.begin(), shape.end());
   return RankedTensorType::get(dims, elementType);
 }
-
-} // namespace
 
 std::vector<Value> emitGraph(OpBuilder &builder, const Graph &graph, Value input, ValueRange parameters) {
   MLIRContext &context = *builder.getContext();

@@ -5,6 +5,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OwningOpRef.h"
 
 #include <string>
@@ -24,6 +25,9 @@ void loadSeqjitDialects(mlir::MLIRContext &context);
 /// Builds @forward: the input (N, C, L) first, then every parameter in parameterOrder(graph).
 mlir::OwningOpRef<mlir::ModuleOp> importGraph(mlir::MLIRContext &context, const Graph &graph,
                                               const ImportOptions &options);
+
+/// The type of a batch of examples of `shape`: (batch, shape...), batch -1 meaning dynamic.
+mlir::RankedTensorType batchedType(int64_t batch, const Shape &shape, mlir::Type elementType);
 
 /// Emits the ops of `graph` at `builder`'s insertion point, applied to `input` (N, C, L) and `parameters` (in
 /// parameterOrder(graph)); returns the value of every node, index = node id. Batch and element type are the input's.

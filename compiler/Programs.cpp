@@ -19,12 +19,6 @@ using namespace mlir;
 namespace seqjit {
 namespace {
 
-RankedTensorType batchedType(int64_t batch, const Shape &shape, Type elementType) {
-  SmallVector<int64_t> dims{batch};
-  dims.append(shape.begin(), shape.end());
-  return RankedTensorType::get(dims, elementType);
-}
-
 /// The graph with every batch norm in training or inference mode.
 Graph withBatchNormMode(Graph graph, bool training) {
   for (Node &node : graph.nodes)
