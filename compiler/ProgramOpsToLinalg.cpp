@@ -166,6 +166,35 @@ struct LogSoftmaxLowering : SeqPattern<seq::LogSoftmaxOp> {
   }
 };
 
+struct StopGradientLowering : SeqPattern<seq::StopGradientOp> {
+  using SeqPattern::SeqPattern;
+  Value lower(seq::StopGradientOp op, PatternRewriter &) const override { return op.getInput(); }
+};
+
+/// r[..., i] = sum over j of sign(x[..., i] - x[..., j]): one more loop, j, reducing over the last axis.
+struct SignedRankLowering : SeqPattern<seq::SignedRankOp> {
+  using SeqPattern::SeqPattern;
+  Value lower(seq::SignedRankOp op, PatternRewriter &b) const override {
+    Location loc = op.getLoc();
+    auto type = op.getType();
+    unsigned rank = type.getRank();
+    SmallVector<AffineExpr> self = dimExprs(b, rank), other = self;
+    other.back() = b.getAffineDimExpr(rank);
+    SmallVector<utils::IteratorType> iterators(rank, kParallel);
+    iterators.push_back(kReduction);
+    return generic(b, loc, type, {op.getInput(), op.getInput()}, filled(b, loc, type, 0.0), {self, other}, self,
+                   iterators, [](OpBuilder &nb, Location nl, ValueRange a) {
+                     Type t = a[0].getType();
+                     Value greater = nb.create<arith::CmpFOp>(nl, arith::CmpFPredicate::OGT, a[0], a[1]);
+                     Value less = nb.create<arith::CmpFOp>(nl, arith::CmpFPredicate::OLT, a[0], a[1]);
+                     Value one = constantFloat(nb, nl, t, 1.0), zero = constantFloat(nb, nl, t, 0.0);
+                     Value up = nb.create<arith::SelectOp>(nl, greater, one, zero);
+                     Value down = nb.create<arith::SelectOp>(nl, less, one, zero);
+                     return add(nb, nl, a[2], nb.create<arith::SubFOp>(nl, up, down));
+                   });
+  }
+};
+
 /// max(z, 0) - z y + log1p(exp(-|z|)), in that order: for a confident right logit (y = 1, large z) max(z, 0) - z y
 /// cancels exactly first, so the small loss survives.
 struct BceWithLogitsLowering : SeqPattern<seq::BceWithLogitsOp> {
@@ -375,7 +404,7 @@ struct AvgPool1dGradLowering : SeqPattern<seq::AvgPool1dGradOp> {
 
 void populateProgramOpsToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<MulLowering, ReduceSumLowering, BroadcastLowering, ReshapeLowering, SliceLowering, PadLowering,
-               ConstantLowering, LogSoftmaxLowering, BceWithLogitsLowering, Conv1dInputGradLowering,
+               ConstantLowering, LogSoftmaxLowering, StopGradientLowering, SignedRankLowering, BceWithLogitsLowering, Conv1dInputGradLowering,
                Conv1dWeightGradLowering, DenseInputGradLowering, DenseWeightGradLowering, MaxPool1dSelectLowering,
                MaxPool1dGradLowering, AvgPool1dGradLowering>(patterns.getContext());
 }

@@ -65,6 +65,29 @@ def Seq_LogSoftmaxOp : Seq_ProgramOp<"log_softmax", [Pure]> {
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
+def Seq_StopGradientOp : Seq_ProgramOp<"stop_gradient", [Pure]> {
+  let summary = "The identity whose derivative is zero: a value autodiff treats as a constant";
+  let description = [{
+    The spectral-norm penalty's power-iteration vectors are computed from the weights but, as in Miyato et al.
+    and PyTorch's spectral_norm, held constant when the penalty is differentiated.
+  }];
+  let arguments = (ins Seq_Tensor:$input, StrAttr:$layer);
+  let results = (outs Seq_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def Seq_SignedRankOp : Seq_ProgramOp<"signed_rank", [Pure]> {
+  let summary = "r[..., i] = sum over j of sign(x[..., i] - x[..., j]) along the last axis (zero derivative)";
+  let description = [{
+    2 r[i] + n + 1 is the 1-based rank of x[i] among n distinct values; ties count 0. Piecewise constant, so its
+    derivative is zero wherever it exists. With it, sum over i, j of |x_i - x_j| = 2 sum over i of x_i r_i, whose
+    gradient 2 r is exact almost everywhere: the Gini coefficient without a sort.
+  }];
+  let arguments = (ins Seq_Tensor:$input, StrAttr:$layer);
+  let results = (outs Seq_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
 def Seq_BceWithLogitsOp : Seq_ProgramOp<"bce_with_logits", [Pure]> {
   let summary = "Elementwise binary cross-entropy of logits z and labels y: max(z, 0) - z y + log1p(exp(-|z|))";
   let arguments = (ins Seq_Tensor:$logits, Seq_Tensor:$labels, StrAttr:$layer);

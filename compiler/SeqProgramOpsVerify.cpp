@@ -209,6 +209,20 @@ LogicalResult LogSoftmaxOp::verify() {
   return verifyAxis(*this, static_cast<int64_t>(getAxis()), getType().getRank());
 }
 
+LogicalResult StopGradientOp::verify() {
+  if (failed(verifyElementTypes(*this)))
+    return failure();
+  return verifySameShapes(*this);
+}
+
+LogicalResult SignedRankOp::verify() {
+  if (failed(verifyElementTypes(*this)) || failed(verifySameShapes(*this)))
+    return failure();
+  if (getType().getRank() < 1)
+    return layerError(*this) << "needs an axis to rank along; got rank-0 " << getType();
+  return success();
+}
+
 LogicalResult BceWithLogitsOp::verify() {
   if (failed(verifyElementTypes(*this)))
     return failure();

@@ -226,6 +226,10 @@ FailureOr<SmallVector<Value>> operandCotangents(OpBuilder &b, Operation *op, Val
             Value softmax = s.activation(o.getResult(), ActivationKind::Exp);
             return Cotangents{s.sub(g, s.mul(softmax, s.broadcast(s.reduceSum(g, {axis}), {axis}, type)))};
           })
+          // Both are constants to autodiff: stop_gradient by definition, signed_rank by being piecewise constant.
+          .Case<seq::StopGradientOp, seq::SignedRankOp>([](Operation *) -> std::optional<Cotangents> {
+            return Cotangents{};
+          })
           .Case([&](seq::BceWithLogitsOp o) -> std::optional<Cotangents> {
             Cotangents c(2);
             if (need(0))

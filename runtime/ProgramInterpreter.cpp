@@ -142,6 +142,8 @@ public:
         })
         .Case([&](seq::ConstantOp o) { return constant(o); })
         .Case([&](seq::LogSoftmaxOp o) { return kernels::logSoftmax((*this)[o.getInput()], signedValue(o.getAxis())); })
+        .Case([&](seq::StopGradientOp o) { return (*this)[o.getInput()]; })
+        .Case([&](seq::SignedRankOp o) { return kernels::signedRank((*this)[o.getInput()]); })
         .Case([&](seq::BceWithLogitsOp o) {
           return kernels::bceWithLogits((*this)[o.getLogits()], (*this)[o.getLabels()]);
         })

@@ -509,6 +509,21 @@ template <typename T> HostArray<T> logSoftmax(const HostArray<T> &x, int64_t axi
   return y;
 }
 
+template <typename T> HostArray<T> signedRank(const HostArray<T> &x) {
+  const int64_t n = x.shape.back(), rows = n == 0 ? 0 : x.size() / n;
+  HostArray<T> r(x.shape);
+  for (int64_t row = 0; row < rows; ++row) {
+    const T *v = x.data.data() + row * n;
+    for (int64_t i = 0; i < n; ++i) {
+      T sum = T(0);
+      for (int64_t j = 0; j < n; ++j)
+        sum += T(v[i] > v[j]) - T(v[i] < v[j]);
+      r.data[row * n + i] = sum;
+    }
+  }
+  return r;
+}
+
 template <typename T> HostArray<T> bceWithLogits(const HostArray<T> &logits, const HostArray<T> &labels) {
   expectSameShape(logits, labels);
   HostArray<T> y(logits.shape);
@@ -644,6 +659,7 @@ HostArray<T> avgPool1dGrad(const HostArray<T> &outputGrad, int64_t inputLength, 
   template HostArray<T> slice(const HostArray<T> &, int64_t, int64_t, int64_t);                                        \
   template HostArray<T> pad(const HostArray<T> &, int64_t, int64_t, int64_t);                                          \
   template HostArray<T> logSoftmax(const HostArray<T> &, int64_t);                                                     \
+  template HostArray<T> signedRank(const HostArray<T> &);                                                              \
   template HostArray<T> bceWithLogits(const HostArray<T> &, const HostArray<T> &);                                     \
   template HostArray<T> conv1dInputGrad(const HostArray<T> &, const HostArray<T> &, int64_t, int64_t, int64_t,         \
                                         Padding);                                                                      \

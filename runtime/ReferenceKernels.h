@@ -92,6 +92,8 @@ template <typename T> HostArray<T> pad(const HostArray<T> &x, int64_t axis, int6
 
 /// log(softmax(x)) along `axis`, computed as x - max - log(sum(exp(x - max))) so that no exp overflows.
 template <typename T> HostArray<T> logSoftmax(const HostArray<T> &x, int64_t axis);
+/// r[..., i] = sum over j of sign(x[..., i] - x[..., j]) along the last axis.
+template <typename T> HostArray<T> signedRank(const HostArray<T> &x);
 
 /// Elementwise binary cross-entropy of logits z and labels y: max(z, 0) - z y + log1p(exp(-|z|)), which never
 /// overflows.

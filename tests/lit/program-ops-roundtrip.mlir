@@ -26,6 +26,10 @@ func.func @program_ops(%x: tensor<?x4x20xf32>, %y: tensor<?x4x20xf32>, %dy: tens
   %dft = seq.constant {value = dense<[[1.0, 0.0], [0.0, -1.0]]> : tensor<2x2xf32>, layer = "dft"} : tensor<2x2xf32>
   // CHECK: seq.log_softmax %{{.*}} {axis = 1 : i64, layer = "ls"} : (tensor<?x4x20xf32>) -> tensor<?x4x20xf32>
   %ls = seq.log_softmax %x {axis = 1 : i64, layer = "ls"} : (tensor<?x4x20xf32>) -> tensor<?x4x20xf32>
+  // CHECK: seq.stop_gradient %{{.*}} {layer = "power"} : (tensor<?x4x20xf32>) -> tensor<?x4x20xf32>
+  %sg = seq.stop_gradient %x {layer = "power"} : (tensor<?x4x20xf32>) -> tensor<?x4x20xf32>
+  // CHECK: seq.signed_rank %{{.*}} {layer = "gini"} : (tensor<?x4x20xf32>) -> tensor<?x4x20xf32>
+  %sr = seq.signed_rank %x {layer = "gini"} : (tensor<?x4x20xf32>) -> tensor<?x4x20xf32>
   // CHECK: seq.bce_with_logits %{{.*}}, %{{.*}} {layer = "loss"} : (tensor<?x4x20xf32>, tensor<?x4x20xf32>) -> tensor<?x4x20xf32>
   %bce = seq.bce_with_logits %x, %y {layer = "loss"} : (tensor<?x4x20xf32>, tensor<?x4x20xf32>) -> tensor<?x4x20xf32>
   // CHECK: seq.conv1d_input_grad %{{.*}}, %{{.*}} {dilation = 1 : i64, layer = "conv1", padding = "same", stride = 1 : i64} : (tensor<?x8x20xf32>, tensor<8x4x5xf32>) -> tensor<?x4x20xf32>

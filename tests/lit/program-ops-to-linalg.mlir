@@ -102,6 +102,23 @@ func.func @log_softmax(%x: tensor<2x4x20xf32>) -> tensor<2x4x20xf32> {
 
 // -----
 
+// r[n, i] = sum over j of sign(x[n, i] - x[n, j]): a third loop, j, reducing; stop_gradient is the identity.
+// CHECK-DAG: #[[SELF:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-DAG: #[[OTHER:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-LABEL: func.func @signed_rank
+// CHECK: linalg.generic {indexing_maps = [#[[SELF]], #[[OTHER]], #[[SELF]]], iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK: arith.cmpf ogt
+// CHECK: arith.cmpf olt
+// CHECK-NOT: seq.
+// CHECK: return %{{.*}}, %arg0
+func.func @signed_rank(%x: tensor<2x20xf32>) -> (tensor<2x20xf32>, tensor<2x20xf32>) {
+  %r = seq.signed_rank %x {layer = "gini"} : (tensor<2x20xf32>) -> tensor<2x20xf32>
+  %s = seq.stop_gradient %x {layer = "power"} : (tensor<2x20xf32>) -> tensor<2x20xf32>
+  return %r, %s : tensor<2x20xf32>, tensor<2x20xf32>
+}
+
+// -----
+
 // Length 11, width 4, stride 2, dilation 3, 'same': 6 outputs, 4 pads on the left. The input cotangent gathers
 // from dy spread to every second position of zeros, shifted right by 3 * 3 - 4 = 5; the weight cotangent reads
 // the input padded as the forward conv pads it.
@@ -213,7 +230,7 @@ func.func @primitive_activations(%x: tensor<2x4xf32>) -> (tensor<2x4xf32>, tenso
 // convolutions exercise the strided insert_slice.
 func.func @every_program_op(%x: tensor<2x4x20xf32>, %y: tensor<2x4x20xf32>, %dy: tensor<2x8x10xf32>, %w: tensor<8x4x5xf32>,
                             %h: tensor<2x16xf32>, %dh: tensor<2x3xf32>, %dw: tensor<3x16xf32>, %dp: tensor<2x4x9xf32>,
-                            %s: tensor<f64>) -> (tensor<2x4x20xf32>, tensor<4xf32>, tensor<f32>, tensor<2x4x20xf32>, tensor<2x80xf32>, tensor<1x1xf64>, tensor<2x4x10xf32>, tensor<2x4x20xf32>, tensor<2x2xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<8x4x5xf32>, tensor<2x16xf32>, tensor<3x16xf32>, tensor<2x4x20xf32>, tensor<2x4x9xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>) {
+                            %s: tensor<f64>) -> (tensor<2x4x20xf32>, tensor<4xf32>, tensor<f32>, tensor<2x4x20xf32>, tensor<2x80xf32>, tensor<1x1xf64>, tensor<2x4x10xf32>, tensor<2x4x20xf32>, tensor<2x2xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<8x4x5xf32>, tensor<2x16xf32>, tensor<3x16xf32>, tensor<2x4x20xf32>, tensor<2x4x9xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>) {
   %mul = seq.mul %x, %y {layer = "mul"} : (tensor<2x4x20xf32>, tensor<2x4x20xf32>) -> tensor<2x4x20xf32>
   %sum = seq.reduce_sum %mul {axes = array<i64: 0, 2>, layer = "sum"} : (tensor<2x4x20xf32>) -> tensor<4xf32>
   %all = seq.reduce_sum %sum {axes = array<i64: 0>, layer = "all"} : (tensor<4xf32>) -> tensor<f32>
@@ -225,6 +242,8 @@ func.func @every_program_op(%x: tensor<2x4x20xf32>, %y: tensor<2x4x20xf32>, %dy:
   %dft = seq.constant {value = dense<[[1.0, 0.0], [0.0, -1.0]]> : tensor<2x2xf32>, layer = "dft"} : tensor<2x2xf32>
   %ls = seq.log_softmax %x {axis = 1 : i64, layer = "ls"} : (tensor<2x4x20xf32>) -> tensor<2x4x20xf32>
   %bce = seq.bce_with_logits %x, %y {layer = "loss"} : (tensor<2x4x20xf32>, tensor<2x4x20xf32>) -> tensor<2x4x20xf32>
+  %sg = seq.stop_gradient %x {layer = "power"} : (tensor<2x4x20xf32>) -> tensor<2x4x20xf32>
+  %sr = seq.signed_rank %x {layer = "gini"} : (tensor<2x4x20xf32>) -> tensor<2x4x20xf32>
   %cig = seq.conv1d_input_grad %dy, %w {stride = 2 : i64, dilation = 2 : i64, padding = "same", layer = "conv1"} : (tensor<2x8x10xf32>, tensor<8x4x5xf32>) -> tensor<2x4x20xf32>
   %cwg = seq.conv1d_weight_grad %x, %dy {stride = 2 : i64, dilation = 2 : i64, padding = "same", layer = "conv1"} : (tensor<2x4x20xf32>, tensor<2x8x10xf32>) -> tensor<8x4x5xf32>
   %dig = seq.dense_input_grad %dh, %dw {layer = "out"} : (tensor<2x3xf32>, tensor<3x16xf32>) -> tensor<2x16xf32>
@@ -240,5 +259,5 @@ func.func @every_program_op(%x: tensor<2x4x20xf32>, %y: tensor<2x4x20xf32>, %dy:
   %a5 = seq.activation %x {kind = "rsqrt", scale = 1.0 : f64, shift = 0.0 : f64, alpha = 1.0 : f64, layer = "g"} : tensor<2x4x20xf32> -> tensor<2x4x20xf32>
   %a6 = seq.activation %x {kind = "reciprocal", scale = 1.0 : f64, shift = 0.0 : f64, alpha = 1.0 : f64, layer = "g"} : tensor<2x4x20xf32> -> tensor<2x4x20xf32>
   %a7 = seq.activation %x {kind = "log", scale = 1.0 : f64, shift = 0.0 : f64, alpha = 1.0 : f64, layer = "g"} : tensor<2x4x20xf32> -> tensor<2x4x20xf32>
-  return %mul, %sum, %all, %bc, %flat, %r, %crop, %pad, %dft, %ls, %bce, %cig, %cwg, %dig, %dwg, %mpg, %mps, %apg, %a0, %a1, %a2, %a3, %a4, %a5, %a6, %a7 : tensor<2x4x20xf32>, tensor<4xf32>, tensor<f32>, tensor<2x4x20xf32>, tensor<2x80xf32>, tensor<1x1xf64>, tensor<2x4x10xf32>, tensor<2x4x20xf32>, tensor<2x2xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<8x4x5xf32>, tensor<2x16xf32>, tensor<3x16xf32>, tensor<2x4x20xf32>, tensor<2x4x9xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>
+  return %mul, %sum, %all, %bc, %flat, %r, %crop, %pad, %dft, %ls, %bce, %cig, %cwg, %dig, %dwg, %mpg, %mps, %apg, %a0, %a1, %a2, %a3, %a4, %a5, %a6, %a7, %sg, %sr : tensor<2x4x20xf32>, tensor<4xf32>, tensor<f32>, tensor<2x4x20xf32>, tensor<2x80xf32>, tensor<1x1xf64>, tensor<2x4x10xf32>, tensor<2x4x20xf32>, tensor<2x2xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<8x4x5xf32>, tensor<2x16xf32>, tensor<3x16xf32>, tensor<2x4x20xf32>, tensor<2x4x9xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>
 }

@@ -294,3 +294,11 @@ func.func @avg_pool_grad_length(%dy: tensor<2x4x9xf32>) -> tensor<2x4x20xf32> {
   %r = seq.avg_pool1d_grad %dy {size = 4 : i64, stride = 3 : i64, layer = "avg"} : (tensor<2x4x9xf32>) -> tensor<2x4x20xf32>
   return %r : tensor<2x4x20xf32>
 }
+
+// -----
+
+func.func @signed_rank_scalar(%a: tensor<f32>) -> tensor<f32> {
+  // expected-error @+1 {{(layer 'g'): needs an axis to rank along; got rank-0 'tensor<f32>'}}
+  %r = seq.signed_rank %a {layer = "g"} : (tensor<f32>) -> tensor<f32>
+  return %r : tensor<f32>
+}

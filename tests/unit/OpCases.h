@@ -189,6 +189,14 @@ inline std::vector<Case> programOpCases() {
       {"log_softmax", {{{kBatch, 5}}, }, [](SeqBuilder &s, ValueRange a) {
          return s.create<seq::LogSoftmaxOp>(a[0].getType(), a[0], int64_t{1});
        }},
+      // Autodiff holds the stopped value constant: only the other factor is differentiated.
+      {"stop_gradient", {{kSequence}, {kSequence, -1, 1, false}}, [](SeqBuilder &s, ValueRange a) {
+         return s.mul(a[0], s.create<seq::StopGradientOp>(a[1].getType(), a[1]));
+       }},
+      // x * r(x) with r piecewise constant: d/dx = r(x) almost everywhere, as finite differences see it.
+      {"signed_rank", {{{kBatch, 7}}}, [](SeqBuilder &s, ValueRange a) {
+         return s.mul(a[0], s.create<seq::SignedRankOp>(a[0].getType(), a[0]));
+       }},
       {"bce_with_logits", {{{kBatch, 3}, -3, 3}, {{kBatch, 3}, 0, 1}}, [](SeqBuilder &s, ValueRange a) {
          return s.create<seq::BceWithLogitsOp>(a[0].getType(), a[0], a[1]);
        }},
