@@ -12,6 +12,9 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <functional>
+#include <map>
+#include <numeric>
 #include <numbers>
 
 using namespace mlir;
@@ -27,27 +30,38 @@ Graph withBatchNormMode(Graph graph, bool training) {
   return graph;
 }
 
-/// A public function with the C interface, arguments (input, extra, parameters...) named for messages.
+/// A named argument of a program function, for messages and for the runtime.
+struct Argument {
+  std::string name;
+  Type type;
+};
+
+/// A public function with the C interface: arguments (input, leading..., parameters..., trailing...).
 struct ProgramFunction {
   OwningOpRef<ModuleOp> module;
   func::FuncOp function;
-  Value input, extra;
-  SmallVector<Value> parameters;
+  Value input;
+  SmallVector<Value> leading, parameters, trailing;
 };
 
 ProgramFunction createFunction(MLIRContext &context, const Graph &graph, const ProgramOptions &options, StringRef name,
-                               StringRef extraName) {
+                               ArrayRef<Argument> leading, ArrayRef<Argument> trailing = {}) {
   loadSeqjitDialects(context);
   OpBuilder b(&context);
   Type elementType = options.float64 ? b.getF64Type() : b.getF32Type();
-  SmallVector<Type> argumentTypes{batchedType(options.batch, graph.inputNode().shape, elementType),
-                                  batchedType(options.batch, graph.outputNode().shape, elementType)};
-  SmallVector<Attribute> argumentNames{b.getStringAttr("input"), b.getStringAttr(extraName)};
+  SmallVector<Type> argumentTypes{batchedType(options.batch, graph.inputNode().shape, elementType)};
+  SmallVector<Attribute> argumentNames{b.getStringAttr("input")};
+  auto append = [&](StringRef argumentName, Type type) {
+    argumentTypes.push_back(type);
+    argumentNames.push_back(b.getStringAttr(argumentName));
+  };
+  for (const Argument &argument : leading)
+    append(argument.name, argument.type);
   for (const Node &node : graph.nodes)
-    for (const ParameterSpec &spec : node.parameters) {
-      argumentTypes.push_back(RankedTensorType::get(spec.shape, elementType));
-      argumentNames.push_back(b.getStringAttr(Graph::parameterName(node, spec)));
-    }
+    for (const ParameterSpec &spec : node.parameters)
+      append(Graph::parameterName(node, spec), RankedTensorType::get(spec.shape, elementType));
+  for (const Argument &argument : trailing)
+    append(argument.name, argument.type);
   ProgramFunction program;
   program.module = ModuleOp::create(UnknownLoc::get(&context), StringRef(graph.name));
   b.setInsertionPointToEnd(program.module->getBody());
@@ -55,10 +69,12 @@ ProgramFunction createFunction(MLIRContext &context, const Graph &graph, const P
   program.function = b.create<func::FuncOp>(UnknownLoc::get(&context), name, b.getFunctionType(argumentTypes, {}));
   program.function->setAttr("llvm.emit_c_interface", b.getUnitAttr());
   program.function->setAttr("seq.argument_names", b.getArrayAttr(argumentNames));
-  Block *body = program.function.addEntryBlock();
-  program.input = body->getArgument(0);
-  program.extra = body->getArgument(1);
-  program.parameters.assign(body->getArguments().begin() + 2, body->getArguments().end());
+  auto arguments = program.function.addEntryBlock()->getArguments();
+  program.input = arguments.front();
+  arguments = arguments.drop_front();
+  program.leading.assign(arguments.begin(), arguments.begin() + leading.size());
+  program.trailing.assign(arguments.end() - trailing.size(), arguments.end());
+  program.parameters.assign(arguments.begin() + leading.size(), arguments.end() - trailing.size());
   return program;
 }
 
@@ -84,8 +100,20 @@ Value taskWeights(SeqBuilder &s, const Objective &objective, Value logits) {
   return s.broadcast(weights, {0}, type);
 }
 
-/// The data loss: the mean over every element of the per-element loss.
-Value dataLoss(SeqBuilder &s, const Objective &objective, Value logits, Value labels) {
+/// The multinomial negative log-likelihood of counts `labels` under softmax(logits) along the last axis, without
+/// the multinomial coefficient, averaged over the other axes.
+Value multinomialLoss(SeqBuilder &s, Value logits, Value labels) {
+  auto type = SeqBuilder::tensorType(logits);
+  int64_t last = type.getRank() - 1;
+  Value logProbabilities = s.create<seq::LogSoftmaxOp>(type, logits, last);
+  double profiles = static_cast<double>(type.getNumElements() / type.getDimSize(last));
+  return s.affine(s.sumAll(s.mul(labels, logProbabilities)), -1.0 / profiles);
+}
+
+/// The data loss: the mean over every (or, with a mask, every observed) element of the per-element loss.
+Value dataLoss(SeqBuilder &s, const Objective &objective, Value logits, Value labels, Value mask) {
+  if (objective.loss == LossKind::Multinomial)
+    return multinomialLoss(s, logits, labels);
   Value terms;
   switch (objective.loss) {
   case LossKind::BinaryCrossEntropy:
@@ -97,11 +125,20 @@ Value dataLoss(SeqBuilder &s, const Objective &objective, Value logits, Value la
   case LossKind::Poisson:
     terms = s.sub(s.activation(logits, ActivationKind::Exp), s.mul(labels, logits));
     break;
+  case LossKind::Multinomial:
+    break;
   }
   if (Value weights = taskWeights(s, objective, logits))
     terms = s.mul(terms, weights);
+  if (mask) // reciprocal(0) = 0: a batch with every label masked has a data loss of 0
+    return s.mul(s.sumAll(s.mul(mask, terms)), s.activation(s.sumAll(mask), ActivationKind::Reciprocal));
   double count = static_cast<double>(SeqBuilder::tensorType(logits).getNumElements());
   return s.affine(s.sumAll(terms), 1.0 / count);
+}
+
+/// Whether `node`'s parameter `spec` is a conv or dense weight (what L2 and the spectral norm act on).
+bool isLayerWeight(const Node &node, const ParameterSpec &spec) {
+  return spec.suffix == "weight" && (node.op.kind == OpKind::Conv1d || node.op.kind == OpKind::Dense);
 }
 
 /// sum over layers of strength * sum(w^2) for conv and dense weights.
@@ -112,8 +149,7 @@ Value l2Penalty(SeqBuilder &s, const Objective &objective, const Graph &graph, A
   for (const Node &node : graph.nodes)
     for (const ParameterSpec &spec : node.parameters) {
       Value parameter = parameters[index++];
-      bool isWeight = spec.suffix == "weight" && (node.op.kind == OpKind::Conv1d || node.op.kind == OpKind::Dense);
-      if (!isWeight)
+      if (!isLayerWeight(node, spec))
         continue;
       auto custom = objective.l2PerLayer.find(node.name);
       double strength = custom != objective.l2PerLayer.end() ? custom->second : objective.l2;
@@ -125,21 +161,79 @@ Value l2Penalty(SeqBuilder &s, const Objective &objective, const Graph &graph, A
   return s.add(terms);
 }
 
-/// The seed of the prior's input gradient: 1 for each chosen task, 0 for the others.
-Value taskSeed(SeqBuilder &s, const FourierPrior &prior, Value logits) {
+/// x / |x| (with 1e-24 under the root, so that a zero vector stays zero).
+Value normalised(SeqBuilder &s, Value x) {
+  Value inverseNorm = s.activation(s.sumAll(s.activation(x, ActivationKind::Square)), ActivationKind::Rsqrt, 1.0, 1e-24);
+  return s.mul(x, s.broadcast(inverseNorm, {0}, SeqBuilder::tensorType(x)));
+}
+
+/// (weight / 2) * sum of sigma(W)^2 over the layers of `vectors`, and the updated vectors.
+std::pair<Value, SmallVector<Value>> spectralPenalty(SeqBuilder &s, const SpectralNormPenalty &penalty,
+                                                     const Graph &graph, ArrayRef<Value> parameters,
+                                                     ArrayRef<Value> vectors, RankedTensorType scalarType) {
+  SmallVector<Value> squares, updated;
+  size_t index = 0, layer = 0;
+  for (const Node &node : graph.nodes)
+    for (const ParameterSpec &spec : node.parameters) {
+      Value weight = parameters[index++];
+      if (!isLayerWeight(node, spec))
+        continue;
+      SeqBuilder l = s.withLayer(node.name + ".spectral_norm");
+      int64_t rows = spec.shape[0];
+      int64_t columns = std::accumulate(spec.shape.begin() + 1, spec.shape.end(), int64_t{1}, std::multiplies<>());
+      auto matrixType = SeqBuilder::typeLike(weight, {rows, columns});
+      Value matrix = l.reshape(weight, matrixType);
+      Value u = vectors[layer++], v;
+      for (int64_t step = 0; step < penalty.powerIterations; ++step) {
+        v = normalised(l, l.reduceSum(l.mul(matrix, l.broadcast(u, {1}, matrixType)), {0}));
+        u = normalised(l, l.reduceSum(l.mul(matrix, l.broadcast(v, {0}, matrixType)), {1}));
+      }
+      updated.push_back(u);
+      // sigma = u^T W v with u and v held constant: d sigma / d W = u v^T, as PyTorch's spectral_norm.
+      Value fixedU = l.create<seq::StopGradientOp>(u.getType(), u), fixedV = l.create<seq::StopGradientOp>(v.getType(), v);
+      Value product = l.reduceSum(l.mul(matrix, l.broadcast(fixedV, {0}, matrixType)), {1});
+      Value sigma = l.sumAll(l.mul(fixedU, product));
+      squares.push_back(l.activation(sigma, ActivationKind::Square));
+    }
+  if (squares.empty())
+    return {s.splat(scalarType, 0.0), updated};
+  return {s.affine(s.add(squares), penalty.weight / 2.0), updated};
+}
+
+/// The seed of a prior's input gradient: 1 for each chosen task, 0 for the others.
+Value taskSeed(SeqBuilder &s, const AttributionPrior &prior, Value logits) {
   auto type = SeqBuilder::tensorType(logits);
   if (prior.outputs.empty())
     return s.splat(type, 1.0);
   if (type.getRank() != 2)
-    throw Error("--fourier-prior outputs= needs a model with (N, tasks) outputs");
+    throw Error("an attribution prior's outputs= needs a model with (N, tasks) outputs");
   std::vector<double> mask(type.getDimSize(1), 0.0);
   for (int64_t task : prior.outputs) {
     if (task < 0 || task >= type.getDimSize(1))
-      throw Error(
-          fmt::format("--fourier-prior: output {} does not exist; the model has {} outputs", task, type.getDimSize(1)));
+      throw Error(fmt::format("attribution prior: output {} does not exist; the model has {} outputs", task,
+                              type.getDimSize(1)));
     mask[task] = 1.0;
   }
   return s.broadcast(s.constant({type.getDimSize(1)}, type.getElementType(), mask), {0}, type);
+}
+
+/// a = sum over bases of |g * x|: (B, L).
+Value attributionTrack(SeqBuilder &s, Value gradient, Value input) {
+  return s.reduceSum(s.activation(s.mul(gradient, input), ActivationKind::Abs), {1});
+}
+
+/// The mean of `perExample` (B) over the examples the prior averages over.
+Value meanOverExamples(SeqBuilder &s, const AttributionPrior &prior, Value perExample, Value labels) {
+  int64_t batch = SeqBuilder::tensorType(perExample).getDimSize(0);
+  if (!prior.positivesOnly)
+    return s.affine(s.sumAll(perExample), 1.0 / static_cast<double>(batch));
+  auto labelType = SeqBuilder::tensorType(labels);
+  SmallVector<int64_t> labelAxes;
+  for (int64_t i = 1; i < labelType.getRank(); ++i)
+    labelAxes.push_back(i);
+  Value positive = s.activation(s.reduceSum(labels, labelAxes), ActivationKind::Step); // any label > 0
+  // Mean over positives; reciprocal(0) = 0 makes a batch without positives contribute 0.
+  return s.mul(s.sumAll(s.mul(positive, perExample)), s.activation(s.sumAll(positive), ActivationKind::Reciprocal));
 }
 
 } // namespace
@@ -148,7 +242,7 @@ Value buildFourierPrior(SeqBuilder &s, const FourierPrior &prior, Value gradient
   auto inputType = SeqBuilder::tensorType(input);
   Type elementType = inputType.getElementType();
   int64_t batch = inputType.getDimSize(0), length = inputType.getDimSize(2);
-  Value attribution = s.reduceSum(s.activation(s.mul(gradient, input), ActivationKind::Abs), {1}); // (B, L)
+  Value attribution = attributionTrack(s, gradient, input);
   if (prior.sigma > 0) {
     int64_t width = 2 * prior.sigma + 1;
     std::vector<double> kernel(width);
@@ -189,16 +283,28 @@ Value buildFourierPrior(SeqBuilder &s, const FourierPrior &prior, Value gradient
                          : 1.0 / (1.0 + std::pow(static_cast<double>(i - prior.freqLimit + 1), prior.softness));
   Value score = s.reshape(s.dense(normalised, s.constant({1, frequencies}, elementType, weights)),
                           SeqBuilder::typeLike(input, {batch}));
-  Value perExample = s.affine(score, -1.0, 1.0);
-  if (!prior.positivesOnly)
-    return s.affine(s.sumAll(perExample), 1.0 / static_cast<double>(batch));
-  auto labelType = SeqBuilder::tensorType(labels);
-  SmallVector<int64_t> labelAxes;
-  for (int64_t i = 1; i < labelType.getRank(); ++i)
-    labelAxes.push_back(i);
-  Value positive = s.activation(s.reduceSum(labels, labelAxes), ActivationKind::Step); // any label > 0
-  // Mean over positives; reciprocal(0) = 0 makes a batch without positives contribute 0.
-  return s.mul(s.sumAll(s.mul(positive, perExample)), s.activation(s.sumAll(positive), ActivationKind::Reciprocal));
+  return meanOverExamples(s, prior, s.affine(score, -1.0, 1.0), labels);
+}
+
+Value buildSmoothnessPrior(SeqBuilder &s, const SmoothnessPrior &prior, Value gradient, Value input, Value labels) {
+  Value attribution = attributionTrack(s, gradient, input);
+  auto type = SeqBuilder::tensorType(attribution);
+  auto shorter = SeqBuilder::typeLike(attribution, {type.getDimSize(0), type.getDimSize(1) - 1});
+  Value next = s.create<seq::SliceOp>(shorter, attribution, int64_t{1}, int64_t{1});
+  Value previous = s.create<seq::SliceOp>(shorter, attribution, int64_t{1}, int64_t{0});
+  Value variation = s.reduceSum(s.activation(s.sub(next, previous), ActivationKind::Abs), {1});
+  return meanOverExamples(s, prior, variation, labels);
+}
+
+Value buildSparsityPrior(SeqBuilder &s, const SparsityPrior &prior, Value gradient, Value input, Value labels) {
+  Value attribution = attributionTrack(s, gradient, input);
+  int64_t length = SeqBuilder::tensorType(attribution).getDimSize(1);
+  // Gini = sum_ij |a_i - a_j| / (2 L sum a) = sum_i a_i r_i / (L sum a), r the signed rank: no sort needed, and
+  // r's zero derivative makes the gradient the exact one almost everywhere.
+  Value ranked = s.reduceSum(s.mul(attribution, s.create<seq::SignedRankOp>(attribution.getType(), attribution)), {1});
+  Value total = s.affine(s.reduceSum(attribution, {1}), static_cast<double>(length));
+  Value gini = s.mul(ranked, s.activation(total, ActivationKind::Reciprocal));
+  return meanOverExamples(s, prior, s.affine(gini, -1.0, 1.0), labels);
 }
 
 std::vector<std::string> trainableParameterNames(const Graph &graph) {
@@ -210,30 +316,72 @@ std::vector<std::string> trainableParameterNames(const Graph &graph) {
   return names;
 }
 
+std::vector<PowerVector> powerVectors(const Graph &graph) {
+  std::vector<PowerVector> vectors;
+  for (const Node &node : graph.nodes)
+    for (const ParameterSpec &spec : node.parameters)
+      if (isLayerWeight(node, spec))
+        vectors.push_back({node.name + ".weight_u", Graph::parameterName(node, spec), spec.shape.at(0)});
+  return vectors;
+}
+
 OwningOpRef<ModuleOp> buildLossGradientModule(MLIRContext &context, const Graph &original, const Objective &objective,
                                               const ProgramOptions &options) {
+  checkObjective(objective);
   Graph graph = withBatchNormMode(original, options.batchNormTraining);
-  ProgramFunction program = createFunction(context, graph, options, kLossGradientFunction, "labels");
+  Type elementType = options.float64 ? Type(Float64Type::get(&context)) : Type(Float32Type::get(&context));
+  auto labelType = batchedType(options.batch, graph.outputNode().shape, elementType);
+  SmallVector<Argument> leading{{"labels", labelType}}, trailing;
+  if (objective.labelMask)
+    leading.push_back({"mask", labelType});
+  if (objective.spectralNorm)
+    for (const PowerVector &vector : powerVectors(graph))
+      trailing.push_back({vector.name, RankedTensorType::get({vector.size}, elementType)});
+  ProgramFunction program = createFunction(context, graph, options, kLossGradientFunction, leading, trailing);
   OpBuilder b(&context);
   b.setInsertionPointToEnd(&program.function.getBody().front());
   SeqBuilder s(b, NameLoc::get(b.getStringAttr("loss")), "loss");
-  Type elementType = SeqBuilder::tensorType(program.input).getElementType();
   auto scalarType = RankedTensorType::get({}, elementType);
+  Value labels = program.leading[0], mask = objective.labelMask ? program.leading[1] : Value();
 
   std::vector<Value> values = emitGraph(b, graph, program.input, program.parameters);
   Value logits = values.at(graph.output);
-  Value data = dataLoss(s, objective, logits, program.extra);
-  Value penalty = l2Penalty(s, objective, graph, program.parameters, elementType);
-  Value prior = s.splat(scalarType, 0.0);
-  if (objective.fourierPrior) {
-    SeqBuilder p = s.withLayer("fourier_prior");
-    Value seed = taskSeed(p, *objective.fourierPrior, logits);
-    auto inputGradient = buildVjp(b, {logits}, {seed}, {program.input});
-    if (failed(inputGradient))
-      throw Error(fmt::format("model '{}': cannot differentiate the model (see the diagnostics above)", graph.name));
-    prior = buildFourierPrior(p, *objective.fourierPrior, (*inputGradient)[0], program.input, program.extra);
-  }
-  Value loss = s.add({data, penalty, s.affine(prior, objective.fourierPrior ? objective.fourierPrior->weight : 0.0)});
+  SmallVector<Value> lossTerms{dataLoss(s, objective, logits, labels, mask)};
+
+  // The priors, each on the input gradient of its tasks' summed logits (one gradient per distinct task set).
+  std::map<std::vector<int64_t>, Value> inputGradients;
+  auto inputGradient = [&](SeqBuilder &p, const AttributionPrior &prior) {
+    Value &gradient = inputGradients[prior.outputs];
+    if (!gradient) {
+      auto gradients = buildVjp(b, {logits}, {taskSeed(p, prior, logits)}, {program.input});
+      if (failed(gradients))
+        throw Error(fmt::format("model '{}': cannot differentiate the model (see the diagnostics above)", graph.name));
+      gradient = (*gradients)[0];
+    }
+    return gradient;
+  };
+  Value observedLabels = mask ? s.mul(labels, mask) : labels; // masked labels are not positives
+  SmallVector<Value> priorValues;
+  auto addPrior = [&](const auto &prior, const char *layer, auto build) {
+    if (!prior) {
+      priorValues.push_back(s.splat(scalarType, 0.0));
+      return;
+    }
+    SeqBuilder p = s.withLayer(layer);
+    priorValues.push_back(build(p, *prior, inputGradient(p, *prior), program.input, observedLabels));
+    lossTerms.push_back(s.affine(priorValues.back(), prior->weight));
+  };
+  addPrior(objective.fourierPrior, "fourier_prior", buildFourierPrior);
+  addPrior(objective.smoothnessPrior, "smoothness_prior", buildSmoothnessPrior);
+  addPrior(objective.sparsityPrior, "sparsity_prior", buildSparsityPrior);
+
+  Value l2 = l2Penalty(s, objective, graph, program.parameters, elementType);
+  auto [spectral, updatedVectors] =
+      objective.spectralNorm ? spectralPenalty(s, *objective.spectralNorm, graph, program.parameters,
+                                               program.trailing, scalarType)
+                             : std::pair{s.splat(scalarType, 0.0), SmallVector<Value>()};
+  lossTerms.append({l2, spectral});
+  Value loss = s.add(lossTerms);
 
   SmallVector<Value> trainable;
   size_t index = 0;
@@ -246,8 +394,9 @@ OwningOpRef<ModuleOp> buildLossGradientModule(MLIRContext &context, const Graph 
   auto gradients = buildVjp(b, {loss}, {s.splat(scalarType, 1.0)}, trainable);
   if (failed(gradients))
     throw Error(fmt::format("model '{}': cannot differentiate the loss (see the diagnostics above)", graph.name));
-  SmallVector<Value> results{loss, data, prior, penalty};
+  SmallVector<Value> results{loss, lossTerms[0], priorValues[0], priorValues[1], priorValues[2], l2, spectral};
   results.append(gradients->begin(), gradients->end());
+  results.append(updatedVectors.begin(), updatedVectors.end());
   finish(program, b, results, graph);
   return std::move(program.module);
 }
@@ -255,12 +404,15 @@ OwningOpRef<ModuleOp> buildLossGradientModule(MLIRContext &context, const Graph 
 OwningOpRef<ModuleOp> buildInputGradientModule(MLIRContext &context, const Graph &original,
                                                const ProgramOptions &options) {
   Graph graph = withBatchNormMode(original, options.batchNormTraining);
-  ProgramFunction program = createFunction(context, graph, options, kInputGradientFunction, "seed");
+  Type elementType = options.float64 ? Type(Float64Type::get(&context)) : Type(Float32Type::get(&context));
+  ProgramFunction program =
+      createFunction(context, graph, options, kInputGradientFunction,
+                     {{"seed", batchedType(options.batch, graph.outputNode().shape, elementType)}});
   OpBuilder b(&context);
   b.setInsertionPointToEnd(&program.function.getBody().front());
   std::vector<Value> values = emitGraph(b, graph, program.input, program.parameters);
   Value output = values.at(graph.output);
-  auto gradient = buildVjp(b, {output}, {program.extra}, {program.input});
+  auto gradient = buildVjp(b, {output}, {program.leading[0]}, {program.input});
   if (failed(gradient))
     throw Error(fmt::format("model '{}': cannot differentiate the model (see the diagnostics above)", graph.name));
   finish(program, b, {output, (*gradient)[0]}, graph);

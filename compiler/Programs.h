@@ -25,22 +25,42 @@ struct ProgramOptions {
 };
 
 inline constexpr const char *kLossGradientFunction = "loss_gradient";
-/// The scalar results of @loss_gradient, in order, before the gradients.
-inline const std::vector<std::string> kLossTerms = {"loss", "data_loss", "fourier_prior", "l2_penalty"};
+/// The scalar results of @loss_gradient, in order, before the gradients. The priors are reported unweighted,
+/// the penalties with their strengths: loss = data_loss + sum of lambda * prior + l2_penalty + spectral_penalty.
+inline const std::vector<std::string> kLossTerms = {"loss",           "data_loss",      "fourier_prior",
+                                                    "smoothness_prior", "sparsity_prior", "l2_penalty",
+                                                    "spectral_penalty"};
 
-/// @loss_gradient(input (B, C, L), labels (B, outputs...), parameters... in parameterOrder(graph)) returns the
-/// kLossTerms (rank 0), then d loss / d p for each name of trainableParameterNames(graph).
-/// Throws seqjit::Error on an objective that does not fit the graph (class weights, prior outputs).
+/// A persistent power-iteration vector of the spectral-norm penalty: `name` is "<layer>.weight_u" (PyTorch's
+/// spectral_norm buffer), of `size` = the weight's first dimension.
+struct PowerVector {
+  std::string name;
+  std::string weight;
+  int64_t size;
+};
+/// One per conv and dense weight, in parameterOrder.
+std::vector<PowerVector> powerVectors(const Graph &graph);
+
+/// @loss_gradient(input (B, C, L), labels (B, outputs...), [mask (labels' shape) if objective.labelMask],
+/// parameters... in parameterOrder(graph), [power vectors... if objective.spectralNorm]) returns the kLossTerms
+/// (rank 0), then d loss / d p for each name of trainableParameterNames(graph), then the updated power vectors.
+/// Throws seqjit::Error on an objective that does not fit the graph (class weights, prior outputs, a mask or
+/// class weights with the multinomial loss).
 mlir::OwningOpRef<mlir::ModuleOp> buildLossGradientModule(mlir::MLIRContext &context, const Graph &graph,
                                                           const Objective &objective, const ProgramOptions &options);
 
 /// Conv, dense and batch-norm weights and biases, in parameterOrder; running statistics are state, not trained.
 std::vector<std::string> trainableParameterNames(const Graph &graph);
 
-/// Tseng et al.'s Fourier prior (see FourierPrior) of the input gradient `gradient` (B, 4, L) of a model on `input`
-/// with `labels` (B, ...): a rank-0 value, built from seq ops only so that it can be differentiated twice.
+/// The attribution priors (see dsl/Objective.h) of the input gradient `gradient` (B, 4, L) of a model on `input`
+/// with `labels` (B, ...; masked labels already zero): rank-0 values, built from seq ops only so that they can be
+/// differentiated twice.
 mlir::Value buildFourierPrior(SeqBuilder &s, const FourierPrior &prior, mlir::Value gradient, mlir::Value input,
                               mlir::Value labels);
+mlir::Value buildSmoothnessPrior(SeqBuilder &s, const SmoothnessPrior &prior, mlir::Value gradient,
+                                 mlir::Value input, mlir::Value labels);
+mlir::Value buildSparsityPrior(SeqBuilder &s, const SparsityPrior &prior, mlir::Value gradient, mlir::Value input,
+                               mlir::Value labels);
 
 inline constexpr const char *kInputGradientFunction = "input_gradient";
 /// @input_gradient(input, seed (B, outputs...), parameters...) returns (output, d <seed, output> / d input).

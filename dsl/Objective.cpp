@@ -9,71 +9,124 @@
 
 namespace seqjit {
 
+void checkObjective(const Objective &objective) {
+  if (objective.loss != LossKind::Multinomial)
+    return;
+  if (objective.labelMask)
+    throw Error("a label mask does not apply to the multinomial loss");
+  if (!objective.classWeights.empty())
+    throw Error("class weights do not apply to the multinomial loss (its classes are the profile positions)");
+}
+
 std::string_view lossKindName(LossKind kind) {
   switch (kind) {
   case LossKind::BinaryCrossEntropy: return "bce";
   case LossKind::MeanSquaredError: return "mse";
   case LossKind::Poisson: return "poisson";
+  case LossKind::Multinomial: return "multinomial";
   }
   return "unknown";
 }
 
 LossKind parseLossKind(std::string_view name) {
-  for (LossKind kind : {LossKind::BinaryCrossEntropy, LossKind::MeanSquaredError, LossKind::Poisson})
+  for (LossKind kind :
+       {LossKind::BinaryCrossEntropy, LossKind::MeanSquaredError, LossKind::Poisson, LossKind::Multinomial})
     if (lossKindName(kind) == name)
       return kind;
-  throw Error(fmt::format("unknown loss '{}'; expected bce, mse or poisson", name));
+  throw Error(fmt::format("unknown loss '{}'; expected bce, mse, poisson or multinomial", name));
 }
 
 namespace {
 
-template <typename Number> Number parseNumber(std::string_view key, std::string_view text) {
+template <typename Number> Number parseNumber(std::string_view option, std::string_view key, std::string_view text) {
   Number value{};
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error != std::errc() || end != text.data() + text.size())
-    throw Error(fmt::format("--fourier-prior: '{}' needs a number, got '{}'", key, text));
+    throw Error(fmt::format("{}: '{}' needs a number, got '{}'", option, key, text));
   return value;
 }
 
-} // namespace
-
-FourierPrior parseFourierPrior(std::string_view spec) {
-  FourierPrior prior;
+/// Calls handle(key, value) for every "key=value" item of a comma-separated spec; a bare "all" item is the key
+/// "all" with an empty value. `handle` returns false for a key it does not know.
+template <typename Handler>
+void forEachItem(std::string_view option, std::string_view spec, std::string_view knownKeys, Handler handle) {
   while (!spec.empty()) {
     size_t comma = spec.find(',');
     std::string_view item = spec.substr(0, comma);
     spec = comma == std::string_view::npos ? std::string_view() : spec.substr(comma + 1);
     if (item.empty())
       continue;
-    if (item == "all") {
-      prior.positivesOnly = false;
-      continue;
-    }
     size_t equals = item.find('=');
-    if (equals == std::string_view::npos)
-      throw Error(fmt::format("--fourier-prior: expected key=value or 'all', got '{}'", item));
-    std::string_view key = item.substr(0, equals), value = item.substr(equals + 1);
-    if (key == "T")
-      prior.freqLimit = parseNumber<int64_t>(key, value);
-    else if (key == "s")
-      prior.softness = parseNumber<double>(key, value);
-    else if (key == "sigma")
-      prior.sigma = parseNumber<int64_t>(key, value);
-    else if (key == "lambda")
-      prior.weight = parseNumber<double>(key, value);
-    else if (key == "outputs") {
-      // A list of task indices separated by ':'.
-      while (!value.empty()) {
-        size_t colon = value.find(':');
-        prior.outputs.push_back(parseNumber<int64_t>(key, value.substr(0, colon)));
-        value = colon == std::string_view::npos ? std::string_view() : value.substr(colon + 1);
-      }
-    } else
-      throw Error(fmt::format("--fourier-prior: unknown key '{}'; expected T, s, sigma, lambda, outputs or all", key));
+    if (equals == std::string_view::npos && item != "all")
+      throw Error(fmt::format("{}: expected key=value, got '{}'", option, item));
+    std::string_view key = item.substr(0, equals);
+    std::string_view value = equals == std::string_view::npos ? std::string_view() : item.substr(equals + 1);
+    if (!handle(key, value))
+      throw Error(fmt::format("{}: unknown key '{}'; expected {}", option, key, knownKeys));
   }
+}
+
+/// The keys every attribution prior has: lambda, all, outputs (task indices separated by ':').
+bool parseCommonKey(std::string_view option, std::string_view key, std::string_view value, AttributionPrior &prior) {
+  if (key == "all")
+    prior.positivesOnly = false;
+  else if (key == "lambda")
+    prior.weight = parseNumber<double>(option, key, value);
+  else if (key == "outputs")
+    while (!value.empty()) {
+      size_t colon = value.find(':');
+      prior.outputs.push_back(parseNumber<int64_t>(option, key, value.substr(0, colon)));
+      value = colon == std::string_view::npos ? std::string_view() : value.substr(colon + 1);
+    }
+  else
+    return false;
+  return true;
+}
+
+} // namespace
+
+FourierPrior parseFourierPrior(std::string_view spec) {
+  constexpr std::string_view option = "--fourier-prior";
+  FourierPrior prior;
+  forEachItem(option, spec, "T, s, sigma, lambda, outputs or all", [&](std::string_view key, std::string_view value) {
+    if (key == "T")
+      prior.freqLimit = parseNumber<int64_t>(option, key, value);
+    else if (key == "s")
+      prior.softness = parseNumber<double>(option, key, value);
+    else if (key == "sigma")
+      prior.sigma = parseNumber<int64_t>(option, key, value);
+    else
+      return parseCommonKey(option, key, value, prior);
+    return true;
+  });
   if (prior.freqLimit < 0 || prior.sigma < 0 || prior.softness < 0)
     throw Error("--fourier-prior: T, s and sigma must not be negative");
   return prior;
+}
+
+AttributionPrior parseAttributionPrior(std::string_view option, std::string_view spec) {
+  AttributionPrior prior;
+  forEachItem(option, spec, "lambda, outputs or all", [&](std::string_view key, std::string_view value) {
+    return parseCommonKey(option, key, value, prior);
+  });
+  return prior;
+}
+
+SpectralNormPenalty parseSpectralNorm(std::string_view spec) {
+  constexpr std::string_view option = "--spectral-norm";
+  SpectralNormPenalty penalty;
+  forEachItem(option, spec, "lambda or iterations", [&](std::string_view key, std::string_view value) {
+    if (key == "lambda")
+      penalty.weight = parseNumber<double>(option, key, value);
+    else if (key == "iterations")
+      penalty.powerIterations = parseNumber<int64_t>(option, key, value);
+    else
+      return false;
+    return true;
+  });
+  if (penalty.powerIterations < 1)
+    throw Error(fmt::format("{}: iterations must be at least 1, got {}", option, penalty.powerIterations));
+  return penalty;
 }
 
 } // namespace seqjit

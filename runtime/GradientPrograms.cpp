@@ -2,7 +2,7 @@
 #include "runtime/GradientPrograms.h"
 
 #include "dsl/Error.h"
-#include "runtime/ProgramInterpreter.h"
+#include "runtime/Random.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -10,6 +10,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
+#include <cmath>
+#include <functional>
 #include <type_traits>
 
 namespace seqjit {
@@ -21,48 +24,168 @@ std::vector<int64_t> batched(int64_t batch, const Shape &shape) {
   return dims;
 }
 
-void checkBatchShape(const std::vector<int64_t> &found, const std::vector<int64_t> &expected,
-                     const std::string &what) {
+void checkShape(const std::vector<int64_t> &found, const std::vector<int64_t> &expected, const std::string &what) {
   if (found != expected)
     throw Error(fmt::format("{} has shape ({}), expected ({})", what, fmt::join(found, ", "),
                             fmt::join(expected, ", ")));
 }
 
-/// The shapes of @loss_gradient's results: kLossTerms scalars, then the trainable parameters.
-std::vector<std::vector<int64_t>> lossResultShapes(const Graph &graph) {
+/// A program's arguments other than the input and the parameters: those before the parameters (labels, mask or
+/// seed) and those after them (power vectors), in the program's order.
+template <typename T> struct ExtraArguments {
+  std::vector<const HostArray<T> *> leading, trailing;
+};
+
+/// Checks the loss gradient's arguments against the graph and the objective, and orders them.
+template <typename T>
+ExtraArguments<T> lossArguments(const Graph &graph, const Objective &objective, const HostArray<T> &input,
+                                const HostArray<T> &labels, const LossExtras<T> &extras) {
+  checkInputShape(graph, input.shape, "loss gradient input");
+  std::vector<int64_t> labelShape = batched(input.shape[0], graph.outputNode().shape);
+  checkShape(labels.shape, labelShape, "the labels");
+  ExtraArguments<T> arguments{{&labels}, {}};
+  if (objective.labelMask != (extras.mask != nullptr))
+    throw Error(objective.labelMask ? "this loss takes a label mask (objective.labelMask), but none was given"
+                                    : "a label mask was given, but this loss was built without one");
+  if (extras.mask) {
+    checkShape(extras.mask->shape, labelShape, "the label mask");
+    arguments.leading.push_back(extras.mask);
+  }
+  if (!objective.spectralNorm)
+    return arguments;
+  if (!extras.powerVectors)
+    throw Error("the spectral-norm penalty needs its power vectors (see initialPowerVectors)");
+  for (const PowerVector &vector : powerVectors(graph)) {
+    auto found = extras.powerVectors->find(vector.name);
+    if (found == extras.powerVectors->end())
+      throw Error(fmt::format("power vector '{}' is missing", vector.name));
+    checkShape(found->second.shape, {vector.size}, fmt::format("power vector '{}'", vector.name));
+    arguments.trailing.push_back(&found->second);
+  }
+  return arguments;
+}
+
+/// The shapes of @loss_gradient's results: kLossTerms scalars, the trainable parameters, the power vectors.
+std::vector<std::vector<int64_t>> lossResultShapes(const Graph &graph, const Objective &objective) {
   std::vector<std::vector<int64_t>> shapes(kLossTerms.size());
   for (const Node &node : graph.nodes)
     for (const ParameterSpec &spec : node.parameters)
       if (spec.trainable)
         shapes.push_back(spec.shape);
+  if (objective.spectralNorm)
+    for (const PowerVector &vector : powerVectors(graph))
+      shapes.push_back({vector.size});
   return shapes;
 }
 
-template <typename T> LossGradients<T> collect(const Graph &graph, std::vector<HostArray<T>> results) {
+template <typename T>
+LossGradients<T> collect(const Graph &graph, const Objective &objective, std::vector<HostArray<T>> results) {
   LossGradients<T> out;
-  for (size_t i = 0; i < kLossTerms.size(); ++i)
-    out.terms[kLossTerms[i]] = static_cast<double>(results[i].data.at(0));
-  std::vector<std::string> names = trainableParameterNames(graph);
-  for (size_t i = 0; i < names.size(); ++i)
-    out.gradients[names[i]] = std::move(results[kLossTerms.size() + i]);
+  size_t next = 0;
+  for (const std::string &term : kLossTerms)
+    out.terms[term] = static_cast<double>(results[next++].data.at(0));
+  for (const std::string &name : trainableParameterNames(graph))
+    out.gradients[name] = std::move(results[next++]);
+  if (objective.spectralNorm)
+    for (const PowerVector &vector : powerVectors(graph))
+      out.powerVectors[vector.name] = std::move(results[next++]);
   return out;
+}
+
+/// The program's arguments in order: input, leading, parameters (as T), trailing.
+template <typename T>
+std::vector<HostArray<T>> interpreterArguments(const Graph &graph, const HostArray<T> &input,
+                                               const ExtraArguments<T> &extra, const Parameters &parameters) {
+  std::vector<HostArray<T>> arguments{input};
+  for (const HostArray<T> *array : extra.leading)
+    arguments.push_back(*array);
+  for (const Node &node : graph.nodes)
+    for (const ParameterSpec &spec : node.parameters)
+      arguments.push_back(parameters.at(Graph::parameterName(node, spec)).template cast<T>());
+  for (const HostArray<T> *array : extra.trailing)
+    arguments.push_back(*array);
+  return arguments;
+}
+
+std::vector<BufferView> jitArguments(const Graph &graph, const HostArray<float> &input,
+                                     const ExtraArguments<float> &extra, const Parameters &parameters) {
+  auto view = [](const HostArray<float> &array) {
+    return BufferView{const_cast<float *>(array.data.data()), array.shape};
+  };
+  std::vector<BufferView> arguments{view(input)};
+  for (const HostArray<float> *array : extra.leading)
+    arguments.push_back(view(*array));
+  std::vector<BufferView> parameterArguments = parameterViews(graph, parameters);
+  arguments.insert(arguments.end(), parameterArguments.begin(), parameterArguments.end());
+  for (const HostArray<float> *array : extra.trailing)
+    arguments.push_back(view(*array));
+  return arguments;
 }
 
 template <typename T>
 std::vector<HostArray<T>> interpretProgram(mlir::OwningOpRef<mlir::ModuleOp> module, const char *function,
-                                           std::vector<HostArray<T>> arguments, const Graph &graph,
-                                           const Parameters &parameters) {
+                                           const std::vector<HostArray<T>> &arguments,
+                                           const InterpretOptions &options) {
+  auto entry = module->lookupSymbol<mlir::func::FuncOp>(function);
+  return interpretFunction<T>(entry, arguments, options);
+}
+
+bool finite(const HostArray<float> &array) {
+  return std::all_of(array.data.begin(), array.data.end(), [](float v) { return std::isfinite(v); });
+}
+
+/// Called when a compiled program's results are not all finite: names a non-finite argument if there is one,
+/// else reruns the program on the reference interpreter with checkNumerics (`interpret`), which names the op and
+/// layer that first turned finite values into NaN or infinity. Always throws.
+[[noreturn]] void diagnoseNonFinite(const std::string &program, const Graph &graph, const HostArray<float> &input,
+                                    const ExtraArguments<float> &extra, const Parameters &parameters,
+                                    const std::function<void()> &interpret) {
+  std::string header = fmt::format("{}: the results hold NaN or infinity", program);
+  if (!finite(input))
+    throw Error(header + ", and so does the input");
+  for (const HostArray<float> *array : extra.leading)
+    if (!finite(*array))
+      throw Error(header + ", and so do the labels, mask or seed");
   for (const Node &node : graph.nodes)
     for (const ParameterSpec &spec : node.parameters)
-      arguments.push_back(parameters.at(Graph::parameterName(node, spec)).template cast<T>());
-  auto entry = module->lookupSymbol<mlir::func::FuncOp>(function);
-  return interpretFunction<T>(entry, arguments);
+      if (std::string name = Graph::parameterName(node, spec); !finite(parameters.at(name)))
+        throw Error(fmt::format("{}, and so does parameter '{}'", header, name));
+  for (const HostArray<float> *array : extra.trailing)
+    if (!finite(*array))
+      throw Error(header + ", and so does a power vector");
+  try {
+    interpret();
+  } catch (const Error &error) {
+    throw Error(fmt::format("{} from finite arguments; the batch rerun on the {}", header, error.what()));
+  }
+  throw Error(fmt::format("{} from finite arguments, but the reference interpreter's float32 rerun stays finite "
+                          "(the compiled code rounds differently on the way to an overflow)",
+                          header));
 }
 
 } // namespace
 
-CompiledLossGradient::CompiledLossGradient(Graph graph, std::unique_ptr<JitModule> module, int64_t batch)
-    : graph_(std::move(graph)), module_(std::move(module)), batch_(batch) {}
+template <typename T> std::map<std::string, HostArray<T>> initialPowerVectors(const Graph &graph, uint64_t seed) {
+  std::map<std::string, HostArray<T>> vectors;
+  uint64_t stream = 0;
+  for (const PowerVector &vector : powerVectors(graph)) {
+    Random random(seed, stream++);
+    HostArray<T> u({vector.size});
+    double norm = 0.0;
+    for (T &v : u.data) {
+      v = static_cast<T>(random.normal());
+      norm += static_cast<double>(v) * static_cast<double>(v);
+    }
+    for (T &v : u.data)
+      v = static_cast<T>(static_cast<double>(v) / std::sqrt(norm));
+    vectors[vector.name] = std::move(u);
+  }
+  return vectors;
+}
+
+CompiledLossGradient::CompiledLossGradient(Graph graph, Objective objective, ProgramOptions options,
+                                           std::unique_ptr<JitModule> module)
+    : graph_(std::move(graph)), objective_(std::move(objective)), options_(options), module_(std::move(module)) {}
 
 double CompiledLossGradient::compileSeconds() const {
   return module_->loweringSeconds() + module_->codegenSeconds();
@@ -76,44 +199,46 @@ CompiledLossGradient CompiledLossGradient::compile(const Graph &graph, const Obj
   auto module = JitModule::compileModule(
       [&](mlir::MLIRContext &context) { return buildLossGradientModule(context, graph, objective, options); },
       "loss gradient of model '" + graph.name + "'", false, {kLossGradientFunction});
-  return CompiledLossGradient(graph, std::move(module), options.batch);
+  return CompiledLossGradient(graph, objective, options, std::move(module));
 }
 
 LossGradients<float> CompiledLossGradient::run(const HostArray<float> &input, const HostArray<float> &labels,
-                                               const Parameters &parameters) const {
+                                               const Parameters &parameters, const LossExtras<float> &extras) const {
   checkInputShape(graph_, input.shape, "loss gradient input");
-  checkBatchShape(input.shape, batched(batch_, graph_.inputNode().shape),
-                  fmt::format("the input (this loss gradient was compiled for batches of {})", batch_));
-  checkBatchShape(labels.shape, batched(batch_, graph_.outputNode().shape), "the labels");
-  std::vector<BufferView> arguments{{const_cast<float *>(input.data.data()), input.shape},
-                                    {const_cast<float *>(labels.data.data()), labels.shape}};
-  std::vector<BufferView> parameterArguments = parameterViews(graph_, parameters);
-  arguments.insert(arguments.end(), parameterArguments.begin(), parameterArguments.end());
+  checkShape(input.shape, batched(options_.batch, graph_.inputNode().shape),
+             fmt::format("the input (this loss gradient was compiled for batches of {})", options_.batch));
+  ExtraArguments<float> extra = lossArguments(graph_, objective_, input, labels, extras);
   std::vector<HostArray<float>> results;
   std::vector<BufferView> resultViews;
-  for (const auto &shape : lossResultShapes(graph_))
+  for (const auto &shape : lossResultShapes(graph_, objective_))
     results.emplace_back(shape);
   for (auto &r : results)
     resultViews.push_back({r.data.data(), r.shape});
-  module_->call(kLossGradientFunction, arguments, resultViews);
-  return collect(graph_, std::move(results));
+  module_->call(kLossGradientFunction, jitArguments(graph_, input, extra, parameters), resultViews);
+  if (!std::all_of(results.begin(), results.end(), finite))
+    diagnoseNonFinite("loss gradient of model '" + graph_.name + "'", graph_, input, extra, parameters, [&] {
+      interpretLossGradient<float>(graph_, objective_, options_.batchNormTraining, input, labels, parameters, extras,
+                                   {.checkNumerics = true});
+    });
+  return collect(graph_, objective_, std::move(results));
 }
 
 template <typename T>
 LossGradients<T> interpretLossGradient(const Graph &graph, const Objective &objective, bool batchNormTraining,
                                        const HostArray<T> &input, const HostArray<T> &labels,
-                                       const Parameters &parameters) {
-  checkInputShape(graph, input.shape, "loss gradient input");
-  checkBatchShape(labels.shape, batched(input.shape[0], graph.outputNode().shape), "the labels");
+                                       const Parameters &parameters, const LossExtras<T> &extras,
+                                       const InterpretOptions &interpretOptions) {
+  ExtraArguments<T> extra = lossArguments(graph, objective, input, labels, extras);
   mlir::MLIRContext context;
   ProgramOptions options{input.shape[0], std::is_same_v<T, double>, batchNormTraining};
   auto results = interpretProgram<T>(buildLossGradientModule(context, graph, objective, options),
-                                     kLossGradientFunction, {input, labels}, graph, parameters);
-  return collect(graph, std::move(results));
+                                     kLossGradientFunction, interpreterArguments(graph, input, extra, parameters),
+                                     interpretOptions);
+  return collect(graph, objective, std::move(results));
 }
 
-CompiledInputGradient::CompiledInputGradient(Graph graph, std::unique_ptr<JitModule> module, int64_t batch)
-    : graph_(std::move(graph)), module_(std::move(module)), batch_(batch) {}
+CompiledInputGradient::CompiledInputGradient(Graph graph, ProgramOptions options, std::unique_ptr<JitModule> module)
+    : graph_(std::move(graph)), options_(options), module_(std::move(module)) {}
 
 CompiledInputGradient CompiledInputGradient::compile(const Graph &graph, const ProgramOptions &options) {
   if (options.batch <= 0 || options.float64)
@@ -122,23 +247,25 @@ CompiledInputGradient CompiledInputGradient::compile(const Graph &graph, const P
   auto module = JitModule::compileModule(
       [&](mlir::MLIRContext &context) { return buildInputGradientModule(context, graph, options); },
       "input gradient of model '" + graph.name + "'", false, {kInputGradientFunction});
-  return CompiledInputGradient(graph, std::move(module), options.batch);
+  return CompiledInputGradient(graph, options, std::move(module));
 }
 
 HostArray<float> CompiledInputGradient::run(const HostArray<float> &input, const HostArray<float> &seed,
                                             const Parameters &parameters, HostArray<float> *output) const {
   checkInputShape(graph_, input.shape, "input gradient input");
-  checkBatchShape(input.shape, batched(batch_, graph_.inputNode().shape),
-                  fmt::format("the input (this input gradient was compiled for batches of {})", batch_));
-  std::vector<int64_t> outputShape = batched(batch_, graph_.outputNode().shape);
-  checkBatchShape(seed.shape, outputShape, "the seed");
-  std::vector<BufferView> arguments{{const_cast<float *>(input.data.data()), input.shape},
-                                    {const_cast<float *>(seed.data.data()), seed.shape}};
-  std::vector<BufferView> parameterArguments = parameterViews(graph_, parameters);
-  arguments.insert(arguments.end(), parameterArguments.begin(), parameterArguments.end());
+  checkShape(input.shape, batched(options_.batch, graph_.inputNode().shape),
+             fmt::format("the input (this input gradient was compiled for batches of {})", options_.batch));
+  std::vector<int64_t> outputShape = batched(options_.batch, graph_.outputNode().shape);
+  checkShape(seed.shape, outputShape, "the seed");
+  ExtraArguments<float> extra{{&seed}, {}};
   HostArray<float> modelOutput(outputShape), gradient(input.shape);
-  module_->call(kInputGradientFunction, arguments,
+  module_->call(kInputGradientFunction, jitArguments(graph_, input, extra, parameters),
                 {{modelOutput.data.data(), outputShape}, {gradient.data.data(), gradient.shape}});
+  if (!finite(modelOutput) || !finite(gradient))
+    diagnoseNonFinite("input gradient of model '" + graph_.name + "'", graph_, input, extra, parameters, [&] {
+      interpretInputGradient<float>(graph_, options_.batchNormTraining, input, seed, parameters,
+                                    {.checkNumerics = true});
+    });
   if (output)
     *output = std::move(modelOutput);
   return gradient;
@@ -146,25 +273,27 @@ HostArray<float> CompiledInputGradient::run(const HostArray<float> &input, const
 
 template <typename T>
 HostArray<T> interpretInputGradient(const Graph &graph, bool batchNormTraining, const HostArray<T> &input,
-                                    const HostArray<T> &seed, const Parameters &parameters) {
+                                    const HostArray<T> &seed, const Parameters &parameters,
+                                    const InterpretOptions &interpretOptions) {
   checkInputShape(graph, input.shape, "input gradient input");
-  checkBatchShape(seed.shape, batched(input.shape[0], graph.outputNode().shape), "the seed");
+  checkShape(seed.shape, batched(input.shape[0], graph.outputNode().shape), "the seed");
   mlir::MLIRContext context;
   ProgramOptions options{input.shape[0], std::is_same_v<T, double>, batchNormTraining};
   auto results = interpretProgram<T>(buildInputGradientModule(context, graph, options), kInputGradientFunction,
-                                     {input, seed}, graph, parameters);
+                                     interpreterArguments(graph, input, ExtraArguments<T>{{&seed}, {}}, parameters),
+                                     interpretOptions);
   return std::move(results[1]);
 }
 
-template LossGradients<float> interpretLossGradient<float>(const Graph &, const Objective &, bool,
-                                                           const HostArray<float> &, const HostArray<float> &,
-                                                           const Parameters &);
-template LossGradients<double> interpretLossGradient<double>(const Graph &, const Objective &, bool,
-                                                             const HostArray<double> &, const HostArray<double> &,
-                                                             const Parameters &);
-template HostArray<float> interpretInputGradient<float>(const Graph &, bool, const HostArray<float> &,
-                                                        const HostArray<float> &, const Parameters &);
-template HostArray<double> interpretInputGradient<double>(const Graph &, bool, const HostArray<double> &,
-                                                          const HostArray<double> &, const Parameters &);
+#define SEQJIT_INSTANTIATE_GRADIENT_PROGRAMS(T)                                                                        \
+  template std::map<std::string, HostArray<T>> initialPowerVectors<T>(const Graph &, uint64_t);                       \
+  template LossGradients<T> interpretLossGradient<T>(const Graph &, const Objective &, bool, const HostArray<T> &,     \
+                                                     const HostArray<T> &, const Parameters &, const LossExtras<T> &, \
+                                                     const InterpretOptions &);                                       \
+  template HostArray<T> interpretInputGradient<T>(const Graph &, bool, const HostArray<T> &, const HostArray<T> &,     \
+                                                  const Parameters &, const InterpretOptions &);
+
+SEQJIT_INSTANTIATE_GRADIENT_PROGRAMS(float)
+SEQJIT_INSTANTIATE_GRADIENT_PROGRAMS(double)
 
 } // namespace seqjit

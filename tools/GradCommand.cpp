@@ -10,11 +10,14 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <memory>
 
 namespace seqjit {
+
+using namespace std::string_literals;
 
 namespace {
 
@@ -25,9 +28,15 @@ struct GradArguments {
   std::string inputKey;
   std::string labels;
   std::string labelsKey;
+  std::string mask;
+  std::string maskKey;
   std::string output;
   std::string loss = "bce";
   std::string fourierPrior;
+  std::string smoothnessPrior;
+  std::string sparsityPrior;
+  std::string spectralNorm;
+  std::string powerVectors;
   std::string batchNorm = "train";
   std::string activation;
   double l2 = 0.0;
@@ -39,52 +48,104 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-HostArray<float> loadLabels(const std::string &path, const std::string &key) {
+/// Labels or a label mask: a .npy file, or dataset `key` of an HDF5 file.
+HostArray<float> loadLabels(const std::string &path, const std::string &key, const char *what) {
   std::string extension = std::filesystem::path(path).extension().string();
   if (extension == ".npy")
     return readNpy<float>(path);
   if (extension == ".h5" || extension == ".hdf5")
-    return readHdf5Dataset(path, key.empty() ? "Y_test" : key);
-  throw Error(fmt::format("cannot read labels from '{}': unknown extension '{}' (expected .npy, .h5 or .hdf5)", path,
+    return readHdf5Dataset(path, key);
+  throw Error(fmt::format("cannot read {} from '{}': unknown extension '{}' (expected .npy, .h5 or .hdf5)", what, path,
                           extension));
+}
+
+/// The labels' shape for `count` sequences, or an error naming the file.
+void checkLabelShape(const HostArray<float> &array, const Graph &graph, int64_t count, const std::string &option,
+                     const std::string &path) {
+  std::vector<int64_t> shape{count};
+  shape.insert(shape.end(), graph.outputNode().shape.begin(), graph.outputNode().shape.end());
+  if (array.shape != shape)
+    throw Error(fmt::format("{} '{}' has shape ({}); the model's outputs for {} sequences need ({})", option, path,
+                            fmt::join(array.shape, ", "), count, fmt::join(shape, ", ")));
+}
+
+/// The spectral norm's power vectors: the *.weight_u arrays of an .npz (a previous G.npz), or seeded ones.
+std::map<std::string, HostArray<float>> loadPowerVectors(const std::string &path, const Graph &graph, uint64_t seed) {
+  if (path.empty())
+    return initialPowerVectors<float>(graph, seed);
+  std::map<std::string, HostArray<float>> arrays = readNpz(path), vectors;
+  for (const PowerVector &vector : powerVectors(graph)) {
+    auto found = arrays.find(vector.name);
+    if (found == arrays.end())
+      throw Error(fmt::format("--power-vectors '{}' has no array '{}'", path, vector.name));
+    if (found->second.shape != std::vector<int64_t>{vector.size})
+      throw Error(fmt::format("--power-vectors '{}': '{}' has shape ({}), expected ({})", path, vector.name,
+                              fmt::join(found->second.shape, ", "), vector.size));
+    vectors[vector.name] = std::move(found->second);
+  }
+  return vectors;
 }
 
 void runGrad(const GradArguments &args) {
   auto start = std::chrono::steady_clock::now();
-  for (const auto &[option, path] : {std::pair{"--input", args.input}, std::pair{"--labels", args.labels}})
-    if (!std::filesystem::exists(path))
+  for (const auto &[option, path] : {std::pair{"--input", args.input}, std::pair{"--labels", args.labels},
+                                     std::pair{"--weights", args.weights}, std::pair{"--mask", args.mask},
+                                     std::pair{"--power-vectors", args.powerVectors}})
+    if (!path.empty() && !std::filesystem::exists(path))
       throw Error(fmt::format("{} file '{}' does not exist", option, path));
-  if (!args.weights.empty() && !std::filesystem::exists(args.weights))
-    throw Error(fmt::format("--weights file '{}' does not exist", args.weights));
   Objective objective;
   objective.loss = parseLossKind(args.loss);
   objective.l2 = args.l2;
+  objective.labelMask = !args.mask.empty();
   if (!args.fourierPrior.empty())
     objective.fourierPrior = parseFourierPrior(args.fourierPrior);
+  if (!args.smoothnessPrior.empty())
+    objective.smoothnessPrior = SmoothnessPrior{parseAttributionPrior("--smoothness-prior", args.smoothnessPrior)};
+  if (!args.sparsityPrior.empty())
+    objective.sparsityPrior = SparsityPrior{parseAttributionPrior("--sparsity-prior", args.sparsityPrior)};
+  if (!args.spectralNorm.empty())
+    objective.spectralNorm = parseSpectralNorm(args.spectralNorm);
+  if (!args.powerVectors.empty() && !objective.spectralNorm)
+    throw Error("--power-vectors needs --spectral-norm");
+  checkObjective(objective);
   if (args.batchNorm != "train" && args.batchNorm != "eval")
     throw Error(fmt::format("--batch-norm must be 'train' (batch statistics) or 'eval' (running statistics), got "
                             "'{}'",
                             args.batchNorm));
 
   HostArray<float> input = loadSequenceInput(args.input, args.inputKey.empty() ? "X_train" : args.inputKey);
-  HostArray<float> labels = loadLabels(args.labels, args.labelsKey.empty() ? "Y_train" : args.labelsKey);
+  HostArray<float> labels =
+      loadLabels(args.labels, args.labelsKey.empty() ? "Y_train" : args.labelsKey, "labels");
   if (input.shape[0] == 0)
     throw Error(fmt::format("--input '{}' holds no sequences", args.input));
   ResolvedModel resolved = resolveModel(args.model, ModelFileOptions{args.activation, input.shape[2], args.outputs});
   const Graph &graph = resolved.model->graph();
   checkInputShape(graph, input.shape, args.input);
-  std::vector<int64_t> labelShape{input.shape[0]};
-  labelShape.insert(labelShape.end(), graph.outputNode().shape.begin(), graph.outputNode().shape.end());
-  if (labels.shape != labelShape)
-    throw Error(fmt::format("--labels '{}' has shape ({}); the model's outputs for {} sequences need ({})",
-                            args.labels, fmt::join(labels.shape, ", "), input.shape[0], fmt::join(labelShape, ", ")));
+  checkLabelShape(labels, graph, input.shape[0], "--labels", args.labels);
+  HostArray<float> mask;
+  if (objective.labelMask) {
+    mask = loadLabels(args.mask, args.maskKey.empty() ? "mask" : args.maskKey, "the label mask");
+    checkLabelShape(mask, graph, input.shape[0], "--mask", args.mask);
+    if (!std::all_of(mask.data.begin(), mask.data.end(), [](float v) { return v == 0.0f || v == 1.0f; }))
+      throw Error(fmt::format("--mask '{}' holds values other than 0 and 1", args.mask));
+  }
+  std::map<std::string, HostArray<float>> vectors;
+  if (objective.spectralNorm)
+    vectors = loadPowerVectors(args.powerVectors, graph, args.seed);
   Parameters parameters = args.weights.empty() ? Parameters::initialize(graph, args.seed)
                                                : Parameters::loadNpz(graph, args.weights);
   double loadSeconds = secondsSince(start);
 
-  fmt::print("seqjit grad: model {} ({}), {} sequences x {} nt, loss {}{}{}\n", graph.name, resolved.origin,
-             input.shape[0], input.shape[2], args.loss, args.l2 != 0.0 ? fmt::format(" + L2 {}", args.l2) : "",
-             objective.fourierPrior ? " + Fourier prior" : "");
+  std::string terms = objective.labelMask ? " (masked)" : "";
+  for (const auto &[present, name] :
+       {std::pair{args.l2 != 0.0, fmt::format("L2 {}", args.l2)}, std::pair{!args.fourierPrior.empty(), "Fourier prior"s},
+        std::pair{!args.smoothnessPrior.empty(), "smoothness prior"s},
+        std::pair{!args.sparsityPrior.empty(), "sparsity prior"s},
+        std::pair{!args.spectralNorm.empty(), "spectral norm"s}})
+    if (present)
+      terms += " + " + name;
+  fmt::print("seqjit grad: model {} ({}), {} sequences x {} nt, loss {}{}\n", graph.name, resolved.origin,
+             input.shape[0], input.shape[2], args.loss, terms);
   fmt::print("  compiling the gradient program ...\n");
   std::fflush(stdout);
   start = std::chrono::steady_clock::now();
@@ -92,17 +153,24 @@ void runGrad(const GradArguments &args) {
       graph, objective, {.batch = input.shape[0], .batchNormTraining = args.batchNorm == "train"});
   double compileSeconds = secondsSince(start);
   start = std::chrono::steady_clock::now();
-  LossGradients<float> result = compiled.run(input, labels, parameters);
+  LossGradients<float> result =
+      compiled.run(input, labels, parameters, {objective.labelMask ? &mask : nullptr, &vectors});
   double runSeconds = secondsSince(start);
-  writeNpz(args.output, result.gradients);
+  std::map<std::string, HostArray<float>> written = result.gradients;
+  written.insert(result.powerVectors.begin(), result.powerVectors.end());
+  writeNpz(args.output, written);
 
   if (args.weights.empty())
     fmt::print("  weights: none given, seeded initialisation (seed {})\n", args.seed);
   else
     fmt::print("  weights: {}\n", args.weights);
   for (const std::string &term : kLossTerms)
-    fmt::print("  {:<14} {:.8g}\n", term + ":", result.terms.at(term));
+    fmt::print("  {:<18} {:.8g}\n", term + ":", result.terms.at(term));
   fmt::print("  gradients: {} ({} tensors, PyTorch state_dict names)\n", args.output, result.gradients.size());
+  if (objective.spectralNorm)
+    fmt::print("  power vectors: {} updated *.weight_u in {} ({}; pass it as --power-vectors to continue)\n",
+               result.powerVectors.size(), args.output,
+               args.powerVectors.empty() ? fmt::format("started from seed {}", args.seed) : "from " + args.powerVectors);
   fmt::print("  time: load {:.2f} s, compile {:.2f} s, run {:.3f} s\n", loadSeconds, compileSeconds, runSeconds);
 }
 
@@ -119,12 +187,25 @@ void addGradCommand(CLI::App &app) {
   command->add_option("--key", args->inputKey, "HDF5 dataset holding the input (default X_train)");
   command->add_option("--labels", args->labels, "labels (N, outputs): .npy, or .h5 with --labels-key")->required();
   command->add_option("--labels-key", args->labelsKey, "HDF5 dataset holding the labels (default Y_train)");
+  command->add_option("--mask", args->mask,
+                      "0/1 mask of the labels' shape (.npy or .h5): the data loss averages the 1 entries only");
+  command->add_option("--mask-key", args->maskKey, "HDF5 dataset holding the mask (default mask)");
   command->add_option("--out", args->output, "where to write the gradients (.npz, float32)")->required();
-  command->add_option("--loss", args->loss, "bce (on logits), mse or poisson (log-rate outputs)");
+  command->add_option("--loss", args->loss,
+                      "bce (on logits), mse, poisson (log-rate outputs) or multinomial (profile counts, softmax over "
+                      "the last output axis)");
   command->add_option("--l2", args->l2, "L2 strength on conv and dense weights: l2 * sum(w^2)");
   command->add_option("--fourier-prior", args->fourierPrior,
                       "Fourier attribution prior, e.g. T=150,s=0.2,sigma=3,lambda=1 (add ',all' to average over all "
                       "examples, ',outputs=0:3' to pick tasks)");
+  command->add_option("--smoothness-prior", args->smoothnessPrior,
+                      "total-variation attribution prior, e.g. lambda=0.1 (',all', ',outputs=0:3' as above)");
+  command->add_option("--sparsity-prior", args->sparsityPrior,
+                      "Gini attribution prior, e.g. lambda=0.1 (',all', ',outputs=0:3' as above)");
+  command->add_option("--spectral-norm", args->spectralNorm,
+                      "spectral-norm penalty (lambda/2) sum sigma(W)^2, e.g. lambda=0.01,iterations=1");
+  command->add_option("--power-vectors", args->powerVectors,
+                      "the spectral norm's power vectors (*.weight_u of an earlier --out); default: seeded");
   command->add_option("--batch-norm", args->batchNorm, "train (batch statistics, default) or eval (running ones)");
   command->add_option("--activation", args->activation, "first-layer activation (exp, relu, ...)");
   command->add_option("--outputs", args->outputs, "number of outputs (default: the model's)");

@@ -67,6 +67,31 @@ def difference_error(f, analytic, scale=1.0, floor=0.0):
     return min(relative(analytic, five_point(f, step * scale), floor) for step in STEPS)
 
 
+def directional_errors(params, value, analytic, count=2):
+    """difference_error of value() along `count` random unit directions over all of params, against the
+    directional derivative sum <analytic, direction>; params are restored after each evaluation."""
+    errors = []
+    for direction_seed in range(count):
+        gen = torch.Generator().manual_seed(100 + direction_seed)
+        directions = [torch.randn(p.shape, generator=gen, dtype=torch.float64) for p in params]
+        norm = sum((d * d).sum() for d in directions).sqrt()
+        directions = [d / norm for d in directions]
+
+        def along(t):
+            with torch.no_grad():
+                for p, d in zip(params, directions):
+                    p.add_(t * d)
+            result = value().item()
+            with torch.no_grad():
+                for p, d in zip(params, directions):
+                    p.sub_(t * d)
+            return result
+
+        exact = sum((a * d).sum() for a, d in zip(analytic, directions)).item()
+        errors.append(difference_error(along, exact))
+    return errors
+
+
 # ---- numpy-only reference -------------------------------------------------------------------------------------
 
 def numpy_kernel(sigma):
@@ -224,24 +249,8 @@ def check_model(name, length, outputs, activation, train_bn, prior_options, seed
             continue
 
         # Along random directions over every parameter at once.
-        for direction_seed in range(2):
-            gen = torch.Generator().manual_seed(100 + direction_seed)
-            directions = [torch.randn(p.shape, generator=gen, dtype=torch.float64) for p in params]
-            norm = sum((d * d).sum() for d in directions).sqrt()
-            directions = [d / norm for d in directions]
-            def along(t):
-                with torch.no_grad():
-                    for p, d in zip(params, directions):
-                        p.add_(t * d)
-                result = value(which).item()
-                with torch.no_grad():
-                    for p, d in zip(params, directions):
-                        p.sub_(t * d)
-                return result
-
-            exact = sum((a * d).sum() for a, d in zip(analytic, directions)).item()
-            report(f"d {which}/d theta, directional, vs central differences [{tag}]",
-                   difference_error(along, exact), GRADIENT_TOLERANCE)
+        for error in directional_errors(params, lambda: value(which), analytic):
+            report(f"d {which}/d theta, directional, vs central differences [{tag}]", error, GRADIENT_TOLERANCE)
 
         # Entry by entry: the largest entry and random ones of every parameter tensor.
         errors = []

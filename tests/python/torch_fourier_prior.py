@@ -174,6 +174,19 @@ def parameter_gradients(model, loss):
     return {name: (g if g is not None else torch.zeros_like(p)) for (name, p), g in zip(named, grads)}
 
 
+def load_examples(inputs_path, labels_path):
+    """(X (N, 4, L), Y (N, ...)) from .npy files; a (N,) Y is read as (N, 1). Exits naming a file of bad shape."""
+    x = np.load(inputs_path)
+    y = np.load(labels_path)
+    if x.ndim != 3 or x.shape[1] != 4:
+        raise SystemExit(f"{inputs_path}: expected shape (N, 4, L), got {x.shape}")
+    if y.ndim == 1:
+        y = y.reshape(-1, 1)
+    if y.shape[0] != x.shape[0]:
+        raise SystemExit(f"{labels_path}: expected {x.shape[0]} rows, got shape {y.shape}")
+    return x, y
+
+
 # ---- command line -------------------------------------------------------------------------------------------
 
 def add_prior_arguments(parser):
@@ -208,13 +221,8 @@ def main(argv):
     if args.sigma < 0:
         parser.error("--sigma must be >= 0")
 
-    x = np.load(args.inputs)
-    y = np.load(args.labels)
-    if x.ndim != 3 or x.shape[1] != 4:
-        raise SystemExit(f"{args.inputs}: expected shape (N, 4, L), got {x.shape}")
-    if y.ndim == 1:
-        y = y.reshape(-1, 1)
-    if y.ndim != 2 or y.shape[0] != x.shape[0]:
+    x, y = load_examples(args.inputs, args.labels)
+    if y.ndim != 2:
         raise SystemExit(f"{args.labels}: expected shape ({x.shape[0]}, T), got {y.shape}")
     if args.length and args.length != x.shape[2]:
         raise SystemExit(f"--length {args.length} but {args.inputs} has length {x.shape[2]}")

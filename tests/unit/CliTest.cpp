@@ -510,7 +510,7 @@ TEST_F(CliTest, GradWithFourierPriorMatchesTheInterpreter) {
 
   Objective objective;
   objective.l2 = 1e-3;
-  objective.fourierPrior = FourierPrior{.freqLimit = 10, .softness = 0.2, .sigma = 2, .weight = 0.5, .outputs = {}};
+  objective.fourierPrior = parseFourierPrior("T=10,s=0.2,sigma=2,lambda=0.5");
   Parameters parameters = Parameters::initialize(model->graph(), 0); // the CLI's default seed
   LossGradients<double> reference =
       interpretLossGradient<double>(model->graph(), objective, true, x.cast<double>(), y.cast<double>(), parameters);
@@ -518,6 +518,79 @@ TEST_F(CliTest, GradWithFourierPriorMatchesTheInterpreter) {
   ASSERT_EQ(gradients.size(), reference.gradients.size());
   for (const auto &[name, expected] : reference.gradients)
     EXPECT_LE(seqjit::testing::relativeError(gradients.at(name).data, expected.data), 1e-3) << name;
+}
+
+// A label mask and the spectral norm (seeded power vectors), then a second call that continues from the first
+// call's updated power vectors: both equal the interpreter.
+TEST_F(CliTest, GradWithMaskAndSpectralNormMatchesTheInterpreterAndContinues) {
+  HostArray<float> x = writeInput("x.npy", 4, 200);
+  auto model = buildZooModel("cnn-50-2", {});
+  const Graph &graph = model->graph();
+  HostArray<float> y = writeLabels(path("y.npy"), 4, 12);
+  HostArray<float> mask({4, 12});
+  for (int64_t i = 0; i < mask.size(); ++i)
+    mask.data[i] = (i % 5 == 0) ? 0.0f : 1.0f;
+  writeNpy(path("m.npy"), mask);
+  RunResult result =
+      run("grad --model cnn-50-2 --input x.npy --labels y.npy --mask m.npy --spectral-norm lambda=0.1 --out g.npz");
+  ASSERT_TRUE(result.exited) << result.output;
+  ASSERT_EQ(result.exitCode, 0) << result.output;
+  EXPECT_THAT(result.output, AllOf(HasSubstr("loss bce (masked) + spectral norm"), HasSubstr("spectral_penalty:"),
+                                   HasSubstr("power vectors: 4 updated *.weight_u in g.npz (started from seed 0")));
+  result = run("grad --model cnn-50-2 --input x.npy --labels y.npy --mask m.npy --spectral-norm lambda=0.1 "
+               "--power-vectors g.npz --out g2.npz");
+  ASSERT_EQ(result.exitCode, 0) << result.output;
+
+  Objective objective;
+  objective.labelMask = true;
+  objective.spectralNorm = parseSpectralNorm("lambda=0.1");
+  Parameters parameters = Parameters::initialize(graph, 0); // the CLI's default seed
+  HostArray<double> maskAsDouble = mask.cast<double>();
+  std::map<std::string, HostArray<double>> vectors;
+  for (const auto &[name, u] : initialPowerVectors<float>(graph, 0))
+    vectors[name] = u.cast<double>();
+  for (const char *file : {"g.npz", "g2.npz"}) {
+    SCOPED_TRACE(file);
+    LossGradients<double> reference = interpretLossGradient<double>(
+        graph, objective, true, x.cast<double>(), y.cast<double>(), parameters, {&maskAsDouble, &vectors});
+    std::map<std::string, HostArray<float>> written = readNpz(path(file));
+    ASSERT_EQ(written.size(), reference.gradients.size() + reference.powerVectors.size());
+    for (const auto &[name, expected] : reference.gradients)
+      EXPECT_LE(seqjit::testing::relativeError(written.at(name).data, expected.data), 1e-3) << name;
+    vectors.clear();
+    for (const auto &[name, expected] : reference.powerVectors) {
+      EXPECT_LE(seqjit::testing::relativeError(written.at(name).data, expected.data), 1e-5) << name;
+      vectors[name] = written.at(name).cast<double>(); // what the second call starts from
+    }
+  }
+}
+
+TEST_F(CliTest, GradRefusesABadMaskPriorOrSpectralNorm) {
+  writeInput("x.npy", 4, 120);
+  writeLabels(path("y.npy"), 4, 1);
+  HostArray<float> mask({4, 1});
+  mask.data = {1, 0, 2, 1};
+  writeNpy(path("m.npy"), mask);
+  expectOneError(run("grad --model cnn-local --input x.npy --labels y.npy --mask m.npy --out g.npz"),
+                 {"--mask", "m.npy", "values other than 0 and 1"});
+  writeNpy(path("m3.npy"), HostArray<float>({3, 1}));
+  expectOneError(run("grad --model cnn-local --input x.npy --labels y.npy --mask m3.npy --out g.npz"),
+                 {"--mask", "m3.npy", "(3, 1)", "need (4, 1)"});
+  expectOneError(run("grad --model cnn-local --input x.npy --labels y.npy --loss multinomial --mask y.npy "
+                     "--out g.npz"),
+                 {"mask does not apply to the multinomial loss"});
+  expectOneError(run("grad --model cnn-local --input x.npy --labels y.npy --sparsity-prior lambda=x --out g.npz"),
+                 {"--sparsity-prior", "'lambda' needs a number", "'x'"});
+  expectOneError(run("grad --model cnn-local --input x.npy --labels y.npy --smoothness-prior T=3 --out g.npz"),
+                 {"--smoothness-prior", "unknown key 'T'", "lambda, outputs or all"});
+  expectOneError(run("grad --model cnn-local --input x.npy --labels y.npy --spectral-norm iterations=0 --out g.npz"),
+                 {"--spectral-norm", "iterations must be at least 1"});
+  expectOneError(run("grad --model cnn-local --input x.npy --labels y.npy --power-vectors y.npy --out g.npz"),
+                 {"--power-vectors needs --spectral-norm"});
+  writeNpz(path("u.npz"), {{"conv1.weight_u", HostArray<float>({24})}});
+  expectOneError(run("grad --model cnn-local --input x.npy --labels y.npy --spectral-norm lambda=1 "
+                     "--power-vectors u.npz --out g.npz"),
+                 {"--power-vectors", "u.npz", "has no array 'conv2.weight_u'"});
 }
 
 TEST_F(CliTest, GradRefusesLabelsOfTheWrongShape) {
@@ -535,7 +608,7 @@ TEST_F(CliTest, GradRefusesABadPriorLossOrBatchNormMode) {
   expectOneError(run("grad --model cnn-local --input x.npy --labels y.npy --out g.npz --fourier-prior T=ten"),
                  {"--fourier-prior", "'T' needs a number", "'ten'"});
   expectOneError(run("grad --model cnn-local --input x.npy --labels y.npy --out g.npz --loss hinge"),
-                 {"unknown loss 'hinge'", "bce, mse or poisson"});
+                 {"unknown loss 'hinge'", "bce, mse, poisson or multinomial"});
   expectOneError(run("grad --model cnn-local --input x.npy --labels y.npy --out g.npz --batch-norm frozen"),
                  {"--batch-norm", "'frozen'"});
   expectOneError(run("grad --model cnn-local --input x.npy --labels absent.npy --out g.npz"),

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 
 using namespace seqjit;
 using namespace seqjit::testing;
@@ -109,21 +110,49 @@ TEST(Gradcheck, EveryProgramOpToSecondOrder) {
     checkCase(c, /*secondOrder=*/true);
 }
 
-TEST(Gradcheck, FourierPriorToSecondOrder) {
+/// An attribution prior of (input gradient, input) for labels where example 0 is positive, example 1 negative and
+/// example 2 positive in its second task.
+using PriorBuilder = std::function<Value(SeqBuilder &, bool positivesOnly, Value gradient, Value input, Value labels)>;
+
+void checkAttributionPrior(const std::string &name, const PriorBuilder &build) {
   constexpr int64_t length = 16;
-  for (bool positivesOnly : {true, false})
-    for (int64_t sigma : {0, 2}) {
-      FourierPrior prior{.freqLimit = 3, .softness = 0.2, .sigma = sigma, .weight = 1.0,
-                         .positivesOnly = positivesOnly, .outputs = {}};
-      // Labels: example 0 positive, example 1 negative, example 2 positive in its second task.
-      Case c{"fourier_prior_sigma" + std::to_string(sigma) + (positivesOnly ? "_positives" : "_all"),
-             {{{3, 4, length}}, {{3, 4, length}, 0.0, 1.0}},
-             [=](SeqBuilder &s, ValueRange a) {
-               Value labels = s.constant({3, 2}, s.tensorType(a[0]).getElementType(), {1, 0, 0, 0, 0, 1});
-               return buildFourierPrior(s, prior, a[0], a[1], labels);
-             }};
-      checkCase(c, /*secondOrder=*/true);
-    }
+  for (bool positivesOnly : {true, false}) {
+    Case c{name + (positivesOnly ? "_positives" : "_all"),
+           {{{3, 4, length}}, {{3, 4, length}, 0.0, 1.0}},
+           [=](SeqBuilder &s, ValueRange a) {
+             Value labels = s.constant({3, 2}, s.tensorType(a[0]).getElementType(), {1, 0, 0, 0, 0, 1});
+             return build(s, positivesOnly, a[0], a[1], labels);
+           }};
+    checkCase(c, /*secondOrder=*/true);
+  }
+}
+
+TEST(Gradcheck, FourierPriorToSecondOrder) {
+  for (int64_t sigma : {0, 2})
+    checkAttributionPrior("fourier_prior_sigma" + std::to_string(sigma),
+                          [=](SeqBuilder &s, bool positivesOnly, Value g, Value x, Value labels) {
+                            FourierPrior prior;
+                            prior.freqLimit = 3;
+                            prior.sigma = sigma;
+                            prior.positivesOnly = positivesOnly;
+                            return buildFourierPrior(s, prior, g, x, labels);
+                          });
+}
+
+TEST(Gradcheck, SmoothnessPriorToSecondOrder) {
+  checkAttributionPrior("smoothness_prior", [](SeqBuilder &s, bool positivesOnly, Value g, Value x, Value labels) {
+    SmoothnessPrior prior;
+    prior.positivesOnly = positivesOnly;
+    return buildSmoothnessPrior(s, prior, g, x, labels);
+  });
+}
+
+TEST(Gradcheck, SparsityPriorToSecondOrder) {
+  checkAttributionPrior("sparsity_prior", [](SeqBuilder &s, bool positivesOnly, Value g, Value x, Value labels) {
+    SparsityPrior prior;
+    prior.positivesOnly = positivesOnly;
+    return buildSparsityPrior(s, prior, g, x, labels);
+  });
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 // The JIT's gradient programs equal the reference interpreter's (float64): for every stdlib model the loss gradient
-// (BCE + L2, batch norm on batch statistics) and the input gradient; for CNN-dist the loss gradient with the
-// Fourier prior too (forward, backward and double backward in one program).
+// (BCE + L2, batch norm on batch statistics) and the input gradient; for CNN-dist the loss gradient with every
+// other objective term too (label mask, the three attribution priors: forward, backward and double backward in
+// one program; the spectral norm with its power vectors; the multinomial loss), and the diagnosis of NaN.
 #include "Closeness.h"
 #include "ExpectError.h"
 #include "runtime/GradientPrograms.h"
@@ -27,12 +28,18 @@ HostArray<float> randomLabels(int64_t examples, const Shape &outputShape, uint64
   return labels;
 }
 
-Objective testObjective(bool fourierPrior) {
+/// BCE + L2, and with `everyTerm` a label mask, the three attribution priors and the spectral-norm penalty.
+Objective testObjective(bool everyTerm) {
   Objective objective;
   objective.l2 = 1e-3;
+  if (!everyTerm)
+    return objective;
+  objective.labelMask = true;
   // T = 20 puts the soft frequency limit inside the spectrum of a 200 nt input, so both weight branches count.
-  if (fourierPrior)
-    objective.fourierPrior = FourierPrior{.freqLimit = 20, .softness = 0.2, .sigma = 3, .weight = 0.5, .outputs = {}};
+  objective.fourierPrior = parseFourierPrior("T=20,s=0.2,sigma=3,lambda=0.5");
+  objective.smoothnessPrior = SmoothnessPrior{parseAttributionPrior("--smoothness-prior", "lambda=0.3")};
+  objective.sparsityPrior = SparsityPrior{parseAttributionPrior("--sparsity-prior", "lambda=0.2,all")};
+  objective.spectralNorm = parseSpectralNorm("lambda=0.01,iterations=2");
   return objective;
 }
 
@@ -48,27 +55,41 @@ double normRelativeError(const std::vector<float> &actual, const std::vector<dou
   return std::sqrt(error) / std::max(std::sqrt(norm), floor);
 }
 
-void checkLossGradient(const std::string &name, bool fourierPrior) {
+void checkLossGradient(const std::string &name, const Objective &objective) {
   auto model = buildZooModel(name, {});
   const Graph &graph = model->graph();
   Parameters parameters = Parameters::initialize(graph, 7);
   parameters.randomizeBatchNorm(graph, 11);
   // Batch-norm statistics of 3 sequences amplify float32 rounding in the double backward; 8 keep it near 1e-5.
-  const int64_t batch = fourierPrior ? 8 : 3;
+  const bool doubleBackward = objective.fourierPrior || objective.smoothnessPrior || objective.sparsityPrior;
+  const int64_t batch = doubleBackward ? 8 : 3;
   HostArray<float> input = randomOneHot(batch, graph.inputNode().shape[1], 3);
   HostArray<float> labels = randomLabels(batch, graph.outputNode().shape, 5);
-  Objective objective = testObjective(fourierPrior);
+  HostArray<float> mask = randomLabels(batch, graph.outputNode().shape, 6);
+  auto vectors = initialPowerVectors<float>(graph, 2);
+  std::map<std::string, HostArray<double>> vectorsAsDouble;
+  for (const auto &[vector, u] : vectors)
+    vectorsAsDouble[vector] = u.cast<double>();
+  HostArray<double> maskAsDouble = mask.cast<double>();
 
   auto compiled = CompiledLossGradient::compile(graph, objective, {.batch = batch});
-  LossGradients<float> actual = compiled.run(input, labels, parameters);
+  LossGradients<float> actual = compiled.run(input, labels, parameters,
+                                             {objective.labelMask ? &mask : nullptr, &vectors});
   LossGradients<double> expected =
-      interpretLossGradient<double>(graph, objective, true, input.cast<double>(), labels.cast<double>(), parameters);
+      interpretLossGradient<double>(graph, objective, true, input.cast<double>(), labels.cast<double>(), parameters,
+                                    {objective.labelMask ? &maskAsDouble : nullptr, &vectorsAsDouble});
 
   for (const auto &[term, value] : expected.terms)
     EXPECT_NEAR(actual.terms.at(term), value, 1e-4 * std::max(1.0, std::abs(value))) << term;
-  if (fourierPrior) {
-    EXPECT_GT(expected.terms.at("fourier_prior"), 0.0);
-  }
+  for (const auto &[term, present] : {std::pair{"fourier_prior", objective.fourierPrior.has_value()},
+                                      std::pair{"smoothness_prior", objective.smoothnessPrior.has_value()},
+                                      std::pair{"sparsity_prior", objective.sparsityPrior.has_value()},
+                                      std::pair{"spectral_penalty", objective.spectralNorm.has_value()}})
+    if (present)
+      EXPECT_GT(expected.terms.at(term), 0.0) << term;
+  ASSERT_EQ(actual.powerVectors.size(), expected.powerVectors.size());
+  for (const auto &[vector, u] : expected.powerVectors)
+    EXPECT_LE(testing::relativeError(actual.powerVectors.at(vector).data, u.data), 1e-4) << vector;
   ASSERT_EQ(actual.gradients.size(), expected.gradients.size());
   double largestNorm = 0;
   for (const auto &[parameter, gradient] : expected.gradients) {
@@ -88,11 +109,64 @@ void checkLossGradient(const std::string &name, bool fourierPrior) {
 
 class JitGradientTest : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(JitGradientTest, LossGradientEqualsInterpreter) { checkLossGradient(GetParam(), false); }
+TEST_P(JitGradientTest, LossGradientEqualsInterpreter) { checkLossGradient(GetParam(), testObjective(false)); }
 
 // One model: LLVM takes about 20 s at O3 on a double-backward program (see the README), and every op of the prior
 // path is checked on its own in JitOpsTest.
-TEST(JitGradient, LossGradientWithFourierPriorEqualsInterpreter) { checkLossGradient("cnn-dist", true); }
+TEST(JitGradient, LossGradientWithEveryTermEqualsInterpreter) { checkLossGradient("cnn-dist", testObjective(true)); }
+
+// 12 outputs, so that the softmax has classes to spread over.
+TEST(JitGradient, MultinomialLossGradientEqualsInterpreter) {
+  Objective objective;
+  objective.loss = LossKind::Multinomial;
+  checkLossGradient("cnn-50-2", objective);
+}
+
+// An exponential first layer after a batch norm shifted by 100 overflows float32 (e^100 > 3.4e38): the compiled
+// program's infinity is traced back, on the reference interpreter, to the op and layer that produced it.
+TEST(JitGradient, NamesTheLayerWhereNanOrInfinityAppears) {
+  auto model = buildZooModel("cnn-dist", {.activation = "exp"});
+  const Graph &graph = model->graph();
+  Parameters parameters = Parameters::initialize(graph, 7);
+  for (float &shift : parameters.at("bn1.bias").data)
+    shift = 100.0f;
+  HostArray<float> input = randomOneHot(2, graph.inputNode().shape[1], 3);
+  HostArray<float> labels = randomLabels(2, graph.outputNode().shape, 5);
+  auto compiled = CompiledLossGradient::compile(graph, {}, {.batch = 2});
+  testing::expectError([&] { compiled.run(input, labels, parameters); },
+                       {"loss gradient of model 'cnn-dist'", "NaN or infinity from finite arguments",
+                        "reference interpreter", "seq.activation", "act1", "produced inf"});
+  parameters.at("conv1.weight").data[0] = NAN;
+  testing::expectError([&] { compiled.run(input, labels, parameters); },
+                       {"NaN or infinity", "so does parameter 'conv1.weight'"});
+}
+
+TEST(JitGradient, RefusesAMissingOrUnexpectedMaskAndMissingPowerVectors) {
+  auto model = buildZooModel("cnn-dist", {});
+  const Graph &graph = model->graph();
+  Parameters parameters = Parameters::initialize(graph, 1);
+  HostArray<float> input = randomOneHot(2, 200, 1);
+  HostArray<float> labels = randomLabels(2, graph.outputNode().shape, 1);
+  Objective masked;
+  masked.labelMask = true;
+  testing::expectError([&] { interpretLossGradient<float>(graph, masked, true, input, labels, parameters); },
+                       {"takes a label mask", "none was given"});
+  HostArray<float> mask({2, 3});
+  testing::expectError(
+      [&] { interpretLossGradient<float>(graph, masked, true, input, labels, parameters, {&mask}); },
+      {"the label mask has shape (2, 3)"});
+  testing::expectError([&] { interpretLossGradient<float>(graph, {}, true, input, labels, parameters, {&labels}); },
+                       {"built without one"});
+  Objective spectral;
+  spectral.spectralNorm = SpectralNormPenalty{};
+  testing::expectError([&] { interpretLossGradient<float>(graph, spectral, true, input, labels, parameters); },
+                       {"needs its power vectors"});
+  auto vectors = initialPowerVectors<float>(graph, 1);
+  vectors.erase(vectors.begin());
+  testing::expectError(
+      [&] { interpretLossGradient<float>(graph, spectral, true, input, labels, parameters, {nullptr, &vectors}); },
+      {"power vector 'conv1.weight_u' is missing"});
+}
 
 TEST_P(JitGradientTest, InputGradientEqualsInterpreter) {
   auto model = buildZooModel(GetParam(), {});
@@ -140,6 +214,13 @@ TEST(JitGradient, RefusesClassWeightsThatDoNotFitTheOutputs) {
   objective.classWeights = {1.0, 2.0};
   testing::expectError([&] { CompiledLossGradient::compile(model->graph(), objective, {.batch = 2}); },
                        {"2 class weights given for an output of shape"});
+  objective.loss = LossKind::Multinomial;
+  testing::expectError([&] { CompiledLossGradient::compile(model->graph(), objective, {.batch = 2}); },
+                       {"class weights do not apply to the multinomial loss"});
+  objective.classWeights.clear();
+  objective.labelMask = true;
+  testing::expectError([&] { CompiledLossGradient::compile(model->graph(), objective, {.batch = 2}); },
+                       {"a label mask does not apply to the multinomial loss"});
 }
 
 } // namespace
