@@ -55,7 +55,8 @@ RankedTensorType batchedType(int64_t batch, const Shape &shape, Type elementType
   return RankedTensorType::get(dims, elementType);
 }
 
-std::vector<Value> emitGraph(OpBuilder &builder, const Graph &graph, Value input, ValueRange parameters) {
+std::vector<Value> emitGraph(OpBuilder &builder, const Graph &graph, Value input, ValueRange parameters,
+                             const DropoutMasks &dropoutMasks) {
   MLIRContext &context = *builder.getContext();
   auto inputType = cast<RankedTensorType>(input.getType());
   int64_t batch = inputType.getDimSize(0);
@@ -115,6 +116,10 @@ std::vector<Value> emitGraph(OpBuilder &builder, const Graph &graph, Value input
       result = builder.create<seq::GlobalAvgPoolOp>(loc, type, inputs[0], layer);
       break;
     case OpKind::Dropout:
+      if (auto mask = dropoutMasks.find(node.id); mask != dropoutMasks.end()) {
+        result = builder.create<seq::MulOp>(loc, type, inputs[0], mask->second, layer);
+        break;
+      }
       result = builder.create<seq::DropoutOp>(
           loc, type, inputs[0], builder.getF64FloatAttr(std::get<DropoutAttrs>(node.op.attributes).rate), layer);
       break;

@@ -8,6 +8,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OwningOpRef.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -29,10 +30,14 @@ mlir::OwningOpRef<mlir::ModuleOp> importGraph(mlir::MLIRContext &context, const 
 /// The type of a batch of examples of `shape`: (batch, shape...), batch -1 meaning dynamic.
 mlir::RankedTensorType batchedType(int64_t batch, const Shape &shape, mlir::Type elementType);
 
+/// Training-time dropout: node id -> a mask of the node's batched shape holding 0 (dropped) or 1 / (1 - rate).
+using DropoutMasks = std::map<int, mlir::Value>;
+
 /// Emits the ops of `graph` at `builder`'s insertion point, applied to `input` (N, C, L) and `parameters` (in
 /// parameterOrder(graph)); returns the value of every node, index = node id. Batch and element type are the input's.
+/// A dropout node is the identity (seq.dropout) unless `dropoutMasks` has its mask, which it then multiplies by.
 std::vector<mlir::Value> emitGraph(mlir::OpBuilder &builder, const Graph &graph, mlir::Value input,
-                                   mlir::ValueRange parameters);
+                                   mlir::ValueRange parameters, const DropoutMasks &dropoutMasks = {});
 
 /// The state_dict names of the function's parameter arguments, in order.
 std::vector<std::string> parameterOrder(const Graph &graph);

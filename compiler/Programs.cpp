@@ -3,11 +3,11 @@
 
 #include "compiler/Autodiff.h"
 #include "compiler/GraphImport.h"
+#include "compiler/ProgramFunction.h"
 #include "compiler/SeqBuilder.h"
 #include "dsl/Error.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/IR/Verifier.h"
 
 #include <fmt/format.h>
 
@@ -16,77 +16,12 @@
 #include <map>
 #include <numeric>
 #include <numbers>
+#include <tuple>
 
 using namespace mlir;
 
 namespace seqjit {
 namespace {
-
-/// The graph with every batch norm in training or inference mode.
-Graph withBatchNormMode(Graph graph, bool training) {
-  for (Node &node : graph.nodes)
-    if (node.op.kind == OpKind::BatchNorm)
-      std::get<BatchNormAttrs>(node.op.attributes).training = training;
-  return graph;
-}
-
-/// A named argument of a program function, for messages and for the runtime.
-struct Argument {
-  std::string name;
-  Type type;
-};
-
-/// A public function with the C interface: arguments (input, leading..., parameters..., trailing...).
-struct ProgramFunction {
-  OwningOpRef<ModuleOp> module;
-  func::FuncOp function;
-  Value input;
-  SmallVector<Value> leading, parameters, trailing;
-};
-
-ProgramFunction createFunction(MLIRContext &context, const Graph &graph, const ProgramOptions &options, StringRef name,
-                               ArrayRef<Argument> leading, ArrayRef<Argument> trailing = {}) {
-  loadSeqjitDialects(context);
-  OpBuilder b(&context);
-  Type elementType = options.float64 ? b.getF64Type() : b.getF32Type();
-  SmallVector<Type> argumentTypes{batchedType(options.batch, graph.inputNode().shape, elementType)};
-  SmallVector<Attribute> argumentNames{b.getStringAttr("input")};
-  auto append = [&](StringRef argumentName, Type type) {
-    argumentTypes.push_back(type);
-    argumentNames.push_back(b.getStringAttr(argumentName));
-  };
-  for (const Argument &argument : leading)
-    append(argument.name, argument.type);
-  for (const Node &node : graph.nodes)
-    for (const ParameterSpec &spec : node.parameters)
-      append(Graph::parameterName(node, spec), RankedTensorType::get(spec.shape, elementType));
-  for (const Argument &argument : trailing)
-    append(argument.name, argument.type);
-  ProgramFunction program;
-  program.module = ModuleOp::create(UnknownLoc::get(&context), StringRef(graph.name));
-  b.setInsertionPointToEnd(program.module->getBody());
-  // Result types are set once the body is built; the function starts with none.
-  program.function = b.create<func::FuncOp>(UnknownLoc::get(&context), name, b.getFunctionType(argumentTypes, {}));
-  program.function->setAttr("llvm.emit_c_interface", b.getUnitAttr());
-  program.function->setAttr("seq.argument_names", b.getArrayAttr(argumentNames));
-  auto arguments = program.function.addEntryBlock()->getArguments();
-  program.input = arguments.front();
-  arguments = arguments.drop_front();
-  program.leading.assign(arguments.begin(), arguments.begin() + leading.size());
-  program.trailing.assign(arguments.end() - trailing.size(), arguments.end());
-  program.parameters.assign(arguments.begin() + leading.size(), arguments.end() - trailing.size());
-  return program;
-}
-
-/// Sets the results (and the function type) and verifies the module.
-void finish(ProgramFunction &program, OpBuilder &b, ValueRange results, const Graph &graph) {
-  b.create<func::ReturnOp>(program.function.getLoc(), results);
-  program.function.setFunctionType(
-      b.getFunctionType(program.function.getArgumentTypes(), ValueRange(results).getTypes()));
-  if (failed(verify(*program.module)))
-    throw Error(fmt::format("model '{}': the {} program does not verify (see the diagnostics above)", graph.name,
-                            program.function.getName().str()));
-}
 
 /// Per-task weights as a (B, T) tensor multiplying the loss terms, or null for none.
 Value taskWeights(SeqBuilder &s, const Objective &objective, Value logits) {
@@ -142,7 +77,7 @@ bool isLayerWeight(const Node &node, const ParameterSpec &spec) {
 }
 
 /// sum over layers of strength * sum(w^2) for conv and dense weights.
-Value l2Penalty(SeqBuilder &s, const Objective &objective, const Graph &graph, ArrayRef<Value> parameters,
+Value l2Penalty(SeqBuilder &s, const Objective &objective, const Graph &graph, ValueRange parameters,
                 Type elementType) {
   SmallVector<Value> terms;
   size_t index = 0;
@@ -169,8 +104,8 @@ Value normalised(SeqBuilder &s, Value x) {
 
 /// (weight / 2) * sum of sigma(W)^2 over the layers of `vectors`, and the updated vectors.
 std::pair<Value, SmallVector<Value>> spectralPenalty(SeqBuilder &s, const SpectralNormPenalty &penalty,
-                                                     const Graph &graph, ArrayRef<Value> parameters,
-                                                     ArrayRef<Value> vectors, RankedTensorType scalarType) {
+                                                     const Graph &graph, ValueRange parameters,
+                                                     ValueRange vectors, RankedTensorType scalarType) {
   SmallVector<Value> squares, updated;
   size_t index = 0, layer = 0;
   for (const Node &node : graph.nodes)
@@ -325,35 +260,40 @@ std::vector<PowerVector> powerVectors(const Graph &graph) {
   return vectors;
 }
 
-OwningOpRef<ModuleOp> buildLossGradientModule(MLIRContext &context, const Graph &original, const Objective &objective,
-                                              const ProgramOptions &options) {
-  checkObjective(objective);
-  Graph graph = withBatchNormMode(original, options.batchNormTraining);
-  Type elementType = options.float64 ? Type(Float64Type::get(&context)) : Type(Float32Type::get(&context));
+LossProgramArguments lossProgramArguments(MLIRContext &context, const Graph &graph, const Objective &objective,
+                                           const ProgramOptions &options) {
+  Type elementType = programElementType(context, options);
   auto labelType = batchedType(options.batch, graph.outputNode().shape, elementType);
-  SmallVector<Argument> leading{{"labels", labelType}}, trailing;
+  LossProgramArguments arguments;
+  arguments.leading.push_back({"labels", labelType});
   if (objective.labelMask)
-    leading.push_back({"mask", labelType});
+    arguments.leading.push_back({"mask", labelType});
   if (objective.spectralNorm)
     for (const PowerVector &vector : powerVectors(graph))
-      trailing.push_back({vector.name, RankedTensorType::get({vector.size}, elementType)});
-  ProgramFunction program = createFunction(context, graph, options, kLossGradientFunction, leading, trailing);
-  OpBuilder b(&context);
-  b.setInsertionPointToEnd(&program.function.getBody().front());
-  SeqBuilder s(b, NameLoc::get(b.getStringAttr("loss")), "loss");
-  auto scalarType = RankedTensorType::get({}, elementType);
-  Value labels = program.leading[0], mask = objective.labelMask ? program.leading[1] : Value();
+      arguments.trailing.push_back({vector.name, RankedTensorType::get({vector.size}, elementType)});
+  return arguments;
+}
 
-  std::vector<Value> values = emitGraph(b, graph, program.input, program.parameters);
-  Value logits = values.at(graph.output);
-  SmallVector<Value> lossTerms{dataLoss(s, objective, logits, labels, mask)};
+LossGradientValues emitLossGradient(OpBuilder &b, const Graph &graph, const Objective &objective, Value input,
+                                    Value labels, Value mask, ValueRange parameters, ValueRange powerVectorValues,
+                                    const DropoutMasks &dropoutMasks) {
+  checkObjective(objective);
+  SeqBuilder s(b, NameLoc::get(b.getStringAttr("loss")), "loss");
+  Type elementType = SeqBuilder::tensorType(input).getElementType();
+  auto scalarType = RankedTensorType::get({}, elementType);
+
+  LossGradientValues out;
+  out.nodes = emitGraph(b, graph, input, parameters, dropoutMasks);
+  Value logits = out.nodes.at(graph.output);
+  Value data = dataLoss(s, objective, logits, labels, mask);
+  SmallVector<Value> lossTerms{data};
 
   // The priors, each on the input gradient of its tasks' summed logits (one gradient per distinct task set).
   std::map<std::vector<int64_t>, Value> inputGradients;
   auto inputGradient = [&](SeqBuilder &p, const AttributionPrior &prior) {
     Value &gradient = inputGradients[prior.outputs];
     if (!gradient) {
-      auto gradients = buildVjp(b, {logits}, {taskSeed(p, prior, logits)}, {program.input});
+      auto gradients = buildVjp(b, {logits}, {taskSeed(p, prior, logits)}, {input});
       if (failed(gradients))
         throw Error(fmt::format("model '{}': cannot differentiate the model (see the diagnostics above)", graph.name));
       gradient = (*gradients)[0];
@@ -368,18 +308,18 @@ OwningOpRef<ModuleOp> buildLossGradientModule(MLIRContext &context, const Graph 
       return;
     }
     SeqBuilder p = s.withLayer(layer);
-    priorValues.push_back(build(p, *prior, inputGradient(p, *prior), program.input, observedLabels));
+    priorValues.push_back(build(p, *prior, inputGradient(p, *prior), input, observedLabels));
     lossTerms.push_back(s.affine(priorValues.back(), prior->weight));
   };
   addPrior(objective.fourierPrior, "fourier_prior", buildFourierPrior);
   addPrior(objective.smoothnessPrior, "smoothness_prior", buildSmoothnessPrior);
   addPrior(objective.sparsityPrior, "sparsity_prior", buildSparsityPrior);
 
-  Value l2 = l2Penalty(s, objective, graph, program.parameters, elementType);
-  auto [spectral, updatedVectors] =
-      objective.spectralNorm ? spectralPenalty(s, *objective.spectralNorm, graph, program.parameters,
-                                               program.trailing, scalarType)
-                             : std::pair{s.splat(scalarType, 0.0), SmallVector<Value>()};
+  Value l2 = l2Penalty(s, objective, graph, parameters, elementType);
+  Value spectral = s.splat(scalarType, 0.0);
+  if (objective.spectralNorm)
+    std::tie(spectral, out.powerVectors) =
+        spectralPenalty(s, *objective.spectralNorm, graph, parameters, powerVectorValues, scalarType);
   lossTerms.append({l2, spectral});
   Value loss = s.add(lossTerms);
 
@@ -388,34 +328,47 @@ OwningOpRef<ModuleOp> buildLossGradientModule(MLIRContext &context, const Graph 
   for (const Node &node : graph.nodes)
     for (const ParameterSpec &spec : node.parameters) {
       if (spec.trainable)
-        trainable.push_back(program.parameters[index]);
+        trainable.push_back(parameters[index]);
       ++index;
     }
   auto gradients = buildVjp(b, {loss}, {s.splat(scalarType, 1.0)}, trainable);
   if (failed(gradients))
     throw Error(fmt::format("model '{}': cannot differentiate the loss (see the diagnostics above)", graph.name));
-  SmallVector<Value> results{loss, lossTerms[0], priorValues[0], priorValues[1], priorValues[2], l2, spectral};
-  results.append(gradients->begin(), gradients->end());
-  results.append(updatedVectors.begin(), updatedVectors.end());
-  finish(program, b, results, graph);
+  out.terms = {loss, data, priorValues[0], priorValues[1], priorValues[2], l2, spectral};
+  out.gradients.assign(gradients->begin(), gradients->end());
+  return out;
+}
+
+OwningOpRef<ModuleOp> buildLossGradientModule(MLIRContext &context, const Graph &original, const Objective &objective,
+                                              const ProgramOptions &options) {
+  checkObjective(objective);
+  Graph graph = withBatchNormMode(original, options.batchNormTraining);
+  LossProgramArguments arguments = lossProgramArguments(context, graph, objective, options);
+  OpBuilder b(&context);
+  ProgramFunction program = createProgramFunction(b, graph, options, kLossGradientFunction, arguments.leading,
+                                                  arguments.trailing);
+  Value mask = objective.labelMask ? program.leading[1] : Value();
+  LossGradientValues loss = emitLossGradient(b, graph, objective, program.input, program.leading[0], mask,
+                                             program.parameters, program.trailing);
+  SmallVector<Value> results = loss.terms;
+  results.append(loss.gradients.begin(), loss.gradients.end());
+  results.append(loss.powerVectors.begin(), loss.powerVectors.end());
+  finishProgramFunction(program, b, results, graph);
   return std::move(program.module);
 }
 
 OwningOpRef<ModuleOp> buildInputGradientModule(MLIRContext &context, const Graph &original,
                                                const ProgramOptions &options) {
   Graph graph = withBatchNormMode(original, options.batchNormTraining);
-  Type elementType = options.float64 ? Type(Float64Type::get(&context)) : Type(Float32Type::get(&context));
-  ProgramFunction program =
-      createFunction(context, graph, options, kInputGradientFunction,
-                     {{"seed", batchedType(options.batch, graph.outputNode().shape, elementType)}});
   OpBuilder b(&context);
-  b.setInsertionPointToEnd(&program.function.getBody().front());
+  Type seedType = batchedType(options.batch, graph.outputNode().shape, programElementType(context, options));
+  ProgramFunction program = createProgramFunction(b, graph, options, kInputGradientFunction, {{"seed", seedType}});
   std::vector<Value> values = emitGraph(b, graph, program.input, program.parameters);
   Value output = values.at(graph.output);
   auto gradient = buildVjp(b, {output}, {program.leading[0]}, {program.input});
   if (failed(gradient))
     throw Error(fmt::format("model '{}': cannot differentiate the model (see the diagnostics above)", graph.name));
-  finish(program, b, {output, (*gradient)[0]}, graph);
+  finishProgramFunction(program, b, {output, (*gradient)[0]}, graph);
   return std::move(program.module);
 }
 

@@ -3,6 +3,8 @@
 #pragma once
 
 #include "dsl/Graph.h"
+#include "compiler/GraphImport.h"
+#include "compiler/ProgramFunction.h"
 #include "dsl/Objective.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -40,6 +42,30 @@ struct PowerVector {
 };
 /// One per conv and dense weight, in parameterOrder.
 std::vector<PowerVector> powerVectors(const Graph &graph);
+
+/// The arguments of a loss program besides the input and the parameters: labels and (objective.labelMask) the
+/// mask before the parameters, (objective.spectralNorm) the power vectors after them.
+struct LossProgramArguments {
+  std::vector<ProgramArgument> leading, trailing;
+};
+LossProgramArguments lossProgramArguments(mlir::MLIRContext &context, const Graph &graph, const Objective &objective,
+                                          const ProgramOptions &options);
+
+/// A loss and its gradient, emitted into a function body.
+struct LossGradientValues {
+  llvm::SmallVector<mlir::Value> terms;        ///< kLossTerms, rank 0
+  llvm::SmallVector<mlir::Value> gradients;    ///< d loss / d p for trainableParameterNames(graph)
+  llvm::SmallVector<mlir::Value> powerVectors; ///< updated, with objective.spectralNorm
+  std::vector<mlir::Value> nodes;              ///< every node's value, as emitGraph returns them
+};
+
+/// Emits the graph on `input` and `parameters` (parameterOrder; dropout nodes in `dropoutMasks` multiply by their
+/// mask), `objective`'s loss on `labels` (`mask` null without objective.labelMask; `powerVectors` empty without
+/// objective.spectralNorm) and its gradient. Throws seqjit::Error as buildLossGradientModule does.
+LossGradientValues emitLossGradient(mlir::OpBuilder &b, const Graph &graph, const Objective &objective,
+                                    mlir::Value input, mlir::Value labels, mlir::Value mask,
+                                    mlir::ValueRange parameters, mlir::ValueRange powerVectors,
+                                    const DropoutMasks &dropoutMasks = {});
 
 /// @loss_gradient(input (B, C, L), labels (B, outputs...), [mask (labels' shape) if objective.labelMask],
 /// parameters... in parameterOrder(graph), [power vectors... if objective.spectralNorm]) returns the kLossTerms

@@ -2,6 +2,7 @@
 #include "dsl/Objective.h"
 
 #include "dsl/Error.h"
+#include "dsl/OptionSpec.h"
 
 #include <fmt/format.h>
 
@@ -38,34 +39,6 @@ LossKind parseLossKind(std::string_view name) {
 
 namespace {
 
-template <typename Number> Number parseNumber(std::string_view option, std::string_view key, std::string_view text) {
-  Number value{};
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size())
-    throw Error(fmt::format("{}: '{}' needs a number, got '{}'", option, key, text));
-  return value;
-}
-
-/// Calls handle(key, value) for every "key=value" item of a comma-separated spec; a bare "all" item is the key
-/// "all" with an empty value. `handle` returns false for a key it does not know.
-template <typename Handler>
-void forEachItem(std::string_view option, std::string_view spec, std::string_view knownKeys, Handler handle) {
-  while (!spec.empty()) {
-    size_t comma = spec.find(',');
-    std::string_view item = spec.substr(0, comma);
-    spec = comma == std::string_view::npos ? std::string_view() : spec.substr(comma + 1);
-    if (item.empty())
-      continue;
-    size_t equals = item.find('=');
-    if (equals == std::string_view::npos && item != "all")
-      throw Error(fmt::format("{}: expected key=value, got '{}'", option, item));
-    std::string_view key = item.substr(0, equals);
-    std::string_view value = equals == std::string_view::npos ? std::string_view() : item.substr(equals + 1);
-    if (!handle(key, value))
-      throw Error(fmt::format("{}: unknown key '{}'; expected {}", option, key, knownKeys));
-  }
-}
-
 /// The keys every attribution prior has: lambda, all, outputs (task indices separated by ':').
 bool parseCommonKey(std::string_view option, std::string_view key, std::string_view value, AttributionPrior &prior) {
   if (key == "all")
@@ -88,7 +61,7 @@ bool parseCommonKey(std::string_view option, std::string_view key, std::string_v
 FourierPrior parseFourierPrior(std::string_view spec) {
   constexpr std::string_view option = "--fourier-prior";
   FourierPrior prior;
-  forEachItem(option, spec, "T, s, sigma, lambda, outputs or all", [&](std::string_view key, std::string_view value) {
+  forEachOptionItem(option, spec, "T, s, sigma, lambda, outputs or all", [&](std::string_view key, std::string_view value) {
     if (key == "T")
       prior.freqLimit = parseNumber<int64_t>(option, key, value);
     else if (key == "s")
@@ -106,7 +79,7 @@ FourierPrior parseFourierPrior(std::string_view spec) {
 
 AttributionPrior parseAttributionPrior(std::string_view option, std::string_view spec) {
   AttributionPrior prior;
-  forEachItem(option, spec, "lambda, outputs or all", [&](std::string_view key, std::string_view value) {
+  forEachOptionItem(option, spec, "lambda, outputs or all", [&](std::string_view key, std::string_view value) {
     return parseCommonKey(option, key, value, prior);
   });
   return prior;
@@ -115,7 +88,7 @@ AttributionPrior parseAttributionPrior(std::string_view option, std::string_view
 SpectralNormPenalty parseSpectralNorm(std::string_view spec) {
   constexpr std::string_view option = "--spectral-norm";
   SpectralNormPenalty penalty;
-  forEachItem(option, spec, "lambda or iterations", [&](std::string_view key, std::string_view value) {
+  forEachOptionItem(option, spec, "lambda or iterations", [&](std::string_view key, std::string_view value) {
     if (key == "lambda")
       penalty.weight = parseNumber<double>(option, key, value);
     else if (key == "iterations")

@@ -24,6 +24,18 @@ void checkInputShape(const Graph &graph, const std::vector<int64_t> &shape, cons
                             expected[0], expected[1], fmt::join(shape, ", ")));
 }
 
+std::vector<int64_t> batchedShape(int64_t batch, const Shape &shape) {
+  std::vector<int64_t> dims{batch};
+  dims.insert(dims.end(), shape.begin(), shape.end());
+  return dims;
+}
+
+void checkShape(const std::vector<int64_t> &found, const std::vector<int64_t> &expected, const std::string &what) {
+  if (found != expected)
+    throw Error(fmt::format("{} has shape ({}), expected ({})", what, fmt::join(found, ", "),
+                            fmt::join(expected, ", ")));
+}
+
 CompiledModel::CompiledModel(Graph graph, std::unique_ptr<JitModule> module, int64_t chunk, int threads)
     : graph_(std::move(graph)), module_(std::move(module)), chunk_(chunk), threads_(threads) {}
 CompiledModel::CompiledModel(CompiledModel &&) noexcept = default;

@@ -55,4 +55,10 @@ std::vector<BufferView> parameterViews(const Graph &graph, const Parameters &par
 /// Throws seqjit::Error unless `input` is (N, C, L) with the graph's C and L; `source` names the input in the message.
 void checkInputShape(const Graph &graph, const std::vector<int64_t> &shape, const std::string &source);
 
+/// (batch, shape...): the shape of a batch of examples of `shape`.
+std::vector<int64_t> batchedShape(int64_t batch, const Shape &shape);
+
+/// Throws seqjit::Error "<what> has shape (...), expected (...)" unless found == expected.
+void checkShape(const std::vector<int64_t> &found, const std::vector<int64_t> &expected, const std::string &what);
+
 } // namespace seqjit

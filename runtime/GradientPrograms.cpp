@@ -2,6 +2,7 @@
 #include "runtime/GradientPrograms.h"
 
 #include "dsl/Error.h"
+#include "runtime/NonFinite.h"
 #include "runtime/Random.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -18,18 +19,6 @@
 namespace seqjit {
 namespace {
 
-std::vector<int64_t> batched(int64_t batch, const Shape &shape) {
-  std::vector<int64_t> dims{batch};
-  dims.insert(dims.end(), shape.begin(), shape.end());
-  return dims;
-}
-
-void checkShape(const std::vector<int64_t> &found, const std::vector<int64_t> &expected, const std::string &what) {
-  if (found != expected)
-    throw Error(fmt::format("{} has shape ({}), expected ({})", what, fmt::join(found, ", "),
-                            fmt::join(expected, ", ")));
-}
-
 /// A program's arguments other than the input and the parameters: those before the parameters (labels, mask or
 /// seed) and those after them (power vectors), in the program's order.
 template <typename T> struct ExtraArguments {
@@ -41,7 +30,7 @@ template <typename T>
 ExtraArguments<T> lossArguments(const Graph &graph, const Objective &objective, const HostArray<T> &input,
                                 const HostArray<T> &labels, const LossExtras<T> &extras) {
   checkInputShape(graph, input.shape, "loss gradient input");
-  std::vector<int64_t> labelShape = batched(input.shape[0], graph.outputNode().shape);
+  std::vector<int64_t> labelShape = batchedShape(input.shape[0], graph.outputNode().shape);
   checkShape(labels.shape, labelShape, "the labels");
   ExtraArguments<T> arguments{{&labels}, {}};
   if (objective.labelMask != (extras.mask != nullptr))
@@ -63,6 +52,17 @@ ExtraArguments<T> lossArguments(const Graph &graph, const Objective &objective, 
     arguments.trailing.push_back(&found->second);
   }
   return arguments;
+}
+
+/// The names of lossArguments' arrays, in its order, for messages.
+std::vector<std::string> lossArgumentNames(const Graph &graph, const Objective &objective) {
+  std::vector<std::string> names{"the labels"};
+  if (objective.labelMask)
+    names.push_back("the label mask");
+  if (objective.spectralNorm)
+    for (const PowerVector &vector : powerVectors(graph))
+      names.push_back("power vector '" + vector.name + "'");
+  return names;
 }
 
 /// The shapes of @loss_gradient's results: kLossTerms scalars, the trainable parameters, the power vectors.
@@ -130,37 +130,19 @@ std::vector<HostArray<T>> interpretProgram(mlir::OwningOpRef<mlir::ModuleOp> mod
   return interpretFunction<T>(entry, arguments, options);
 }
 
-bool finite(const HostArray<float> &array) {
-  return std::all_of(array.data.begin(), array.data.end(), [](float v) { return std::isfinite(v); });
-}
-
-/// Called when a compiled program's results are not all finite: names a non-finite argument if there is one,
-/// else reruns the program on the reference interpreter with checkNumerics (`interpret`), which names the op and
-/// layer that first turned finite values into NaN or infinity. Always throws.
-[[noreturn]] void diagnoseNonFinite(const std::string &program, const Graph &graph, const HostArray<float> &input,
-                                    const ExtraArguments<float> &extra, const Parameters &parameters,
-                                    const std::function<void()> &interpret) {
-  std::string header = fmt::format("{}: the results hold NaN or infinity", program);
-  if (!finite(input))
-    throw Error(header + ", and so does the input");
+/// The program's arguments by name, for diagnoseNonFinite.
+std::vector<NamedArray> namedArguments(const Graph &graph, const HostArray<float> &input,
+                                       const std::vector<std::string> &extraNames, const ExtraArguments<float> &extra,
+                                       const Parameters &parameters) {
+  std::vector<NamedArray> named{{"the input", &input}};
+  size_t next = 0;
   for (const HostArray<float> *array : extra.leading)
-    if (!finite(*array))
-      throw Error(header + ", and so do the labels, mask or seed");
-  for (const Node &node : graph.nodes)
-    for (const ParameterSpec &spec : node.parameters)
-      if (std::string name = Graph::parameterName(node, spec); !finite(parameters.at(name)))
-        throw Error(fmt::format("{}, and so does parameter '{}'", header, name));
+    named.push_back({extraNames.at(next++), array});
+  for (const auto &[name, array] : parameters.tensors())
+    named.push_back({"parameter '" + name + "'", &array});
   for (const HostArray<float> *array : extra.trailing)
-    if (!finite(*array))
-      throw Error(header + ", and so does a power vector");
-  try {
-    interpret();
-  } catch (const Error &error) {
-    throw Error(fmt::format("{} from finite arguments; the batch rerun on the {}", header, error.what()));
-  }
-  throw Error(fmt::format("{} from finite arguments, but the reference interpreter's float32 rerun stays finite "
-                          "(the compiled code rounds differently on the way to an overflow)",
-                          header));
+    named.push_back({extraNames.at(next++), array});
+  return named;
 }
 
 } // namespace
@@ -205,7 +187,7 @@ CompiledLossGradient CompiledLossGradient::compile(const Graph &graph, const Obj
 LossGradients<float> CompiledLossGradient::run(const HostArray<float> &input, const HostArray<float> &labels,
                                                const Parameters &parameters, const LossExtras<float> &extras) const {
   checkInputShape(graph_, input.shape, "loss gradient input");
-  checkShape(input.shape, batched(options_.batch, graph_.inputNode().shape),
+  checkShape(input.shape, batchedShape(options_.batch, graph_.inputNode().shape),
              fmt::format("the input (this loss gradient was compiled for batches of {})", options_.batch));
   ExtraArguments<float> extra = lossArguments(graph_, objective_, input, labels, extras);
   std::vector<HostArray<float>> results;
@@ -215,8 +197,9 @@ LossGradients<float> CompiledLossGradient::run(const HostArray<float> &input, co
   for (auto &r : results)
     resultViews.push_back({r.data.data(), r.shape});
   module_->call(kLossGradientFunction, jitArguments(graph_, input, extra, parameters), resultViews);
-  if (!std::all_of(results.begin(), results.end(), finite))
-    diagnoseNonFinite("loss gradient of model '" + graph_.name + "'", graph_, input, extra, parameters, [&] {
+  if (!std::all_of(results.begin(), results.end(), allFinite))
+    diagnoseNonFinite("loss gradient of model '" + graph_.name + "'",
+                      namedArguments(graph_, input, lossArgumentNames(graph_, objective_), extra, parameters), [&] {
       interpretLossGradient<float>(graph_, objective_, options_.batchNormTraining, input, labels, parameters, extras,
                                    {.checkNumerics = true});
     });
@@ -253,16 +236,17 @@ CompiledInputGradient CompiledInputGradient::compile(const Graph &graph, const P
 HostArray<float> CompiledInputGradient::run(const HostArray<float> &input, const HostArray<float> &seed,
                                             const Parameters &parameters, HostArray<float> *output) const {
   checkInputShape(graph_, input.shape, "input gradient input");
-  checkShape(input.shape, batched(options_.batch, graph_.inputNode().shape),
+  checkShape(input.shape, batchedShape(options_.batch, graph_.inputNode().shape),
              fmt::format("the input (this input gradient was compiled for batches of {})", options_.batch));
-  std::vector<int64_t> outputShape = batched(options_.batch, graph_.outputNode().shape);
+  std::vector<int64_t> outputShape = batchedShape(options_.batch, graph_.outputNode().shape);
   checkShape(seed.shape, outputShape, "the seed");
   ExtraArguments<float> extra{{&seed}, {}};
   HostArray<float> modelOutput(outputShape), gradient(input.shape);
   module_->call(kInputGradientFunction, jitArguments(graph_, input, extra, parameters),
                 {{modelOutput.data.data(), outputShape}, {gradient.data.data(), gradient.shape}});
-  if (!finite(modelOutput) || !finite(gradient))
-    diagnoseNonFinite("input gradient of model '" + graph_.name + "'", graph_, input, extra, parameters, [&] {
+  if (!allFinite(modelOutput) || !allFinite(gradient))
+    diagnoseNonFinite("input gradient of model '" + graph_.name + "'",
+                      namedArguments(graph_, input, {"the seed"}, extra, parameters), [&] {
       interpretInputGradient<float>(graph_, options_.batchNormTraining, input, seed, parameters,
                                     {.checkNumerics = true});
     });
@@ -276,7 +260,7 @@ HostArray<T> interpretInputGradient(const Graph &graph, bool batchNormTraining, 
                                     const HostArray<T> &seed, const Parameters &parameters,
                                     const InterpretOptions &interpretOptions) {
   checkInputShape(graph, input.shape, "input gradient input");
-  checkShape(seed.shape, batched(input.shape[0], graph.outputNode().shape), "the seed");
+  checkShape(seed.shape, batchedShape(input.shape[0], graph.outputNode().shape), "the seed");
   mlir::MLIRContext context;
   ProgramOptions options{input.shape[0], std::is_same_v<T, double>, batchNormTraining};
   auto results = interpretProgram<T>(buildInputGradientModule(context, graph, options), kInputGradientFunction,

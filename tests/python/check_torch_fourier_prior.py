@@ -92,6 +92,17 @@ def directional_errors(params, value, analytic, count=2):
     return errors
 
 
+def summary(worst, failures):
+    """Prints every check's worst error and the failures; the exit status: 0 if none failed, 1 otherwise."""
+    for name, error in worst.items():
+        print(f"{name}: max rel err {error:.3e}")
+    if failures:
+        print("FAILED:\n  " + "\n  ".join(failures))
+        return 1
+    print("ok")
+    return 0
+
+
 # ---- numpy-only reference -------------------------------------------------------------------------------------
 
 def numpy_kernel(sigma):
@@ -337,13 +348,7 @@ def main():
     check_model("cnn-dist", 120, 1, "relu", False, dict(freq_limit=20, softness=0.2, sigma=3, all_examples=False))
     check_model("cnn-dist", 120, 1, "exp", True, dict(freq_limit=20, softness=0.5, sigma=2, all_examples=True))
     check_command_line()
-    for name, error in worst.items():
-        print(f"{name}: max rel err {error:.3e}")
-    if failures:
-        print("FAILED:\n  " + "\n  ".join(failures))
-        return 1
-    print("ok")
-    return 0
+    return summary(worst, failures)
 
 
 if __name__ == "__main__":

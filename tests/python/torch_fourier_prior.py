@@ -189,6 +189,14 @@ def load_examples(inputs_path, labels_path):
 
 # ---- command line -------------------------------------------------------------------------------------------
 
+def add_example_arguments(parser):
+    """--model, --weights, --inputs, --labels: what every oracle runs on."""
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--weights", required=True, help=".npz with state_dict names")
+    parser.add_argument("--inputs", required=True, help="X (N, 4, L) .npy")
+    parser.add_argument("--labels", required=True, help="Y (N, T) .npy")
+
+
 def add_prior_arguments(parser):
     parser.add_argument("--freq-limit", type=int, default=DEFAULT_FREQ_LIMIT,
                         help="T: first DC-dropped frequency index with a weight below 1 (default %(default)s)")
@@ -203,10 +211,7 @@ def add_prior_arguments(parser):
 
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", required=True)
-    parser.add_argument("--weights", required=True, help=".npz with state_dict names")
-    parser.add_argument("--inputs", required=True, help="X (N, 4, L) .npy")
-    parser.add_argument("--labels", required=True, help="Y (N, T) .npy")
+    add_example_arguments(parser)
     parser.add_argument("--out", required=True, help="G.npz to write")
     parser.add_argument("--activation", default="relu")
     parser.add_argument("--length", type=int, default=0, help="default: X's length")

@@ -9,11 +9,12 @@ namespace seqjit::testing {
 
 /// max |actual - expected| / max |expected|: an error measured against the output's scale, so that entries near
 /// zero (where an elementwise relative error means nothing) neither hide nor invent a difference.
-inline double relativeError(const std::vector<float> &actual, const std::vector<double> &expected) {
+template <typename Actual>
+double relativeError(const std::vector<Actual> &actual, const std::vector<double> &expected) {
   double scale = 0, error = 0;
   for (size_t i = 0; i < expected.size(); ++i) {
     scale = std::max(scale, std::abs(expected[i]));
-    error = std::max(error, std::abs(actual.at(i) - expected[i]));
+    error = std::max(error, std::abs(static_cast<double>(actual.at(i)) - expected[i]));
   }
   return error / std::max(scale, 1e-30);
 }

@@ -3,7 +3,7 @@
 //   (tests/python/torch_fourier_prior.py);
 // - every other objective term (label mask, smoothness and sparsity priors, spectral-norm penalty with its power
 //   vectors, multinomial loss) against tests/python/torch_objectives.py.
-#include "PythonSupport.h"
+#include "TorchTwin.h"
 
 #include "runtime/GradientPrograms.h"
 #include "runtime/Npy.h"
@@ -26,36 +26,6 @@ double relativeError(const std::vector<double> &actual, const std::vector<float>
     error = std::max(error, std::abs(actual.at(i) - static_cast<double>(expected[i])));
   }
   return error / std::max(scale, 1e-300);
-}
-
-/// A zoo model's torch twin exported to `scratch` (weights.npz, input.npy) with 4 examples, and labels.npy:
-/// random 0/1 labels with example 0 positive, so that no prior is empty.
-struct TwinData {
-  std::unique_ptr<Model> model;
-  Parameters parameters;
-  HostArray<double> input, labels;
-};
-
-TwinData exportTwin(const std::string &name, const testing::ScratchDirectory &scratch) {
-  const ModelEntry &entry = findModel(name);
-  const int64_t examples = 4;
-  testing::runPythonScript("torch_models.py",
-                           fmt::format("export --model {} --length {} --outputs {} --activation exp --batch {} "
-                                       "--seed 5 --out '{}'",
-                                       name, entry.defaultLength, entry.defaultOutputs, examples,
-                                       scratch.path().string()));
-  HostArray<double> labels({examples, entry.defaultOutputs});
-  Random random(9, 0);
-  for (double &v : labels.data)
-    v = random.uniform() < 0.3f ? 1.0 : 0.0;
-  labels.data[0] = 1.0;
-  writeNpy(scratch.file("labels.npy"), labels);
-  auto model = buildZooModel(name, {.activation = "exp"});
-  if (::testing::Test::HasFailure())
-    return {std::move(model), Parameters(), {}, labels};
-  Parameters parameters = Parameters::loadNpz(model->graph(), scratch.file("weights.npz"));
-  HostArray<double> input = readNpy<double>(scratch.file("input.npy"));
-  return {std::move(model), std::move(parameters), std::move(input), std::move(labels)};
 }
 
 /// Seeded power vectors for the twin, written to `path` in float32 for torch; returned as torch reads them.
@@ -99,7 +69,7 @@ TEST_P(TorchFourierPriorTest, GradientsEqualTorchDoubleBackprop) {
   SEQJIT_REQUIRE_PYTHON("numpy, torch");
   const FourierCase &c = GetParam();
   testing::ScratchDirectory scratch;
-  TwinData twin = exportTwin(c.model, scratch);
+  testing::TwinData twin = testing::exportTwin(c.model, scratch);
   if (::testing::Test::HasFailure())
     return;
   // T = 20 of 100 frequencies, so both branches of the frequency weights count.
@@ -141,7 +111,7 @@ const std::map<std::string, std::string> kEveryTerm = {
 TEST(TorchObjectivesTest, MaskedBceWithSmoothnessSparsityAndSpectralNormEqualsTorch) {
   SEQJIT_REQUIRE_PYTHON("numpy, torch");
   testing::ScratchDirectory scratch;
-  TwinData twin = exportTwin("cnn-deep", scratch);
+  testing::TwinData twin = testing::exportTwin("cnn-deep", scratch);
   if (::testing::Test::HasFailure())
     return;
   HostArray<double> mask(twin.labels.shape);
@@ -178,7 +148,7 @@ TEST(TorchObjectivesTest, MaskedBceWithSmoothnessSparsityAndSpectralNormEqualsTo
 TEST(TorchObjectivesTest, MultinomialWithSparsityAndSpectralNormEqualsTorch) {
   SEQJIT_REQUIRE_PYTHON("numpy, torch");
   testing::ScratchDirectory scratch;
-  TwinData twin = exportTwin("cnn-50-2", scratch);
+  testing::TwinData twin = testing::exportTwin("cnn-50-2", scratch);
   if (::testing::Test::HasFailure())
     return;
   auto vectors = writePowerVectors(twin.model->graph(), 4, scratch.file("u.npz"));
