@@ -40,8 +40,7 @@ ProgramFunction createProgramFunction(mlir::OpBuilder &b, const Graph &graph, co
                                       llvm::ArrayRef<ProgramArgument> trailing = {});
 
 /// Returns `results` (setting the function type) and verifies the module; throws seqjit::Error if it does not.
-void finishProgramFunction(ProgramFunction &program, mlir::OpBuilder &b, mlir::ValueRange results,
-                           const Graph &graph);
+void finishProgramFunction(ProgramFunction &program, mlir::OpBuilder &b, mlir::ValueRange results, const Graph &graph);
 
 /// The element type of a program's tensors.
 mlir::Type programElementType(mlir::MLIRContext &context, const ProgramOptions &options);

@@ -65,8 +65,8 @@ struct ReduceSumLowering : SeqPattern<seq::ReduceSumOp> {
     if (!widen)
       return sum;
     unsigned resultRank = type.getRank();
-    return generic(b, loc, type, {sum}, emptyTensor(b, loc, type), {dimExprs(b, resultRank)},
-                   dimExprs(b, resultRank), SmallVector<utils::IteratorType>(resultRank, kParallel),
+    return generic(b, loc, type, {sum}, emptyTensor(b, loc, type), {dimExprs(b, resultRank)}, dimExprs(b, resultRank),
+                   SmallVector<utils::IteratorType>(resultRank, kParallel),
                    [&](OpBuilder &nb, Location nl, ValueRange a) {
                      return nb.create<arith::TruncFOp>(nl, type.getElementType(), a[0]).getResult();
                    });
@@ -404,9 +404,9 @@ struct AvgPool1dGradLowering : SeqPattern<seq::AvgPool1dGradOp> {
 
 void populateProgramOpsToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<MulLowering, ReduceSumLowering, BroadcastLowering, ReshapeLowering, SliceLowering, PadLowering,
-               ConstantLowering, LogSoftmaxLowering, StopGradientLowering, SignedRankLowering, BceWithLogitsLowering, Conv1dInputGradLowering,
-               Conv1dWeightGradLowering, DenseInputGradLowering, DenseWeightGradLowering, MaxPool1dSelectLowering,
-               MaxPool1dGradLowering, AvgPool1dGradLowering>(patterns.getContext());
+               ConstantLowering, LogSoftmaxLowering, StopGradientLowering, SignedRankLowering, BceWithLogitsLowering,
+               Conv1dInputGradLowering, Conv1dWeightGradLowering, DenseInputGradLowering, DenseWeightGradLowering,
+               MaxPool1dSelectLowering, MaxPool1dGradLowering, AvgPool1dGradLowering>(patterns.getContext());
 }
 
 } // namespace seqjit

@@ -14,8 +14,8 @@
 #include <cmath>
 #include <functional>
 #include <map>
-#include <numeric>
 #include <numbers>
+#include <numeric>
 #include <tuple>
 
 using namespace mlir;
@@ -98,14 +98,15 @@ Value l2Penalty(SeqBuilder &s, const Objective &objective, const Graph &graph, V
 
 /// x / |x| (with 1e-24 under the root, so that a zero vector stays zero).
 Value normalised(SeqBuilder &s, Value x) {
-  Value inverseNorm = s.activation(s.sumAll(s.activation(x, ActivationKind::Square)), ActivationKind::Rsqrt, 1.0, 1e-24);
+  Value inverseNorm =
+      s.activation(s.sumAll(s.activation(x, ActivationKind::Square)), ActivationKind::Rsqrt, 1.0, 1e-24);
   return s.mul(x, s.broadcast(inverseNorm, {0}, SeqBuilder::tensorType(x)));
 }
 
 /// (weight / 2) * sum of sigma(W)^2 over the layers of `vectors`, and the updated vectors.
 std::pair<Value, SmallVector<Value>> spectralPenalty(SeqBuilder &s, const SpectralNormPenalty &penalty,
-                                                     const Graph &graph, ValueRange parameters,
-                                                     ValueRange vectors, RankedTensorType scalarType) {
+                                                     const Graph &graph, ValueRange parameters, ValueRange vectors,
+                                                     RankedTensorType scalarType) {
   SmallVector<Value> squares, updated;
   size_t index = 0, layer = 0;
   for (const Node &node : graph.nodes)
@@ -125,7 +126,8 @@ std::pair<Value, SmallVector<Value>> spectralPenalty(SeqBuilder &s, const Spectr
       }
       updated.push_back(u);
       // sigma = u^T W v with u and v held constant: d sigma / d W = u v^T, as PyTorch's spectral_norm.
-      Value fixedU = l.create<seq::StopGradientOp>(u.getType(), u), fixedV = l.create<seq::StopGradientOp>(v.getType(), v);
+      Value fixedU = l.create<seq::StopGradientOp>(u.getType(), u),
+            fixedV = l.create<seq::StopGradientOp>(v.getType(), v);
       Value product = l.reduceSum(l.mul(matrix, l.broadcast(fixedV, {0}, matrixType)), {1});
       Value sigma = l.sumAll(l.mul(fixedU, product));
       squares.push_back(l.activation(sigma, ActivationKind::Square));
@@ -261,7 +263,7 @@ std::vector<PowerVector> powerVectors(const Graph &graph) {
 }
 
 LossProgramArguments lossProgramArguments(MLIRContext &context, const Graph &graph, const Objective &objective,
-                                           const ProgramOptions &options) {
+                                          const ProgramOptions &options) {
   Type elementType = programElementType(context, options);
   auto labelType = batchedType(options.batch, graph.outputNode().shape, elementType);
   LossProgramArguments arguments;
@@ -345,8 +347,8 @@ OwningOpRef<ModuleOp> buildLossGradientModule(MLIRContext &context, const Graph 
   Graph graph = withBatchNormMode(original, options.batchNormTraining);
   LossProgramArguments arguments = lossProgramArguments(context, graph, objective, options);
   OpBuilder b(&context);
-  ProgramFunction program = createProgramFunction(b, graph, options, kLossGradientFunction, arguments.leading,
-                                                  arguments.trailing);
+  ProgramFunction program =
+      createProgramFunction(b, graph, options, kLossGradientFunction, arguments.leading, arguments.trailing);
   Value mask = objective.labelMask ? program.leading[1] : Value();
   LossGradientValues loss = emitLossGradient(b, graph, objective, program.input, program.leading[0], mask,
                                              program.parameters, program.trailing);

@@ -2,14 +2,14 @@
 // input gradients). The JIT and the reference interpreter run the very same module.
 #pragma once
 
-#include "dsl/Graph.h"
 #include "compiler/GraphImport.h"
 #include "compiler/ProgramFunction.h"
+#include "dsl/Graph.h"
 #include "dsl/Objective.h"
 
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/Value.h"
 #include "mlir/IR/OwningOpRef.h"
+#include "mlir/IR/Value.h"
 
 #include <string>
 #include <vector>
@@ -29,9 +29,8 @@ struct ProgramOptions {
 inline constexpr const char *kLossGradientFunction = "loss_gradient";
 /// The scalar results of @loss_gradient, in order, before the gradients. The priors are reported unweighted,
 /// the penalties with their strengths: loss = data_loss + sum of lambda * prior + l2_penalty + spectral_penalty.
-inline const std::vector<std::string> kLossTerms = {"loss",           "data_loss",      "fourier_prior",
-                                                    "smoothness_prior", "sparsity_prior", "l2_penalty",
-                                                    "spectral_penalty"};
+inline const std::vector<std::string> kLossTerms = {
+    "loss", "data_loss", "fourier_prior", "smoothness_prior", "sparsity_prior", "l2_penalty", "spectral_penalty"};
 
 /// A persistent power-iteration vector of the spectral-norm penalty: `name` is "<layer>.weight_u" (PyTorch's
 /// spectral_norm buffer), of `size` = the weight's first dimension.
@@ -83,8 +82,8 @@ std::vector<std::string> trainableParameterNames(const Graph &graph);
 /// differentiated twice.
 mlir::Value buildFourierPrior(SeqBuilder &s, const FourierPrior &prior, mlir::Value gradient, mlir::Value input,
                               mlir::Value labels);
-mlir::Value buildSmoothnessPrior(SeqBuilder &s, const SmoothnessPrior &prior, mlir::Value gradient,
-                                 mlir::Value input, mlir::Value labels);
+mlir::Value buildSmoothnessPrior(SeqBuilder &s, const SmoothnessPrior &prior, mlir::Value gradient, mlir::Value input,
+                                 mlir::Value labels);
 mlir::Value buildSparsityPrior(SeqBuilder &s, const SparsityPrior &prior, mlir::Value gradient, mlir::Value input,
                                mlir::Value labels);
 

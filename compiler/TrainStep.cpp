@@ -49,8 +49,9 @@ std::pair<Value, SmallVector<Value>> step(SeqBuilder &s, const Optimizer &optimi
   Value averageSquare = s.add({s.affine(slots[1], optimizer.beta2),
                                s.affine(s.activation(gradient, ActivationKind::Square), 1.0 - optimizer.beta2)});
   // p -= step_size * m / (sqrt(v) / sqrt(1 - beta2^t) + eps), as torch.optim.Adam.
-  Value scaledRoot = s.mul(s.activation(averageSquare, ActivationKind::Sqrt),
-                           spread(s, s.activation(schedule.biasCorrection2Sqrt, ActivationKind::Reciprocal), parameter));
+  Value scaledRoot =
+      s.mul(s.activation(averageSquare, ActivationKind::Sqrt),
+            spread(s, s.activation(schedule.biasCorrection2Sqrt, ActivationKind::Reciprocal), parameter));
   Value denominator = s.affine(scaledRoot, 1.0, optimizer.eps);
   Value update = s.mul(spread(s, schedule.stepSize, parameter),
                        s.mul(average, s.activation(denominator, ActivationKind::Reciprocal)));
@@ -66,8 +67,8 @@ std::pair<Value, Value> runningStatistics(SeqBuilder &s, const BatchNormAttrs &a
   double count = static_cast<double>(type.getNumElements() / type.getDimSize(1));
   Value mean = s.affine(s.reduceSum(x, axes), 1.0 / count);
   Value centred = s.sub(x, s.broadcast(mean, axes, type));
-  Value variance = s.affine(s.reduceSum(s.activation(centred, ActivationKind::Square), axes),
-                            1.0 / std::max(count - 1.0, 1.0));
+  Value variance =
+      s.affine(s.reduceSum(s.activation(centred, ActivationKind::Square), axes), 1.0 / std::max(count - 1.0, 1.0));
   double m = attributes.momentum;
   auto blend = [&](Value running, Value batch) { return s.add({s.affine(running, 1.0 - m), s.affine(batch, m)}); };
   return {blend(runningMean, mean), blend(runningVariance, variance)};
@@ -139,8 +140,8 @@ OwningOpRef<ModuleOp> buildTrainStepModule(MLIRContext &context, const Graph &or
   SmallVector<Value> gradients = loss.gradients;
   if (optimizer.clipNorm > 0.0) {
     // min(1, clip / (norm + 1e-6)) = 1 - relu(1 - clip / (norm + 1e-6)), as clip_grad_norm_.
-    Value ratio = s.affine(s.activation(s.affine(gradientNorm, 1.0, 1e-6), ActivationKind::Reciprocal),
-                           optimizer.clipNorm);
+    Value ratio =
+        s.affine(s.activation(s.affine(gradientNorm, 1.0, 1e-6), ActivationKind::Reciprocal), optimizer.clipNorm);
     Value scale = s.affine(s.activation(s.affine(ratio, -1.0, 1.0), ActivationKind::Relu), -1.0, 1.0);
     for (Value &g : gradients)
       g = s.mul(g, spread(s, scale, g));

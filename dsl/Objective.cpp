@@ -21,10 +21,14 @@ void checkObjective(const Objective &objective) {
 
 std::string_view lossKindName(LossKind kind) {
   switch (kind) {
-  case LossKind::BinaryCrossEntropy: return "bce";
-  case LossKind::MeanSquaredError: return "mse";
-  case LossKind::Poisson: return "poisson";
-  case LossKind::Multinomial: return "multinomial";
+  case LossKind::BinaryCrossEntropy:
+    return "bce";
+  case LossKind::MeanSquaredError:
+    return "mse";
+  case LossKind::Poisson:
+    return "poisson";
+  case LossKind::Multinomial:
+    return "multinomial";
   }
   return "unknown";
 }
@@ -61,17 +65,18 @@ bool parseCommonKey(std::string_view option, std::string_view key, std::string_v
 FourierPrior parseFourierPrior(std::string_view spec) {
   constexpr std::string_view option = "--fourier-prior";
   FourierPrior prior;
-  forEachOptionItem(option, spec, "T, s, sigma, lambda, outputs or all", [&](std::string_view key, std::string_view value) {
-    if (key == "T")
-      prior.freqLimit = parseNumber<int64_t>(option, key, value);
-    else if (key == "s")
-      prior.softness = parseNumber<double>(option, key, value);
-    else if (key == "sigma")
-      prior.sigma = parseNumber<int64_t>(option, key, value);
-    else
-      return parseCommonKey(option, key, value, prior);
-    return true;
-  });
+  forEachOptionItem(option, spec, "T, s, sigma, lambda, outputs or all",
+                    [&](std::string_view key, std::string_view value) {
+                      if (key == "T")
+                        prior.freqLimit = parseNumber<int64_t>(option, key, value);
+                      else if (key == "s")
+                        prior.softness = parseNumber<double>(option, key, value);
+                      else if (key == "sigma")
+                        prior.sigma = parseNumber<int64_t>(option, key, value);
+                      else
+                        return parseCommonKey(option, key, value, prior);
+                      return true;
+                    });
   if (prior.freqLimit < 0 || prior.sigma < 0 || prior.softness < 0)
     throw Error("--fourier-prior: T, s and sigma must not be negative");
   return prior;

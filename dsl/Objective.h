@@ -61,7 +61,7 @@ struct SpectralNormPenalty {
 
 struct Objective {
   LossKind loss = LossKind::BinaryCrossEntropy;
-  std::vector<double> classWeights;         ///< per task (multiplies its loss terms); empty: all 1
+  std::vector<double> classWeights; ///< per task (multiplies its loss terms); empty: all 1
   /// Labels come with a mask of their shape (1 = observed, 0 = missing): the data loss is the mean over the
   /// observed entries (0 if none), and masked labels count as negatives for the priors.
   bool labelMask = false;

@@ -7,9 +7,12 @@ namespace seqjit {
 
 std::string_view optimizerKindName(OptimizerKind kind) {
   switch (kind) {
-  case OptimizerKind::Adam: return "adam";
-  case OptimizerKind::AdamW: return "adamw";
-  case OptimizerKind::Sgd: return "sgd";
+  case OptimizerKind::Adam:
+    return "adam";
+  case OptimizerKind::AdamW:
+    return "adamw";
+  case OptimizerKind::Sgd:
+    return "sgd";
   }
   return "unknown";
 }
@@ -37,8 +40,9 @@ Optimizer parseOptimizer(std::string_view spec) {
   } else
     throw Error(fmt::format("{}: unknown optimizer '{}'; expected adam, adamw or sgd", option, name));
   bool adam = optimizer.kind != OptimizerKind::Sgd;
-  std::string_view keys = adam ? "lr, beta1, beta2, eps, weight_decay or clip" : "lr, momentum, nesterov, "
-                                                                                 "weight_decay or clip";
+  std::string_view keys = adam ? "lr, beta1, beta2, eps, weight_decay or clip"
+                               : "lr, momentum, nesterov, "
+                                 "weight_decay or clip";
   spec = spec.size() > name.size() ? spec.substr(name.size() + 1) : std::string_view();
   forEachOptionItem(option, spec, keys, [&](std::string_view key, std::string_view value) {
     auto number = [&] { return parseNumber<double>(option, key, value); };

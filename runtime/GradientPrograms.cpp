@@ -21,9 +21,7 @@ namespace {
 
 /// A program's arguments other than the input and the parameters: those before the parameters (labels, mask or
 /// seed) and those after them (power vectors), in the program's order.
-template <typename T> struct ExtraArguments {
-  std::vector<const HostArray<T> *> leading, trailing;
-};
+template <typename T> struct ExtraArguments { std::vector<const HostArray<T> *> leading, trailing; };
 
 /// Checks the loss gradient's arguments against the graph and the objective, and orders them.
 template <typename T>
@@ -169,15 +167,13 @@ CompiledLossGradient::CompiledLossGradient(Graph graph, Objective objective, Pro
                                            std::unique_ptr<JitModule> module)
     : graph_(std::move(graph)), objective_(std::move(objective)), options_(options), module_(std::move(module)) {}
 
-double CompiledLossGradient::compileSeconds() const {
-  return module_->loweringSeconds() + module_->codegenSeconds();
-}
+double CompiledLossGradient::compileSeconds() const { return module_->loweringSeconds() + module_->codegenSeconds(); }
 
 CompiledLossGradient CompiledLossGradient::compile(const Graph &graph, const Objective &objective,
                                                    const ProgramOptions &options) {
   if (options.batch <= 0 || options.float64)
-    throw Error(fmt::format("loss gradient of '{}': compile for a positive batch in float32 (got batch {})",
-                            graph.name, options.batch));
+    throw Error(fmt::format("loss gradient of '{}': compile for a positive batch in float32 (got batch {})", graph.name,
+                            options.batch));
   auto module = JitModule::compileModule(
       [&](mlir::MLIRContext &context) { return buildLossGradientModule(context, graph, objective, options); },
       "loss gradient of model '" + graph.name + "'", false, {kLossGradientFunction});
@@ -200,9 +196,9 @@ LossGradients<float> CompiledLossGradient::run(const HostArray<float> &input, co
   if (!std::all_of(results.begin(), results.end(), allFinite))
     diagnoseNonFinite("loss gradient of model '" + graph_.name + "'",
                       namedArguments(graph_, input, lossArgumentNames(graph_, objective_), extra, parameters), [&] {
-      interpretLossGradient<float>(graph_, objective_, options_.batchNormTraining, input, labels, parameters, extras,
-                                   {.checkNumerics = true});
-    });
+                        interpretLossGradient<float>(graph_, objective_, options_.batchNormTraining, input, labels,
+                                                     parameters, extras, {.checkNumerics = true});
+                      });
   return collect(graph_, objective_, std::move(results));
 }
 
@@ -214,9 +210,8 @@ LossGradients<T> interpretLossGradient(const Graph &graph, const Objective &obje
   ExtraArguments<T> extra = lossArguments(graph, objective, input, labels, extras);
   mlir::MLIRContext context;
   ProgramOptions options{input.shape[0], std::is_same_v<T, double>, batchNormTraining};
-  auto results = interpretProgram<T>(buildLossGradientModule(context, graph, objective, options),
-                                     kLossGradientFunction, interpreterArguments(graph, input, extra, parameters),
-                                     interpretOptions);
+  auto results = interpretProgram<T>(buildLossGradientModule(context, graph, objective, options), kLossGradientFunction,
+                                     interpreterArguments(graph, input, extra, parameters), interpretOptions);
   return collect(graph, objective, std::move(results));
 }
 
@@ -247,9 +242,9 @@ HostArray<float> CompiledInputGradient::run(const HostArray<float> &input, const
   if (!allFinite(modelOutput) || !allFinite(gradient))
     diagnoseNonFinite("input gradient of model '" + graph_.name + "'",
                       namedArguments(graph_, input, {"the seed"}, extra, parameters), [&] {
-      interpretInputGradient<float>(graph_, options_.batchNormTraining, input, seed, parameters,
-                                    {.checkNumerics = true});
-    });
+                        interpretInputGradient<float>(graph_, options_.batchNormTraining, input, seed, parameters,
+                                                      {.checkNumerics = true});
+                      });
   if (output)
     *output = std::move(modelOutput);
   return gradient;
@@ -270,10 +265,10 @@ HostArray<T> interpretInputGradient(const Graph &graph, bool batchNormTraining, 
 }
 
 #define SEQJIT_INSTANTIATE_GRADIENT_PROGRAMS(T)                                                                        \
-  template std::map<std::string, HostArray<T>> initialPowerVectors<T>(const Graph &, uint64_t);                       \
+  template std::map<std::string, HostArray<T>> initialPowerVectors<T>(const Graph &, uint64_t);                        \
   template LossGradients<T> interpretLossGradient<T>(const Graph &, const Objective &, bool, const HostArray<T> &,     \
-                                                     const HostArray<T> &, const Parameters &, const LossExtras<T> &, \
-                                                     const InterpretOptions &);                                       \
+                                                     const HostArray<T> &, const Parameters &, const LossExtras<T> &,  \
+                                                     const InterpretOptions &);                                        \
   template HostArray<T> interpretInputGradient<T>(const Graph &, bool, const HostArray<T> &, const HostArray<T> &,     \
                                                   const Parameters &, const InterpretOptions &);
 

@@ -40,8 +40,8 @@ public:
   /// Throws seqjit::Error if input is not (batch, C, L), labels or mask not (batch, outputs...), a parameter or
   /// power vector is off, or the loss or a gradient comes out NaN or infinite from finite arguments: the batch is
   /// then rerun on the reference interpreter, and the message names the first op and layer that produced it.
-  LossGradients<float> run(const HostArray<float> &input, const HostArray<float> &labels,
-                           const Parameters &parameters, const LossExtras<float> &extras = {}) const;
+  LossGradients<float> run(const HostArray<float> &input, const HostArray<float> &labels, const Parameters &parameters,
+                           const LossExtras<float> &extras = {}) const;
   double compileSeconds() const;
 
 private:

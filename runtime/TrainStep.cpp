@@ -82,9 +82,9 @@ StepArguments stepArguments(const Graph &graph, const Objective &objective, cons
   }
   std::vector<const Node *> dropouts = dropoutNodes(graph);
   for (size_t i = 0; i < arguments.owned.size(); ++i)
-    arguments.arrays.push_back({i < dropouts.size() ? "dropout mask of '" + dropouts[i]->name + "'"
-                                                    : kTrainStepSchedule[i - dropouts.size()],
-                                &arguments.owned[i]});
+    arguments.arrays.push_back(
+        {i < dropouts.size() ? "dropout mask of '" + dropouts[i]->name + "'" : kTrainStepSchedule[i - dropouts.size()],
+         &arguments.owned[i]});
   return arguments;
 }
 
@@ -105,8 +105,8 @@ std::vector<std::vector<int64_t>> stepResultShapes(const Graph &graph, const Obj
 
 /// Writes @train_step's results into `state` (one step further) and returns the report.
 template <typename T>
-StepReport applyResults(const Graph &graph, const Objective &objective, const Optimizer &optimizer,
-                        TrainState &state, std::vector<HostArray<T>> results) {
+StepReport applyResults(const Graph &graph, const Objective &objective, const Optimizer &optimizer, TrainState &state,
+                        std::vector<HostArray<T>> results) {
   StepReport report;
   size_t next = 0;
   for (const std::string &term : kLossTerms)
@@ -157,8 +157,8 @@ CompiledTrainStep::CompiledTrainStep(Graph graph, Objective objective, Optimizer
 
 double CompiledTrainStep::compileSeconds() const { return module_->loweringSeconds() + module_->codegenSeconds(); }
 
-CompiledTrainStep CompiledTrainStep::compile(const Graph &graph, const Objective &objective,
-                                             const Optimizer &optimizer, const ProgramOptions &options) {
+CompiledTrainStep CompiledTrainStep::compile(const Graph &graph, const Objective &objective, const Optimizer &optimizer,
+                                             const ProgramOptions &options) {
   if (options.batch <= 0 || options.float64)
     throw Error(fmt::format("train step of '{}': compile for a positive batch in float32 (got batch {})", graph.name,
                             options.batch));

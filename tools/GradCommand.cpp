@@ -88,9 +88,9 @@ std::map<std::string, HostArray<float>> loadPowerVectors(const std::string &path
 
 void runGrad(const GradArguments &args) {
   auto start = std::chrono::steady_clock::now();
-  for (const auto &[option, path] : {std::pair{"--input", args.input}, std::pair{"--labels", args.labels},
-                                     std::pair{"--weights", args.weights}, std::pair{"--mask", args.mask},
-                                     std::pair{"--power-vectors", args.powerVectors}})
+  for (const auto &[option, path] :
+       {std::pair{"--input", args.input}, std::pair{"--labels", args.labels}, std::pair{"--weights", args.weights},
+        std::pair{"--mask", args.mask}, std::pair{"--power-vectors", args.powerVectors}})
     if (!path.empty() && !std::filesystem::exists(path))
       throw Error(fmt::format("{} file '{}' does not exist", option, path));
   Objective objective;
@@ -114,8 +114,7 @@ void runGrad(const GradArguments &args) {
                             args.batchNorm));
 
   HostArray<float> input = loadSequenceInput(args.input, args.inputKey.empty() ? "X_train" : args.inputKey);
-  HostArray<float> labels =
-      loadLabels(args.labels, args.labelsKey.empty() ? "Y_train" : args.labelsKey, "labels");
+  HostArray<float> labels = loadLabels(args.labels, args.labelsKey.empty() ? "Y_train" : args.labelsKey, "labels");
   if (input.shape[0] == 0)
     throw Error(fmt::format("--input '{}' holds no sequences", args.input));
   ResolvedModel resolved = resolveModel(args.model, ModelFileOptions{args.activation, input.shape[2], args.outputs});
@@ -132,16 +131,16 @@ void runGrad(const GradArguments &args) {
   std::map<std::string, HostArray<float>> vectors;
   if (objective.spectralNorm)
     vectors = loadPowerVectors(args.powerVectors, graph, args.seed);
-  Parameters parameters = args.weights.empty() ? Parameters::initialize(graph, args.seed)
-                                               : Parameters::loadNpz(graph, args.weights);
+  Parameters parameters =
+      args.weights.empty() ? Parameters::initialize(graph, args.seed) : Parameters::loadNpz(graph, args.weights);
   double loadSeconds = secondsSince(start);
 
   std::string terms = objective.labelMask ? " (masked)" : "";
-  for (const auto &[present, name] :
-       {std::pair{args.l2 != 0.0, fmt::format("L2 {}", args.l2)}, std::pair{!args.fourierPrior.empty(), "Fourier prior"s},
-        std::pair{!args.smoothnessPrior.empty(), "smoothness prior"s},
-        std::pair{!args.sparsityPrior.empty(), "sparsity prior"s},
-        std::pair{!args.spectralNorm.empty(), "spectral norm"s}})
+  for (const auto &[present, name] : {std::pair{args.l2 != 0.0, fmt::format("L2 {}", args.l2)},
+                                      std::pair{!args.fourierPrior.empty(), "Fourier prior"s},
+                                      std::pair{!args.smoothnessPrior.empty(), "smoothness prior"s},
+                                      std::pair{!args.sparsityPrior.empty(), "sparsity prior"s},
+                                      std::pair{!args.spectralNorm.empty(), "spectral norm"s}})
     if (present)
       terms += " + " + name;
   fmt::print("seqjit grad: model {} ({}), {} sequences x {} nt, loss {}{}\n", graph.name, resolved.origin,
@@ -170,7 +169,8 @@ void runGrad(const GradArguments &args) {
   if (objective.spectralNorm)
     fmt::print("  power vectors: {} updated *.weight_u in {} ({}; pass it as --power-vectors to continue)\n",
                result.powerVectors.size(), args.output,
-               args.powerVectors.empty() ? fmt::format("started from seed {}", args.seed) : "from " + args.powerVectors);
+               args.powerVectors.empty() ? fmt::format("started from seed {}", args.seed)
+                                         : "from " + args.powerVectors);
   fmt::print("  time: load {:.2f} s, compile {:.2f} s, run {:.3f} s\n", loadSeconds, compileSeconds, runSeconds);
 }
 

@@ -73,8 +73,8 @@ void checkLossGradient(const std::string &name, const Objective &objective) {
   HostArray<double> maskAsDouble = mask.cast<double>();
 
   auto compiled = CompiledLossGradient::compile(graph, objective, {.batch = batch});
-  LossGradients<float> actual = compiled.run(input, labels, parameters,
-                                             {objective.labelMask ? &mask : nullptr, &vectors});
+  LossGradients<float> actual =
+      compiled.run(input, labels, parameters, {objective.labelMask ? &mask : nullptr, &vectors});
   LossGradients<double> expected =
       interpretLossGradient<double>(graph, objective, true, input.cast<double>(), labels.cast<double>(), parameters,
                                     {objective.labelMask ? &maskAsDouble : nullptr, &vectorsAsDouble});
@@ -152,9 +152,8 @@ TEST(JitGradient, RefusesAMissingOrUnexpectedMaskAndMissingPowerVectors) {
   testing::expectError([&] { interpretLossGradient<float>(graph, masked, true, input, labels, parameters); },
                        {"takes a label mask", "none was given"});
   HostArray<float> mask({2, 3});
-  testing::expectError(
-      [&] { interpretLossGradient<float>(graph, masked, true, input, labels, parameters, {&mask}); },
-      {"the label mask has shape (2, 3)"});
+  testing::expectError([&] { interpretLossGradient<float>(graph, masked, true, input, labels, parameters, {&mask}); },
+                       {"the label mask has shape (2, 3)"});
   testing::expectError([&] { interpretLossGradient<float>(graph, {}, true, input, labels, parameters, {&labels}); },
                        {"built without one"});
   Objective spectral;
@@ -164,7 +163,9 @@ TEST(JitGradient, RefusesAMissingOrUnexpectedMaskAndMissingPowerVectors) {
   auto vectors = initialPowerVectors<float>(graph, 1);
   vectors.erase(vectors.begin());
   testing::expectError(
-      [&] { interpretLossGradient<float>(graph, spectral, true, input, labels, parameters, {nullptr, &vectors}); },
+      [&] {
+        interpretLossGradient<float>(graph, spectral, true, input, labels, parameters, {nullptr, &vectors});
+      },
       {"power vector 'conv1.weight_u' is missing"});
 }
 

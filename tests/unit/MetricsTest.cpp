@@ -1,8 +1,8 @@
 // The metrics against values published in the scikit-learn and scipy documentation, and against brute-force
 // recomputations by their definitions (all positive-negative pairs; every threshold counted from scratch).
+#include "stdlib/Metrics.h"
 #include "ExpectError.h"
 #include "runtime/Random.h"
-#include "stdlib/Metrics.h"
 
 #include <gtest/gtest.h>
 
@@ -14,8 +14,8 @@ namespace {
 
 TEST(Metrics, MatchTheScikitLearnAndScipyDocumentationExamples) {
   std::vector<float> labels{0, 0, 1, 1}, scores{0.1f, 0.4f, 0.35f, 0.8f};
-  EXPECT_NEAR(auroc(scores, labels), 0.75, 1e-12);       // sklearn roc_auc_score docstring
-  EXPECT_NEAR(aupr(scores, labels), 0.83333333, 1e-7);    // sklearn average_precision_score docstring
+  EXPECT_NEAR(auroc(scores, labels), 0.75, 1e-12);     // sklearn roc_auc_score docstring
+  EXPECT_NEAR(aupr(scores, labels), 0.83333333, 1e-7); // sklearn average_precision_score docstring
   std::vector<float> x{1, 2, 3, 4, 5}, y{5, 6, 7, 8, 7};
   EXPECT_NEAR(spearman(x, y), 0.8207826816681233, 1e-12); // scipy.stats.spearmanr docstring
   EXPECT_NEAR(pearson(std::vector<float>{1, 2, 3}, std::vector<float>{1, 2, 4}), 0.9819805060619657, 1e-12);
@@ -91,8 +91,11 @@ TEST(Metrics, EvaluateTasksAveragesTheDefinedTasks) {
   EXPECT_DOUBLE_EQ(result.at("auroc")[2], 1.0) << "the mean skips the undefined task";
   EXPECT_DOUBLE_EQ(result.at("accuracy")[1], 0.0) << "0.5 is not above the threshold";
   EXPECT_EQ(result.size(), 5u);
-  testing::expectError([&] { evaluateTasks(probabilities, HostArray<float>({4, 3})); },
-                       {"one shape", "(4, 2)", "(4, 3)"});
+  testing::expectError(
+      [&] {
+        evaluateTasks(probabilities, HostArray<float>({4, 3}));
+      },
+      {"one shape", "(4, 2)", "(4, 3)"});
 }
 
 } // namespace

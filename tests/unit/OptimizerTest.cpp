@@ -1,6 +1,6 @@
 // parseOptimizer: PyTorch's defaults, every key, and a clear error for every bad spec; optimizerSlots' names.
-#include "ExpectError.h"
 #include "dsl/Optimizer.h"
+#include "ExpectError.h"
 
 #include <gtest/gtest.h>
 
@@ -36,8 +36,8 @@ TEST(Optimizer, ParsesEveryKey) {
 }
 
 TEST(Optimizer, RefusesBadSpecs) {
-  testing::expectError([] { parseOptimizer("rmsprop"); }, {"--optimizer", "unknown optimizer 'rmsprop'",
-                                                           "adam, adamw or sgd"});
+  testing::expectError([] { parseOptimizer("rmsprop"); },
+                       {"--optimizer", "unknown optimizer 'rmsprop'", "adam, adamw or sgd"});
   testing::expectError([] { parseOptimizer("sgd,beta1=0.9"); }, {"unknown key 'beta1'", "momentum"});
   testing::expectError([] { parseOptimizer("adam,momentum=0.9"); }, {"unknown key 'momentum'", "beta1"});
   testing::expectError([] { parseOptimizer("adam,lr=fast"); }, {"'lr' needs a number", "'fast'"});

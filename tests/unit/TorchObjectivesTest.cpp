@@ -29,8 +29,7 @@ double relativeError(const std::vector<double> &actual, const std::vector<float>
 }
 
 /// Seeded power vectors for the twin, written to `path` in float32 for torch; returned as torch reads them.
-std::map<std::string, HostArray<double>> writePowerVectors(const Graph &graph, uint64_t seed,
-                                                           const std::string &path) {
+std::map<std::string, HostArray<double>> writePowerVectors(const Graph &graph, uint64_t seed, const std::string &path) {
   std::map<std::string, HostArray<float>> file = initialPowerVectors<float>(graph, seed);
   writeNpz(path, file);
   std::map<std::string, HostArray<double>> vectors;
@@ -44,7 +43,8 @@ std::map<std::string, HostArray<double>> writePowerVectors(const Graph &graph, u
 void expectEqualsTorch(const LossGradients<double> &mine, const std::map<std::string, HostArray<float>> &torch,
                        const std::map<std::string, std::string> &terms) {
   for (const auto &[term, torchName] : terms)
-    EXPECT_NEAR(mine.terms.at(term), torch.at(torchName).data.at(0), 1e-6 * std::max(1.0, std::abs(mine.terms.at(term))))
+    EXPECT_NEAR(mine.terms.at(term), torch.at(torchName).data.at(0),
+                1e-6 * std::max(1.0, std::abs(mine.terms.at(term))))
         << term;
   auto compare = [&](const std::map<std::string, HostArray<double>> &arrays) {
     for (const auto &[name, array] : arrays) {
@@ -99,12 +99,11 @@ INSTANTIATE_TEST_SUITE_P(Models, TorchFourierPriorTest,
                            return name;
                          });
 
-const std::map<std::string, std::string> kEveryTerm = {
-    {"loss", "loss"},
-    {"data_loss", "data_loss"},
-    {"smoothness_prior", "smoothness_prior"},
-    {"sparsity_prior", "sparsity_prior"},
-    {"spectral_penalty", "spectral_penalty"}};
+const std::map<std::string, std::string> kEveryTerm = {{"loss", "loss"},
+                                                       {"data_loss", "data_loss"},
+                                                       {"smoothness_prior", "smoothness_prior"},
+                                                       {"sparsity_prior", "sparsity_prior"},
+                                                       {"spectral_penalty", "spectral_penalty"}};
 
 /// BCE on masked labels + smoothness + sparsity priors + spectral norm (one power iteration from seeded vectors),
 /// batch norm on batch statistics, CNN-deep.

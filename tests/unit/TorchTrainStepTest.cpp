@@ -90,7 +90,8 @@ TEST_P(TorchTrainStepTest, ThreeStepsEqualTorchOptim) {
 INSTANTIATE_TEST_SUITE_P(
     Optimizers, TorchTrainStepTest,
     ::testing::Values(Case{"cnn-deep", "adam,clip=0.05", "--optimizer adam --clip 0.05"},
-                      Case{"cnn-dist", "adamw,lr=0.01,weight_decay=0.1", "--optimizer adamw --lr 0.01 --weight-decay 0.1"},
+                      Case{"cnn-dist", "adamw,lr=0.01,weight_decay=0.1",
+                           "--optimizer adamw --lr 0.01 --weight-decay 0.1"},
                       Case{"cnn-dist", "sgd,lr=0.05,momentum=0.9,nesterov,weight_decay=1e-3",
                            "--optimizer sgd --lr 0.05 --momentum 0.9 --nesterov --weight-decay 1e-3"}),
     [](const ::testing::TestParamInfo<Case> &info) {

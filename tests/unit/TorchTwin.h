@@ -27,10 +27,9 @@ inline TwinData exportTwin(const std::string &name, const ScratchDirectory &scra
   const ModelEntry &entry = findModel(name);
   const int64_t examples = 4;
   runPythonScript("torch_models.py",
-                           fmt::format("export --model {} --length {} --outputs {} --activation exp --batch {} "
-                                       "--seed 5 --out '{}'",
-                                       name, entry.defaultLength, entry.defaultOutputs, examples,
-                                       scratch.path().string()));
+                  fmt::format("export --model {} --length {} --outputs {} --activation exp --batch {} "
+                              "--seed 5 --out '{}'",
+                              name, entry.defaultLength, entry.defaultOutputs, examples, scratch.path().string()));
   HostArray<double> labels({examples, entry.defaultOutputs});
   Random random(9, 0);
   for (double &v : labels.data)

@@ -1,11 +1,11 @@
 // The compiled training step equals the reference interpreter's (float64) for Adam with clipping and dropout, and
 // for SGD with Nesterov momentum, weight decay, a label mask and the spectral norm; its dropout masks are seeded and
 // have the right rate; its errors leave the state untouched. (PyTorch's optimizers: TorchTrainStepTest.)
+#include "runtime/TrainStep.h"
 #include "Closeness.h"
 #include "ExpectError.h"
 #include "runtime/OneHot.h"
 #include "runtime/Random.h"
-#include "runtime/TrainStep.h"
 #include "stdlib/Models.h"
 
 #include <gtest/gtest.h>
@@ -46,8 +46,8 @@ void expectSameSteps(const std::map<std::string, HostArray<float>> &before,
 }
 
 /// Two steps compiled and interpreted (float64) from the same state; everything the state holds must agree.
-void checkTwoSteps(const std::string &model, const Objective &objective, const Optimizer &optimizer,
-                   int64_t batchSize, double tolerance) {
+void checkTwoSteps(const std::string &model, const Objective &objective, const Optimizer &optimizer, int64_t batchSize,
+                   double tolerance) {
   auto built = buildZooModel(model, {.activation = "exp"});
   const Graph &graph = built->graph();
   Parameters parameters = Parameters::initialize(graph, 3);
@@ -64,8 +64,8 @@ void checkTwoSteps(const std::string &model, const Objective &objective, const O
     SCOPED_TRACE("step " + std::to_string(step));
     TrainState before = compiledState;
     StepReport mine = compiled.run(compiledState, batch, optimizer.learningRate, 11);
-    StepReport reference =
-        interpretTrainStep<double>(graph, objective, optimizer, true, interpretedState, batch, optimizer.learningRate, 11);
+    StepReport reference = interpretTrainStep<double>(graph, objective, optimizer, true, interpretedState, batch,
+                                                      optimizer.learningRate, 11);
     for (const auto &[term, value] : reference.terms)
       EXPECT_NEAR(mine.terms.at(term), value, 1e-4 * std::max(1.0, std::abs(value))) << term;
     EXPECT_NEAR(mine.gradientNorm, reference.gradientNorm, 1e-4 * reference.gradientNorm);
@@ -96,8 +96,7 @@ TEST(TrainStep, SgdWithNesterovMaskAndSpectralNormEqualsInterpreter) {
   Objective objective;
   objective.labelMask = true;
   objective.spectralNorm = parseSpectralNorm("lambda=0.01");
-  checkTwoSteps("cnn-50-2", objective, parseOptimizer("sgd,lr=0.05,momentum=0.9,nesterov,weight_decay=1e-3"), 4,
-                1e-4);
+  checkTwoSteps("cnn-50-2", objective, parseOptimizer("sgd,lr=0.05,momentum=0.9,nesterov,weight_decay=1e-3"), 4, 1e-4);
 }
 
 TEST(TrainStep, DropoutMasksAreSeededAndHaveTheirRate) {
@@ -138,14 +137,20 @@ TEST(TrainStep, BadBatchesAndStatesAreRefusedAndLeaveTheStateUntouched) {
   testing::expectError([&] { compiled.run(state, {input, labels}, 0.0, 1); }, {"learning rate must be positive"});
   TrainState broken = state;
   broken.optimizerSlots.erase("conv1.weight.exp_avg");
-  testing::expectError([&] { compiled.run(broken, {input, labels}, 1e-3, 1); },
-                       {"no optimizer slot 'conv1.weight.exp_avg'"});
+  testing::expectError(
+      [&] {
+        compiled.run(broken, {input, labels}, 1e-3, 1);
+      },
+      {"no optimizer slot 'conv1.weight.exp_avg'"});
   // An exp layer after a batch-norm shift of 100 overflows: the error names the layer, the state stays as it was.
   for (float &shift : state.parameters.at("bn1.bias").data)
     shift = 100.0f;
   TrainState before = state;
-  testing::expectError([&] { compiled.run(state, {input, labels}, 1e-3, 1); },
-                       {"train step of model 'cnn-dist'", "reference interpreter", "act1", "produced inf"});
+  testing::expectError(
+      [&] {
+        compiled.run(state, {input, labels}, 1e-3, 1);
+      },
+      {"train step of model 'cnn-dist'", "reference interpreter", "act1", "produced inf"});
   EXPECT_EQ(state.step, 0);
   EXPECT_EQ(state.parameters.at("conv1.weight").data, before.parameters.at("conv1.weight").data);
 }
