@@ -5,6 +5,7 @@
 #include "dsl/Error.h"
 #include "runtime/Npy.h"
 #include "runtime/Parameters.h"
+#include "runtime/Stopwatch.h"
 
 #include <fmt/format.h>
 
@@ -116,11 +117,6 @@ inline std::vector<double> timeRepetitions(int warmup, int reps, const std::func
     std::fflush(stdout);
   }
   return seconds;
-}
-
-/// Seconds since `start`, for the compile times.
-inline double secondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 /// Writes what the torch side needs to run on the same numbers: DIR/<model>/weights.npz (state_dict names) and

@@ -343,7 +343,6 @@ LossGradientValues emitLossGradient(OpBuilder &b, const Graph &graph, const Obje
 
 OwningOpRef<ModuleOp> buildLossGradientModule(MLIRContext &context, const Graph &original, const Objective &objective,
                                               const ProgramOptions &options) {
-  checkObjective(objective);
   Graph graph = withBatchNormMode(original, options.batchNormTraining);
   LossProgramArguments arguments = lossProgramArguments(context, graph, objective, options);
   OpBuilder b(&context);

@@ -94,7 +94,6 @@ std::vector<const Node *> dropoutNodes(const Graph &graph) {
 
 OwningOpRef<ModuleOp> buildTrainStepModule(MLIRContext &context, const Graph &original, const Objective &objective,
                                            const Optimizer &optimizer, const ProgramOptions &options) {
-  checkObjective(objective);
   Graph graph = withBatchNormMode(original, options.batchNormTraining);
   Type elementType = programElementType(context, options);
   auto scalarType = RankedTensorType::get({}, elementType);

@@ -9,7 +9,7 @@ namespace seqjit {
 void addModelsCommand(CLI::App &app);
 /// seqjit forward: compiled inference on a .npy or HDF5 input, output written as .npy.
 void addForwardCommand(CLI::App &app);
-/// seqjit grad: loss (+ L2, + Fourier prior) gradients for every trainable weight, written as .npz.
+/// seqjit grad: gradients of a loss with its penalties and attribution priors for every trainable weight, as .npz.
 void addGradCommand(CLI::App &app);
 
 } // namespace seqjit

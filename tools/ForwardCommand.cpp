@@ -3,6 +3,7 @@
 #include "runtime/Compile.h"
 #include "runtime/Npy.h"
 #include "runtime/OneHot.h"
+#include "runtime/Stopwatch.h"
 #include "tools/Commands.h"
 #include "tools/ModelResolver.h"
 
@@ -28,10 +29,6 @@ struct ForwardArguments {
   int64_t batch = 100;
   uint64_t seed = 0;
 };
-
-double secondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 void runForward(const ForwardArguments &args) {
   auto start = std::chrono::steady_clock::now();

@@ -4,6 +4,7 @@
 #include "runtime/Hdf5.h"
 #include "runtime/Npy.h"
 #include "runtime/OneHot.h"
+#include "runtime/Stopwatch.h"
 #include "tools/Commands.h"
 #include "tools/ModelResolver.h"
 
@@ -43,10 +44,6 @@ struct GradArguments {
   int64_t outputs = 0;
   uint64_t seed = 0;
 };
-
-double secondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 /// Labels or a label mask: a .npy file, or dataset `key` of an HDF5 file.
 HostArray<float> loadLabels(const std::string &path, const std::string &key, const char *what) {
