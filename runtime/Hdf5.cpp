@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <numeric>
 #include <utility>
 
 namespace seqjit {
@@ -56,8 +57,7 @@ Handle openFile(const std::string &path) {
 }
 
 // A template because the link-info struct changed name between HDF5 1.10 and 1.12; deduction picks the right one.
-template <typename LinkInfo>
-herr_t collectDataset(hid_t group, const char *name, const LinkInfo *info, void *names) {
+template <typename LinkInfo> herr_t collectDataset(hid_t group, const char *name, const LinkInfo *info, void *names) {
   // Soft and external links may dangle; only hard links name objects stored in this file.
   if (info->type != H5L_TYPE_HARD)
     return 0;
@@ -90,7 +90,16 @@ std::vector<std::string> listHdf5Datasets(const std::string &path) {
   return datasetsOf(file.get(), path);
 }
 
-HostArray<float> readHdf5Dataset(const std::string &path, const std::string &key) {
+namespace {
+
+/// An open numeric dataset of a file, with its shape; the errors name the file and key.
+struct NumericDataset {
+  Handle file;
+  Handle dataset;
+  std::vector<int64_t> shape;
+};
+
+NumericDataset openNumericDataset(const std::string &path, const std::string &key) {
   Handle file = openFile(path);
   std::vector<std::string> datasets = datasetsOf(file.get(), path);
   std::string normalized = key;
@@ -105,23 +114,197 @@ HostArray<float> readHdf5Dataset(const std::string &path, const std::string &key
   Handle type(H5Dget_type(dataset.get()), H5Tclose);
   H5T_class_t typeClass = H5Tget_class(type.get());
   if (typeClass != H5T_INTEGER && typeClass != H5T_FLOAT)
-    throw Error(fmt::format("HDF5 file '{}': dataset '{}' is not numeric (expected an integer or float type)",
-                            path, key));
+    throw Error(
+        fmt::format("HDF5 file '{}': dataset '{}' is not numeric (expected an integer or float type)", path, key));
   Handle space(H5Dget_space(dataset.get()), H5Sclose);
   int rank = H5Sget_simple_extent_ndims(space.get());
   if (rank < 0)
     throw Error(fmt::format("HDF5 file '{}': dataset '{}' has no simple dataspace", path, key));
   std::vector<hsize_t> dimensions(static_cast<size_t>(rank));
   H5Sget_simple_extent_dims(space.get(), dimensions.data(), nullptr);
+  return {std::move(file), std::move(dataset), std::vector<int64_t>(dimensions.begin(), dimensions.end())};
+}
 
-  HostArray<float> array;
-  array.shape.assign(dimensions.begin(), dimensions.end());
-  array.data.resize(HostArray<float>::elementCount(array.shape));
+void readInto(const NumericDataset &opened, hid_t memorySpace, hid_t fileSpace, HostArray<float> &array,
+              const std::string &path, const std::string &key) {
   // Asking for native float makes HDF5 convert integer and double data on the way in.
   if (!array.data.empty() &&
-      H5Dread(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, array.data.data()) < 0)
+      H5Dread(opened.dataset.get(), H5T_NATIVE_FLOAT, memorySpace, fileSpace, H5P_DEFAULT, array.data.data()) < 0)
     throw Error(fmt::format("HDF5 file '{}': reading dataset '{}' failed (corrupt or truncated file?)", path, key));
+}
+
+hid_t storageType(Hdf5Storage storage) {
+  switch (storage) {
+  case Hdf5Storage::Float32:
+    return H5T_IEEE_F32LE;
+  case Hdf5Storage::Int8:
+    return H5T_STD_I8LE;
+  case Hdf5Storage::Int32:
+    return H5T_STD_I32LE;
+  }
+  return H5T_IEEE_F32LE;
+}
+
+/// Link creation properties that make the groups of a name like "group/inner" on the way.
+Handle intermediateGroups() {
+  Handle properties(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+  H5Pset_create_intermediate_group(properties.get(), 1);
+  return properties;
+}
+
+/// Dataset creation properties without object timestamps, so that the same arrays always give the same bytes.
+Handle untimedDatasetProperties() {
+  Handle properties(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  H5Pset_obj_track_times(properties.get(), false);
+  return properties;
+}
+
+void writeNumeric(hid_t file, const Hdf5Array &entry, const std::string &path) {
+  std::vector<hsize_t> dimensions(entry.values.shape.begin(), entry.values.shape.end());
+  Handle space(H5Screate_simple(static_cast<int>(dimensions.size()), dimensions.data(), nullptr), H5Sclose);
+  Handle dataset(H5Dcreate2(file, entry.name.c_str(), storageType(entry.storage), space.get(),
+                            intermediateGroups().get(), untimedDatasetProperties().get(), H5P_DEFAULT),
+                 H5Dclose);
+  if (!space.valid() || !dataset.valid() ||
+      (!entry.values.data.empty() &&
+       H5Dwrite(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, entry.values.data.data()) < 0))
+    throw Error(fmt::format("cannot write dataset '{}' to HDF5 file '{}'", entry.name, path));
+}
+
+void writeStrings(hid_t file, const Hdf5StringList &entry, const std::string &path) {
+  std::vector<const char *> pointers;
+  for (const std::string &value : entry.values)
+    pointers.push_back(value.c_str());
+  hsize_t count = pointers.size();
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.get(), H5T_VARIABLE);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  Handle space(H5Screate_simple(1, &count, nullptr), H5Sclose);
+  Handle dataset(H5Dcreate2(file, entry.name.c_str(), type.get(), space.get(), intermediateGroups().get(),
+                            untimedDatasetProperties().get(), H5P_DEFAULT),
+                 H5Dclose);
+  if (!dataset.valid() ||
+      (count > 0 && H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()) < 0))
+    throw Error(fmt::format("cannot write dataset '{}' to HDF5 file '{}'", entry.name, path));
+}
+
+} // namespace
+
+HostArray<float> readHdf5Dataset(const std::string &path, const std::string &key) {
+  NumericDataset opened = openNumericDataset(path, key);
+  HostArray<float> array(opened.shape);
+  readInto(opened, H5S_ALL, H5S_ALL, array, path, key);
   return array;
+}
+
+std::vector<int64_t> hdf5DatasetShape(const std::string &path, const std::string &key) {
+  return openNumericDataset(path, key).shape;
+}
+
+HostArray<float> readHdf5Rows(const std::string &path, const std::string &key, std::span<const int64_t> rows) {
+  NumericDataset opened = openNumericDataset(path, key);
+  if (opened.shape.empty())
+    throw Error(fmt::format("HDF5 file '{}': dataset '{}' is a scalar; it has no rows to read", path, key));
+  std::vector<int64_t> shape = opened.shape;
+  int64_t count = shape[0];
+  shape[0] = static_cast<int64_t>(rows.size());
+  HostArray<float> array(shape);
+  if (rows.empty())
+    return array;
+  // One read of a union of row hyperslabs: HDF5 returns the selected rows in file order, so read the rows sorted
+  // and put each where the caller asked for it.
+  std::vector<int64_t> order(rows.size());
+  std::iota(order.begin(), order.end(), int64_t{0});
+  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return rows[a] < rows[b]; });
+  Handle fileSpace(H5Dget_space(opened.dataset.get()), H5Sclose);
+  H5Sselect_none(fileSpace.get());
+  std::vector<hsize_t> start(opened.shape.size(), 0), extent(opened.shape.begin(), opened.shape.end());
+  std::vector<int64_t> distinct;
+  for (int64_t index : order) {
+    int64_t row = rows[index];
+    if (row < 0 || row >= count)
+      throw Error(fmt::format("HDF5 file '{}': row {} of dataset '{}' is out of range (it has {} rows)", path, row, key,
+                              count));
+    if (!distinct.empty() && distinct.back() == row)
+      continue;
+    distinct.push_back(row);
+    start[0] = static_cast<hsize_t>(row);
+    extent[0] = 1;
+    H5Sselect_hyperslab(fileSpace.get(), H5S_SELECT_OR, start.data(), nullptr, extent.data(), nullptr);
+  }
+  std::vector<int64_t> distinctShape = shape;
+  distinctShape[0] = static_cast<int64_t>(distinct.size());
+  HostArray<float> sorted(distinctShape);
+  std::vector<hsize_t> memoryDimensions(distinctShape.begin(), distinctShape.end());
+  Handle memorySpace(H5Screate_simple(static_cast<int>(memoryDimensions.size()), memoryDimensions.data(), nullptr),
+                     H5Sclose);
+  readInto(opened, memorySpace.get(), fileSpace.get(), sorted, path, key);
+  int64_t rowSize = array.size() / static_cast<int64_t>(rows.size());
+  for (size_t i = 0, d = 0; i < order.size(); ++i) {
+    int64_t row = rows[order[i]];
+    while (distinct[d] != row)
+      ++d;
+    std::copy_n(sorted.data.begin() + static_cast<int64_t>(d) * rowSize, rowSize,
+                array.data.begin() + order[i] * rowSize);
+  }
+  return array;
+}
+
+std::vector<std::string> readHdf5Strings(const std::string &path, const std::string &key) {
+  Handle file = openFile(path);
+  Handle dataset(H5Dopen2(file.get(), key.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!dataset.valid())
+    throw Error(fmt::format("HDF5 file '{}' has no dataset '{}'; it has: {}", path, key,
+                            joinKeys(datasetsOf(file.get(), path))));
+  Handle fileType(H5Dget_type(dataset.get()), H5Tclose);
+  if (H5Tget_class(fileType.get()) != H5T_STRING)
+    throw Error(fmt::format("HDF5 file '{}': dataset '{}' does not hold strings", path, key));
+  Handle space(H5Dget_space(dataset.get()), H5Sclose);
+  hssize_t count = H5Sget_simple_extent_npoints(space.get());
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.get(), H5T_VARIABLE);
+  // HDF5 does not convert between ASCII and UTF-8: read in the file's character set.
+  H5Tset_cset(type.get(), H5Tget_cset(fileType.get()));
+  std::vector<char *> pointers(static_cast<size_t>(std::max<hssize_t>(count, 0)), nullptr);
+  if (count > 0 && H5Dread(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()) < 0)
+    throw Error(
+        fmt::format("HDF5 file '{}': reading strings '{}' failed (is it a variable-length string list?)", path, key));
+  std::vector<std::string> values;
+  for (char *pointer : pointers)
+    values.emplace_back(pointer ? pointer : "");
+  if (count > 0)
+    H5Dvlen_reclaim(type.get(), space.get(), H5P_DEFAULT, pointers.data());
+  return values;
+}
+
+void writeHdf5File(const std::string &path, const std::vector<Hdf5Array> &arrays,
+                   const std::vector<Hdf5StringList> &strings) {
+  silenceHdf5Errors();
+  // Written beside the target and renamed over it, so that a reader never sees half a file.
+  std::string temporary = path + ".partial";
+  {
+    Handle file(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    if (!file.valid())
+      throw Error(fmt::format("cannot create HDF5 file '{}'", path));
+    try {
+      for (const Hdf5Array &entry : arrays)
+        writeNumeric(file.get(), entry, path);
+      for (const Hdf5StringList &entry : strings)
+        writeStrings(file.get(), entry, path);
+      if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0)
+        throw Error(fmt::format("cannot write HDF5 file '{}'", path));
+    } catch (...) {
+      std::error_code ignored;
+      std::filesystem::remove(temporary, ignored);
+      throw;
+    }
+  }
+  std::error_code error;
+  std::filesystem::rename(temporary, path, error);
+  if (error) {
+    std::filesystem::remove(temporary, error);
+    throw Error(fmt::format("cannot write HDF5 file '{}': {}", path, error.message()));
+  }
 }
 
 } // namespace seqjit

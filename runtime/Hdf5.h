@@ -1,8 +1,9 @@
-// Reading datasets from HDF5 files (the papers' X_train / Y_train / ... data files), with the serial libhdf5 C API.
+// Reading and writing HDF5 files (the papers' X_train / Y_train / ... data), with the serial libhdf5 C API.
 #pragma once
 
 #include "runtime/HostArray.h"
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -15,5 +16,35 @@ std::vector<std::string> listHdf5Datasets(const std::string &path);
 /// Reads a numeric dataset (any integer or floating-point type; HDF5 converts) as float, in its stored shape.
 /// Throws seqjit::Error naming the file and key: for a missing key, the message lists the datasets that exist.
 HostArray<float> readHdf5Dataset(const std::string &path, const std::string &key);
+
+/// The shape of numeric dataset `key`, without reading it. Errors as readHdf5Dataset.
+std::vector<int64_t> hdf5DatasetShape(const std::string &path, const std::string &key);
+
+/// Rows `rows` (indices along the first axis, any order, repeats allowed) of numeric dataset `key`, as one array
+/// (rows.size(), rest of the shape...) in the order asked: how a dataset larger than memory is read a batch at a
+/// time. Throws seqjit::Error naming the file and key for a missing key or a row out of range.
+HostArray<float> readHdf5Rows(const std::string &path, const std::string &key, std::span<const int64_t> rows);
+
+/// A variable-length string list (as writeHdf5File writes them). Throws seqjit::Error naming the file and key.
+std::vector<std::string> readHdf5Strings(const std::string &path, const std::string &key);
+
+/// How a numeric dataset is stored on disk (values are converted from float on the way out).
+enum class Hdf5Storage { Float32, Int8, Int32 };
+
+struct Hdf5Array {
+  std::string name;
+  HostArray<float> values;
+  Hdf5Storage storage = Hdf5Storage::Float32;
+};
+
+struct Hdf5StringList {
+  std::string name;
+  std::vector<std::string> values;
+};
+
+/// Writes a new HDF5 file holding `arrays` and `strings`, atomically: to "<path>.partial", then renamed over
+/// `path`. Throws seqjit::Error naming the file and dataset on failure, leaving no partial file behind.
+void writeHdf5File(const std::string &path, const std::vector<Hdf5Array> &arrays,
+                   const std::vector<Hdf5StringList> &strings = {});
 
 } // namespace seqjit

@@ -20,7 +20,6 @@ namespace seqjit {
 
 namespace {
 
-
 size_t editDistance(const std::string &a, const std::string &b) {
   std::vector<size_t> previous(b.size() + 1), current(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j)
@@ -107,7 +106,11 @@ Parameters Parameters::initialize(const Graph &graph, uint64_t seed) {
 }
 
 Parameters Parameters::loadNpz(const Graph &graph, const std::string &path) {
-  std::map<std::string, HostArray<float>> file = readNpz(path);
+  return fromArrays(graph, readNpz(path), fmt::format("'{}'", path));
+}
+
+Parameters Parameters::fromArrays(const Graph &graph, std::map<std::string, HostArray<float>> file,
+                                  const std::string &source) {
   Parameters parameters;
   for (const Node &node : graph.nodes)
     for (const ParameterSpec &spec : node.parameters) {
@@ -118,14 +121,14 @@ Parameters Parameters::loadNpz(const Graph &graph, const std::string &path) {
         std::vector<std::string> all;
         for (const auto &[key, array] : file)
           all.push_back(key);
-        throw Error(fmt::format("'{}': model '{}' needs '{}' with shape {} (layer '{}', {}), but the file has no "
+        throw Error(fmt::format("{}: model '{}' needs '{}' with shape {} (layer '{}', {}), but there is no "
                                 "such key; {}",
-                                path, graph.name, name, shapeToString(spec.shape), node.name, node.sourceLocation,
+                                source, graph.name, name, shapeToString(spec.shape), node.name, node.sourceLocation,
                                 similar.empty() ? fmt::format("keys present: {}", listOf(all))
                                                 : fmt::format("similar keys present: {}", listOf(similar))));
       }
       if (found->second.shape != spec.shape)
-        throw Error(fmt::format("'{}': key '{}' has shape {}; model '{}' expects {} (layer '{}', {})", path, name,
+        throw Error(fmt::format("{}: key '{}' has shape {}; model '{}' expects {} (layer '{}', {})", source, name,
                                 shapeToString(found->second.shape), graph.name, shapeToString(spec.shape), node.name,
                                 node.sourceLocation));
       parameters.tensors_[name] = std::move(found->second);

@@ -18,6 +18,10 @@ public:
   /// graph needs must be present with the right shape; extra keys such as num_batches_tracked are ignored.
   /// Throws seqjit::Error naming the file, the key and what was expected.
   static Parameters loadNpz(const Graph &graph, const std::string &path);
+  /// The parameters of `graph` taken from `arrays` (extra keys ignored), checked as loadNpz checks a file;
+  /// `source` names the arrays in errors ("'w.npz'", "checkpoint 'c.ckpt'").
+  static Parameters fromArrays(const Graph &graph, std::map<std::string, HostArray<float>> arrays,
+                               const std::string &source);
   /// Writes a .npz (float32 arrays, PyTorch names) that numpy.load and torch load_state_dict accept.
   void saveNpz(const std::string &path) const;
   /// Moves every batch-norm layer away from the identity its initialisation gives (scale and variance in

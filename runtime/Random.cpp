@@ -102,4 +102,15 @@ uint64_t Random::uniformInt(uint64_t n) {
   return static_cast<uint64_t>(product >> 64);
 }
 
+uint64_t derivedSeed(uint64_t seed, std::string_view purpose) {
+  // FNV-1a of the purpose, then SplitMix64's finaliser over seed and hash: a fixed, well-mixed function.
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (char c : purpose)
+    hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+  uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (hash | 1);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
 } // namespace seqjit

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string_view>
 
 namespace seqjit {
 
@@ -46,5 +47,9 @@ private:
   bool hasSpareNormal_ = false;
   double spareNormal_ = 0.0;
 };
+
+/// A Philox key for one purpose of a run ("dropout", "shuffle", ...) derived from the run's seed, so that the
+/// streams of different purposes never coincide even where they use the same stream numbers.
+uint64_t derivedSeed(uint64_t seed, std::string_view purpose);
 
 } // namespace seqjit

@@ -1,5 +1,6 @@
 // Tests of HDF5 dataset listing and reading against an h5py-written fixture and the real IRF1 data file.
 #include "runtime/Hdf5.h"
+#include "runtime/Dataset.h"
 
 #include "ExpectError.h"
 #include "PythonSupport.h"
@@ -97,9 +98,9 @@ TEST(Hdf5, RealIrf1DataFile) {
   HostArray<float> y = readHdf5Dataset(kRealDataFile, "Y_train");
   EXPECT_EQ(y.shape, (std::vector<int64_t>{2724, 1}));
   // Independent reference: h5py's count of positive labels and the A count of example 5.
-  auto reference = seqjit::testing::runCommand(
-      std::string("/usr/bin/python3 -c \"import h5py; f = h5py.File('") + kRealDataFile +
-      "', 'r'); print(int((f['Y_train'][:] == 1).sum()), int(f['X_train'][5, 0].sum()))\"");
+  auto reference =
+      seqjit::testing::runCommand(std::string("/usr/bin/python3 -c \"import h5py; f = h5py.File('") + kRealDataFile +
+                                  "', 'r'); print(int((f['Y_train'][:] == 1).sum()), int(f['X_train'][5, 0].sum()))\"");
   ASSERT_EQ(reference.status, 0) << reference.output;
   long positives = 0, adenines = 0;
   ASSERT_EQ(std::sscanf(reference.output.c_str(), "%ld %ld", &positives, &adenines), 2) << reference.output;
@@ -111,6 +112,72 @@ TEST(Hdf5, RealIrf1DataFile) {
   EXPECT_EQ(ourPositives, positives);
   EXPECT_EQ(ourAdenines, adenines);
   EXPECT_GT(positives, 0);
+}
+
+TEST_F(Hdf5Fixture, RowsComeInTheOrderAskedWithRepeats) {
+  HostArray<float> all = readHdf5Dataset(path, "X_test");
+  std::vector<int64_t> rows = {2, 0, 2, 1};
+  HostArray<float> picked = readHdf5Rows(path, "X_test", rows);
+  std::vector<int64_t> shape = all.shape;
+  shape[0] = 4;
+  ASSERT_EQ(picked.shape, shape);
+  int64_t rowSize = all.size() / all.shape[0];
+  for (size_t i = 0; i < rows.size(); ++i)
+    for (int64_t j = 0; j < rowSize; ++j)
+      ASSERT_EQ(picked.data[i * rowSize + j], all.data[rows[i] * rowSize + j]) << i;
+  EXPECT_EQ(hdf5DatasetShape(path, "X_test"), all.shape);
+  expectError(
+      [&] {
+        readHdf5Rows(path, "X_test", std::vector<int64_t>{0, all.shape[0]});
+      },
+      {"fixture.h5", "X_test", "out of range"});
+}
+
+TEST(Hdf5, WrittenFilesReadBackInH5pyAndHere) {
+  SEQJIT_REQUIRE_PYTHON("numpy, h5py");
+  ScratchDirectory dir;
+  std::string file = dir.file("written.h5");
+  HostArray<float> x({2, 3}, std::vector<float>{0.5f, -1.0f, 2.0f, 3.0f, 4.0f, 5.0f});
+  HostArray<float> y({2}, std::vector<float>{1.0f, -3.0f});
+  writeHdf5File(file, {{"X", x}, {"group/Y", y, Hdf5Storage::Int8}}, {{"names", {"alpha", "beta"}}});
+  EXPECT_FALSE(std::filesystem::exists(file + ".partial"));
+  EXPECT_EQ(readHdf5Dataset(file, "X").data, x.data);
+  EXPECT_EQ(readHdf5Dataset(file, "group/Y").data, y.data);
+  EXPECT_EQ(readHdf5Strings(file, "names"), (std::vector<std::string>{"alpha", "beta"}));
+  auto reference =
+      seqjit::testing::runCommand("/usr/bin/python3 -c \"import h5py; f = h5py.File('" + file +
+                                  "', 'r'); print(f['X'].dtype, f['group/Y'].dtype, f['X'][1, 2], f['group/Y'][1], "
+                                  "[n.decode() if isinstance(n, bytes) else n for n in f['names'][:]])\"");
+  ASSERT_EQ(reference.status, 0) << reference.output;
+  EXPECT_EQ(reference.output, "float32 int8 5.0 -3 ['alpha', 'beta']\n");
+  // The same arrays give the same bytes (no timestamps), so that generated data is reproducible to the byte.
+  std::string again = dir.file("again.h5");
+  writeHdf5File(again, {{"X", x}, {"group/Y", y, Hdf5Storage::Int8}}, {{"names", {"alpha", "beta"}}});
+  EXPECT_EQ(seqjit::testing::readBytes(file), seqjit::testing::readBytes(again));
+  expectError([&] { readHdf5Strings(file, "X"); }, {"written.h5", "'X'", "strings"});
+}
+
+TEST(Hdf5, SplitDatasetChecksShapesAndReadsBatches) {
+  ScratchDirectory dir;
+  std::string file = dir.file("split.h5");
+  HostArray<float> x({3, 4, 2});
+  for (int64_t i = 0; i < x.size(); ++i)
+    x.data[i] = static_cast<float>(i % 7);
+  writeHdf5File(file, {{"X_train", x},
+                       {"Y_train", HostArray<float>({3, 1}, std::vector<float>{0, 1, 0})},
+                       {"Y_short", HostArray<float>({2, 1})},
+                       {"X_flat", HostArray<float>({3, 8})}});
+  Hdf5SplitDataset data(file, "X_train", "Y_train");
+  EXPECT_EQ(data.size(), 3);
+  EXPECT_EQ(data.inputShape(), (std::vector<int64_t>{4, 2}));
+  EXPECT_EQ(data.labelShape(), (std::vector<int64_t>{1}));
+  Examples batch = data.read(std::vector<int64_t>{2, 1});
+  EXPECT_EQ(batch.labels.data, (std::vector<float>{0, 1}));
+  EXPECT_EQ(std::vector<float>(batch.input.data.begin(), batch.input.data.begin() + 8),
+            std::vector<float>(x.data.begin() + 16, x.data.end()));
+  expectError([&] { Hdf5SplitDataset(file, "X_train", "Y_short"); }, {"split.h5", "3 examples", "'Y_short' has 2"});
+  expectError([&] { Hdf5SplitDataset(file, "X_flat", "Y_train"); }, {"split.h5", "'X_flat'", "(N, 4, L)"});
+  expectError([&] { Hdf5SplitDataset(file, "X_valid", "Y_valid"); }, {"split.h5", "X_valid", "X_train"});
 }
 
 } // namespace

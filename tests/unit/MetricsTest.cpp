@@ -1,6 +1,6 @@
 // The metrics against values published in the scikit-learn and scipy documentation, and against brute-force
 // recomputations by their definitions (all positive-negative pairs; every threshold counted from scratch).
-#include "stdlib/Metrics.h"
+#include "runtime/Metrics.h"
 #include "ExpectError.h"
 #include "runtime/Random.h"
 

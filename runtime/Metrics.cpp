@@ -1,6 +1,6 @@
 // Metrics by sorting once per task: ranks with ties averaged serve AUROC and Spearman; a descending sweep with
 // ties grouped serves average precision.
-#include "stdlib/Metrics.h"
+#include "runtime/Metrics.h"
 
 #include "dsl/Error.h"
 
