@@ -5,6 +5,7 @@
 #include "dsl/OptionSpec.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <charconv>
 
@@ -105,6 +106,39 @@ SpectralNormPenalty parseSpectralNorm(std::string_view spec) {
   if (penalty.powerIterations < 1)
     throw Error(fmt::format("{}: iterations must be at least 1, got {}", option, penalty.powerIterations));
   return penalty;
+}
+
+namespace {
+
+std::string describePrior(const AttributionPrior &prior) {
+  std::string spec = fmt::format("lambda={}{}", prior.weight, prior.positivesOnly ? "" : ",all");
+  for (size_t i = 0; i < prior.outputs.size(); ++i)
+    spec += fmt::format("{}{}", i == 0 ? ",outputs=" : ":", prior.outputs[i]);
+  return spec;
+}
+
+} // namespace
+
+std::string describeObjective(const Objective &objective) {
+  std::string text = fmt::format("loss={}", lossKindName(objective.loss));
+  if (!objective.classWeights.empty())
+    text += fmt::format(" class_weights={}", fmt::join(objective.classWeights, ":"));
+  if (objective.labelMask)
+    text += " mask";
+  if (objective.l2 != 0.0)
+    text += fmt::format(" l2={}", objective.l2);
+  for (const auto &[layer, strength] : objective.l2PerLayer)
+    text += fmt::format(" l2[{}]={}", layer, strength);
+  if (const auto &prior = objective.fourierPrior)
+    text += fmt::format(" fourier_prior=T={},s={},sigma={},{}", prior->freqLimit, prior->softness, prior->sigma,
+                        describePrior(*prior));
+  if (objective.smoothnessPrior)
+    text += " smoothness_prior=" + describePrior(*objective.smoothnessPrior);
+  if (objective.sparsityPrior)
+    text += " sparsity_prior=" + describePrior(*objective.sparsityPrior);
+  if (const auto &penalty = objective.spectralNorm)
+    text += fmt::format(" spectral_norm=lambda={},iterations={}", penalty->weight, penalty->powerIterations);
+  return text;
 }
 
 } // namespace seqjit

@@ -89,4 +89,8 @@ AttributionPrior parseAttributionPrior(std::string_view option, std::string_view
 /// Parses "lambda=0.01,iterations=1".
 SpectralNormPenalty parseSpectralNorm(std::string_view spec);
 
+/// Every term of `objective` with its settings, one word per term ("loss=bce l2=1e-06 fourier_prior=T=150,..."):
+/// for logs and checkpoints.
+std::string describeObjective(const Objective &objective);
+
 } // namespace seqjit

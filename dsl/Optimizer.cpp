@@ -77,4 +77,16 @@ Optimizer parseOptimizer(std::string_view spec) {
   return optimizer;
 }
 
+std::string describeOptimizer(const Optimizer &optimizer) {
+  std::string spec = fmt::format("{},lr={},weight_decay={}", optimizerKindName(optimizer.kind), optimizer.learningRate,
+                                 optimizer.weightDecay);
+  if (optimizer.kind == OptimizerKind::Sgd)
+    spec += fmt::format(",momentum={}{}", optimizer.momentum, optimizer.nesterov ? ",nesterov" : "");
+  else
+    spec += fmt::format(",beta1={},beta2={},eps={}", optimizer.beta1, optimizer.beta2, optimizer.eps);
+  if (optimizer.clipNorm > 0.0)
+    spec += fmt::format(",clip={}", optimizer.clipNorm);
+  return spec;
+}
+
 } // namespace seqjit

@@ -41,4 +41,7 @@ std::vector<std::string> optimizerSlots(const Optimizer &optimizer);
 /// [,clip=..]". Throws seqjit::Error naming the bad item, or a key the chosen optimizer does not have.
 Optimizer parseOptimizer(std::string_view spec);
 
+/// The spec parseOptimizer reads back to `optimizer`, every hyperparameter spelled out: for logs and checkpoints.
+std::string describeOptimizer(const Optimizer &optimizer);
+
 } // namespace seqjit
