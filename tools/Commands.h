@@ -11,5 +11,13 @@ void addModelsCommand(CLI::App &app);
 void addForwardCommand(CLI::App &app);
 /// seqjit grad: gradients of a loss with its penalties and attribution priors for every trainable weight, as .npz.
 void addGradCommand(CLI::App &app);
+/// seqjit train: training with checkpoints, validation, early stopping and a JSON history.
+void addTrainCommand(CLI::App &app);
+/// seqjit evaluate: the loss and metrics of trained weights on a data split.
+void addEvaluateCommand(CLI::App &app);
+/// seqjit predict: a model's predictions for FASTA, BED, HDF5 or .npy sequences, as TSV or .npy.
+void addPredictCommand(CLI::App &app);
+/// seqjit generate-data: the papers' synthetic motif tasks (Task 1, Task 3) with their ground truth, as HDF5.
+void addGenerateDataCommand(CLI::App &app);
 
 } // namespace seqjit

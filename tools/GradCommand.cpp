@@ -7,6 +7,7 @@
 #include "runtime/Stopwatch.h"
 #include "tools/Commands.h"
 #include "tools/ModelResolver.h"
+#include "tools/ObjectiveOptions.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -17,8 +18,6 @@
 #include <memory>
 
 namespace seqjit {
-
-using namespace std::string_literals;
 
 namespace {
 
@@ -32,15 +31,10 @@ struct GradArguments {
   std::string mask;
   std::string maskKey;
   std::string output;
-  std::string loss = "bce";
-  std::string fourierPrior;
-  std::string smoothnessPrior;
-  std::string sparsityPrior;
-  std::string spectralNorm;
+  ObjectiveArguments objective;
   std::string powerVectors;
   std::string batchNorm = "train";
   std::string activation;
-  double l2 = 0.0;
   int64_t outputs = 0;
   uint64_t seed = 0;
 };
@@ -90,18 +84,8 @@ void runGrad(const GradArguments &args) {
         std::pair{"--mask", args.mask}, std::pair{"--power-vectors", args.powerVectors}})
     if (!path.empty() && !std::filesystem::exists(path))
       throw Error(fmt::format("{} file '{}' does not exist", option, path));
-  Objective objective;
-  objective.loss = parseLossKind(args.loss);
-  objective.l2 = args.l2;
+  Objective objective = buildObjective(args.objective);
   objective.labelMask = !args.mask.empty();
-  if (!args.fourierPrior.empty())
-    objective.fourierPrior = parseFourierPrior(args.fourierPrior);
-  if (!args.smoothnessPrior.empty())
-    objective.smoothnessPrior = SmoothnessPrior{parseAttributionPrior("--smoothness-prior", args.smoothnessPrior)};
-  if (!args.sparsityPrior.empty())
-    objective.sparsityPrior = SparsityPrior{parseAttributionPrior("--sparsity-prior", args.sparsityPrior)};
-  if (!args.spectralNorm.empty())
-    objective.spectralNorm = parseSpectralNorm(args.spectralNorm);
   if (!args.powerVectors.empty() && !objective.spectralNorm)
     throw Error("--power-vectors needs --spectral-norm");
   checkObjective(objective);
@@ -132,16 +116,9 @@ void runGrad(const GradArguments &args) {
       args.weights.empty() ? Parameters::initialize(graph, args.seed) : Parameters::loadNpz(graph, args.weights);
   double loadSeconds = secondsSince(start);
 
-  std::string terms = objective.labelMask ? " (masked)" : "";
-  for (const auto &[present, name] : {std::pair{args.l2 != 0.0, fmt::format("L2 {}", args.l2)},
-                                      std::pair{!args.fourierPrior.empty(), "Fourier prior"s},
-                                      std::pair{!args.smoothnessPrior.empty(), "smoothness prior"s},
-                                      std::pair{!args.sparsityPrior.empty(), "sparsity prior"s},
-                                      std::pair{!args.spectralNorm.empty(), "spectral norm"s}})
-    if (present)
-      terms += " + " + name;
+  std::string terms = (objective.labelMask ? " (masked)" : "") + describeExtraTerms(args.objective);
   fmt::print("seqjit grad: model {} ({}), {} sequences x {} nt, loss {}{}\n", graph.name, resolved.origin,
-             input.shape[0], input.shape[2], args.loss, terms);
+             input.shape[0], input.shape[2], args.objective.loss, terms);
   fmt::print("  compiling the gradient program ...\n");
   std::fflush(stdout);
   start = std::chrono::steady_clock::now();
@@ -188,19 +165,7 @@ void addGradCommand(CLI::App &app) {
                       "0/1 mask of the labels' shape (.npy or .h5): the data loss averages the 1 entries only");
   command->add_option("--mask-key", args->maskKey, "HDF5 dataset holding the mask (default mask)");
   command->add_option("--out", args->output, "where to write the gradients (.npz, float32)")->required();
-  command->add_option("--loss", args->loss,
-                      "bce (on logits), mse, poisson (log-rate outputs) or multinomial (profile counts, softmax over "
-                      "the last output axis)");
-  command->add_option("--l2", args->l2, "L2 strength on conv and dense weights: l2 * sum(w^2)");
-  command->add_option("--fourier-prior", args->fourierPrior,
-                      "Fourier attribution prior, e.g. T=150,s=0.2,sigma=3,lambda=1 (add ',all' to average over all "
-                      "examples, ',outputs=0:3' to pick tasks)");
-  command->add_option("--smoothness-prior", args->smoothnessPrior,
-                      "total-variation attribution prior, e.g. lambda=0.1 (',all', ',outputs=0:3' as above)");
-  command->add_option("--sparsity-prior", args->sparsityPrior,
-                      "Gini attribution prior, e.g. lambda=0.1 (',all', ',outputs=0:3' as above)");
-  command->add_option("--spectral-norm", args->spectralNorm,
-                      "spectral-norm penalty (lambda/2) sum sigma(W)^2, e.g. lambda=0.01,iterations=1");
+  addObjectiveOptions(command, args->objective);
   command->add_option("--power-vectors", args->powerVectors,
                       "the spectral norm's power vectors (*.weight_u of an earlier --out); default: seeded");
   command->add_option("--batch-norm", args->batchNorm, "train (batch statistics, default) or eval (running ones)");

@@ -12,6 +12,10 @@ int main(int argc, char **argv) {
   seqjit::addModelsCommand(app);
   seqjit::addForwardCommand(app);
   seqjit::addGradCommand(app);
+  seqjit::addTrainCommand(app);
+  seqjit::addEvaluateCommand(app);
+  seqjit::addPredictCommand(app);
+  seqjit::addGenerateDataCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {

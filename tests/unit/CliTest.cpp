@@ -1,5 +1,6 @@
 // Tests of the seqjit command-line driver, run as a user would: outputs against the reference interpreter, and one
 // clear "seqjit: error:" line (never a crash) for each mistake a user can make with files, keys, names and models.
+#include "CliRunner.h"
 #include "Closeness.h"
 #include "dsl/Error.h"
 #include "dsl/ModelFile.h"
@@ -30,48 +31,20 @@
 #include <string>
 #include <vector>
 
-#ifndef SEQJIT_SOURCE_DIR
-#define SEQJIT_SOURCE_DIR "/work/main"
-#endif
-#ifndef SEQJIT_BINARY_DIR
-#define SEQJIT_BINARY_DIR SEQJIT_SOURCE_DIR "/build"
-#endif
-
 // The example model file, compiled into this test as well: the reference for what the CLI loads at run time.
 #include "examples/tiny_exp_cnn.cpp"
 
 using namespace seqjit;
+using seqjit::testing::quote;
+using seqjit::testing::RunResult;
+using seqjit::testing::runSeqjit;
+using seqjit::testing::seqjitBinary;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct RunResult {
-  bool exited = false; ///< False when the process ended by a signal (a crash).
-  int exitCode = -1;
-  std::string output; ///< stdout and stderr together.
-
-  /// The lines of `output`, without the progress note printed while a model file compiles.
-  std::vector<std::string> lines() const {
-    std::vector<std::string> result;
-    std::istringstream in(output);
-    for (std::string line; std::getline(in, line);)
-      if (line.rfind("seqjit: compiling model file", 0) != 0)
-        result.push_back(line);
-    return result;
-  }
-};
-
-std::string quote(const std::string &text) {
-  std::string quoted = "'";
-  for (char c : text)
-    quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
-
-fs::path seqjitBinary() { return fs::path(SEQJIT_BINARY_DIR) / "bin" / "seqjit"; }
 
 fs::path sourcePath(const std::string &relative) { return fs::path(SEQJIT_SOURCE_DIR) / relative; }
 
@@ -120,21 +93,7 @@ protected:
 
   /// Runs `seqjit <arguments>` in the temporary directory with a private model-file cache.
   RunResult run(const std::string &arguments, const std::string &environment = {}) const {
-    std::string command = fmt::format("cd {} && SEQJIT_CACHE_DIR={} {} {} {} 2>&1", quote(directory_.string()),
-                                      quote(path("cache")), environment, quote(seqjitBinary().string()), arguments);
-    RunResult result;
-    FILE *pipe = popen(command.c_str(), "r");
-    if (!pipe)
-      return result;
-    std::array<char, 4096> buffer{};
-    size_t n;
-    while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-      result.output.append(buffer.data(), n);
-    int status = pclose(pipe);
-    // The shell may not exec the last command: a child killed by signal S then shows as exit status 128 + S.
-    result.exited = WIFEXITED(status) && WEXITSTATUS(status) < 128;
-    result.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return result;
+    return runSeqjit(directory_, arguments, environment);
   }
 
   /// Expects exit status 1 and exactly one line, "seqjit: error: ...", containing every piece of `expected`.
@@ -249,8 +208,8 @@ TEST_F(CliTest, ForwardOnRealHdf5Data) {
   constexpr int64_t kRows = 40;
   HostArray<float> x = firstExamples(readHdf5Dataset(data, "X_test"), kRows);
   auto model = buildZooModel("residualbind", {.length = 400});
-  HostArray<double> reference = interpretForward<double>(
-      model->graph(), Parameters::initialize(model->graph(), 0).tensors(), x.cast<double>());
+  HostArray<double> reference =
+      interpretForward<double>(model->graph(), Parameters::initialize(model->graph(), 0).tensors(), x.cast<double>());
   expectCloseToReference(y, reference, kRows);
 }
 
@@ -260,14 +219,15 @@ TEST_F(CliTest, ForwardWithExampleModelFile) {
   RunResult result = run(fmt::format("forward --model {} --input x.npy --out y.npy", quote(file)));
   ASSERT_TRUE(result.exited) << result.output;
   ASSERT_EQ(result.exitCode, 0) << result.output;
-  EXPECT_THAT(result.output, AllOf(HasSubstr("tiny_exp_cnn"), HasSubstr("tiny_exp_cnn.cpp"), HasSubstr("shape (5, 1)")));
+  EXPECT_THAT(result.output,
+              AllOf(HasSubstr("tiny_exp_cnn"), HasSubstr("tiny_exp_cnn.cpp"), HasSubstr("shape (5, 1)")));
 
   // The same file, compiled into this test, is the reference model.
   ModelFileOptions options{"", 200, 0};
   std::unique_ptr<Model> model(seqjit_model_file_build(&options));
   HostArray<float> y = readNpy<float>(path("y.npy"));
-  HostArray<double> reference = interpretForward<double>(
-      model->graph(), Parameters::initialize(model->graph(), 0).tensors(), x.cast<double>());
+  HostArray<double> reference =
+      interpretForward<double>(model->graph(), Parameters::initialize(model->graph(), 0).tensors(), x.cast<double>());
   expectCloseToReference(y, reference, 5);
 
   // A second run loads the cached shared object instead of compiling again.
@@ -292,8 +252,8 @@ SEQJIT_MODEL_FILE(options) {
   // The compiler's diagnostics are several lines; the first line is seqjit's.
   std::vector<std::string> lines = result.lines();
   ASSERT_FALSE(lines.empty());
-  EXPECT_THAT(lines[0], AllOf(StartsWith("seqjit: error: model file"), HasSubstr("broken.cpp"),
-                              HasSubstr("does not compile")));
+  EXPECT_THAT(lines[0],
+              AllOf(StartsWith("seqjit: error: model file"), HasSubstr("broken.cpp"), HasSubstr("does not compile")));
   EXPECT_THAT(result.output, AllOf(HasSubstr("broken.cpp:4"), HasSubstr("error:"), HasSubstr("before")));
   EXPECT_FALSE(fs::exists(path("y.npy")));
 }
@@ -319,8 +279,7 @@ SEQJIT_MODEL_FILE(options) {
 )");
   // The DSL's seqjit::Error is thrown inside the dlopen'ed file and must reach the driver's handler.
   expectOneError(run("forward --model bad_shapes.cpp --input x.npy --out y.npy"),
-                 {"model 'bad_shapes'", "layer 'head'", "expected a (features) input", "(8, 196)",
-                  "bad_shapes.cpp:6"});
+                 {"model 'bad_shapes'", "layer 'head'", "expected a (features) input", "(8, 196)", "bad_shapes.cpp:6"});
 }
 
 TEST_F(CliTest, ModelFileWithoutOutputNamesTheFile) {
@@ -332,8 +291,7 @@ SEQJIT_MODEL_FILE(options) {
   return m;
 }
 )");
-  expectOneError(run("forward --model open.cpp --input x.npy --out y.npy"),
-                 {"open.cpp", "'open_ended'", "setOutput"});
+  expectOneError(run("forward --model open.cpp --input x.npy --out y.npy"), {"open.cpp", "'open_ended'", "setOutput"});
 }
 
 TEST_F(CliTest, ModelFileThrowingOtherExceptionDoesNotCrash) {
@@ -387,8 +345,7 @@ TEST_F(CliTest, InputWithWrongExtension) {
 TEST_F(CliTest, TruncatedNpy) {
   std::string bytes = serializeNpy(randomOneHot(5, 200, 7));
   std::ofstream(path("cut.npy"), std::ios::binary) << bytes.substr(0, bytes.size() / 2);
-  expectOneError(run("forward --model cnn-deep --input cut.npy --out y.npy"),
-                 {"cut.npy", "truncated", "(5, 4, 200)"});
+  expectOneError(run("forward --model cnn-deep --input cut.npy --out y.npy"), {"cut.npy", "truncated", "(5, 4, 200)"});
 }
 
 TEST_F(CliTest, InputThatIsNotOneHot) {

@@ -1,0 +1,75 @@
+// Running the built seqjit driver from a test as a user would, capturing what it prints and how it ended.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#ifndef SEQJIT_SOURCE_DIR
+#define SEQJIT_SOURCE_DIR "/work/main"
+#endif
+#ifndef SEQJIT_BINARY_DIR
+#define SEQJIT_BINARY_DIR SEQJIT_SOURCE_DIR "/build"
+#endif
+
+namespace seqjit::testing {
+
+struct RunResult {
+  bool exited = false; ///< False when the process ended by a signal (a crash).
+  int exitCode = -1;
+  std::string output; ///< stdout and stderr together.
+
+  /// The lines of `output`, without the progress note printed while a model file compiles.
+  std::vector<std::string> lines() const {
+    std::vector<std::string> result;
+    std::istringstream in(output);
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("seqjit: compiling model file", 0) != 0)
+        result.push_back(line);
+    return result;
+  }
+};
+
+/// `text` in single quotes for the shell.
+inline std::string quote(const std::string &text) {
+  std::string quoted = "'";
+  for (char c : text)
+    quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+inline std::filesystem::path seqjitBinary() { return std::filesystem::path(SEQJIT_BINARY_DIR) / "bin" / "seqjit"; }
+
+/// The shell command that runs `seqjit <arguments>` in `directory` with a private model-file cache there.
+inline std::string seqjitCommand(const std::filesystem::path &directory, const std::string &arguments,
+                                 const std::string &environment = {}) {
+  return fmt::format("cd {} && SEQJIT_CACHE_DIR={} {} {} {} 2>&1", quote(directory.string()),
+                     quote((directory / "cache").string()), environment, quote(seqjitBinary().string()), arguments);
+}
+
+/// Runs `seqjit <arguments>` in `directory` and waits for it.
+inline RunResult runSeqjit(const std::filesystem::path &directory, const std::string &arguments,
+                           const std::string &environment = {}) {
+  RunResult result;
+  FILE *pipe = popen(seqjitCommand(directory, arguments, environment).c_str(), "r");
+  if (!pipe)
+    return result;
+  std::array<char, 4096> buffer{};
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    result.output.append(buffer.data(), n);
+  int status = pclose(pipe);
+  // The shell may not exec the last command: a child killed by signal S then shows as exit status 128 + S.
+  result.exited = WIFEXITED(status) && WEXITSTATUS(status) < 128;
+  result.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+} // namespace seqjit::testing

@@ -1,0 +1,248 @@
+// seqjit train: trains a model from the compiled train step on HDF5, FASTA or BED data, with a live progress line,
+// per-epoch checkpoints, a JSON history and the test metrics at the end.
+#include "dsl/Error.h"
+#include "dsl/Optimizer.h"
+#include "dsl/OptionSpec.h"
+#include "runtime/AtomicFile.h"
+#include "runtime/Checkpoint.h"
+#include "runtime/Stopwatch.h"
+#include "runtime/Trainer.h"
+#include "tools/Commands.h"
+#include "tools/DataOptions.h"
+#include "tools/ModelResolver.h"
+#include "tools/ObjectiveOptions.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <unistd.h>
+
+namespace seqjit {
+
+namespace {
+
+struct TrainArguments {
+  std::string model;
+  std::string activation;
+  int64_t outputs = 0;
+  std::string weights;
+  DataArguments data;
+  ObjectiveArguments objective;
+  std::string optimizer = "adam";
+  std::string recipe = "quick";
+  int64_t epochs = 0;
+  int64_t batch = 100;
+  uint64_t seed = 0;
+  std::string monitor = "auroc";
+  int64_t patience = -1;
+  std::string plateau;
+  std::string augment = "none";
+  std::string output;
+  bool resume = false;
+  int threads = 0;
+};
+
+/// The schedule of a recipe: "quick" (the README demo: minutes on two cores) or "paper" (Koo & Ploenzke's:
+/// 100 epochs, early stopping after 10 without improvement, learning rate x0.2 after 5).
+struct Recipe {
+  int64_t epochs, patience;
+  PlateauDecay plateau;
+};
+
+Recipe recipeNamed(const std::string &name) {
+  if (name == "quick")
+    return {20, 5, PlateauDecay{0.2, 3, 1e-7}};
+  if (name == "paper")
+    return {100, 10, PlateauDecay{0.2, 5, 1e-7}};
+  throw Error(fmt::format("--recipe: unknown recipe '{}'; expected quick or paper", name));
+}
+
+std::optional<PlateauDecay> parsePlateau(const std::string &spec, PlateauDecay decay) {
+  if (spec == "off")
+    return std::nullopt;
+  forEachOptionItem("--plateau", spec, "factor, patience, min_lr or off",
+                    [&](std::string_view key, std::string_view value) {
+                      if (key == "factor")
+                        decay.factor = parseNumber<double>("--plateau", key, value);
+                      else if (key == "patience")
+                        decay.patience = parseNumber<int64_t>("--plateau", key, value);
+                      else if (key == "min_lr")
+                        decay.minLearningRate = parseNumber<double>("--plateau", key, value);
+                      else
+                        return false;
+                      return true;
+                    });
+  return decay;
+}
+
+std::string formatValues(const std::map<std::string, double> &values, const std::vector<std::string> &keys) {
+  std::string text;
+  for (const std::string &key : keys)
+    if (auto found = values.find(key); found != values.end())
+      text += fmt::format(" {} {:.4f}", key, found->second);
+  return text;
+}
+
+/// The live progress line on stderr (redrawn in place on a terminal) and one line per epoch on stdout.
+class TrainingDisplay {
+public:
+  explicit TrainingDisplay(std::string monitor) : monitor_(std::move(monitor)), terminal_(isatty(STDERR_FILENO)) {}
+
+  void operator()(const TrainingEvent &event) {
+    if (!event.epochEnded) {
+      if (!terminal_)
+        return;
+      if (event.batchesDone == 1)
+        epochStart_ = std::chrono::steady_clock::now();
+      double elapsed = secondsSince(epochStart_);
+      double remaining =
+          elapsed / static_cast<double>(event.batchesDone) * static_cast<double>(event.batches - event.batchesDone);
+      int filled = static_cast<int>(30 * event.batchesDone / event.batches);
+      fmt::print(stderr, "\r  epoch {}/{} [{}{}] {}/{} batches, loss {:.4f}, {:.0f} s left   ", event.epoch,
+                 event.epochs, std::string(static_cast<size_t>(filled), '='),
+                 std::string(static_cast<size_t>(30 - filled), ' '), event.batchesDone, event.batches, event.meanLoss,
+                 remaining);
+      std::fflush(stderr);
+      return;
+    }
+    if (terminal_)
+      fmt::print(stderr, "\r{}\r", std::string(100, ' '));
+    const EpochRecord &record = *event.record;
+    fmt::print("epoch {:>3}/{}  train loss {:.4f}{}  |  valid{}  |  lr {:.3g}  {:.1f} s{}\n", event.epoch, event.epochs,
+               record.train.at("loss"),
+               formatValues(record.train, {"fourier_prior", "smoothness_prior", "sparsity_prior"}),
+               record.validation.empty() ? std::string(" (none)")
+                                         : formatValues(record.validation, {"loss", "auroc", "aupr", "pearson"}),
+               record.learningRate, record.seconds, event.improved ? fmt::format("  * best {}", monitor_) : "");
+    std::fflush(stdout);
+  }
+
+private:
+  std::string monitor_;
+  bool terminal_;
+  std::chrono::steady_clock::time_point epochStart_ = std::chrono::steady_clock::now();
+};
+
+void runTrain(const TrainArguments &args) {
+  auto start = std::chrono::steady_clock::now();
+  Objective objective = buildObjective(args.objective);
+  Optimizer optimizer = parseOptimizer(args.optimizer);
+  Recipe recipe = recipeNamed(args.recipe);
+  TrainerOptions options;
+  options.epochs = args.epochs > 0 ? args.epochs : recipe.epochs;
+  options.batch = args.batch;
+  options.seed = args.seed;
+  options.monitor = args.monitor;
+  options.earlyStoppingPatience = args.patience >= 0 ? args.patience : recipe.patience;
+  options.plateau = args.plateau.empty() ? std::optional(recipe.plateau) : parsePlateau(args.plateau, recipe.plateau);
+  options.augmentations = parseAugmentations(args.augment);
+  options.threads = args.threads;
+  std::filesystem::path directory(args.output);
+  std::filesystem::create_directories(directory);
+  options.checkpointPath = (directory / "checkpoint.seqjit").string();
+  options.resume = args.resume;
+  if (args.resume && !std::filesystem::exists(options.checkpointPath))
+    throw Error(fmt::format("--resume: there is no checkpoint '{}' to resume from", options.checkpointPath));
+
+  std::unique_ptr<Dataset> train = openSplit(args.data, "train");
+  if (!train)
+    throw Error("no training data: give --data D.h5, or --train FILE");
+  std::unique_ptr<Dataset> valid = openSplit(args.data, "valid");
+  std::unique_ptr<Dataset> test = openSplit(args.data, "test");
+  int64_t length = train->inputShape().at(1);
+  int64_t tasks = 1;
+  for (int64_t extent : train->labelShape())
+    tasks *= extent;
+  ResolvedModel resolved =
+      resolveModel(args.model, ModelFileOptions{args.activation, length, args.outputs > 0 ? args.outputs : tasks});
+  const Graph &graph = resolved.model->graph();
+  Parameters initial =
+      args.weights.empty() ? Parameters::initialize(graph, args.seed) : Parameters::loadNpz(graph, args.weights);
+
+  if (args.resume) // before minutes of compiling: the checkpoint must belong to this run
+    readCheckpoint(options.checkpointPath, graph, objective, optimizer,
+                   runFingerprint(graph, objective, optimizer, options));
+
+  fmt::print("seqjit train: model {} ({}), {} training sequences x {} nt, {} validation, {} test\n", graph.name,
+             resolved.origin, train->size(), length, valid ? std::to_string(valid->size()) : "no",
+             test ? std::to_string(test->size()) : "no");
+  fmt::print("  loss {}{}; optimizer {}; batch {}; up to {} epochs; augmentations {}\n", args.objective.loss,
+             describeExtraTerms(args.objective), describeOptimizer(optimizer), options.batch, options.epochs,
+             describeAugmentations(options.augmentations));
+  fmt::print("  compiling the train step and the forward pass ...\n");
+  std::fflush(stdout);
+  Trainer trainer(graph, objective, optimizer, options);
+  fmt::print("  compiled in {:.1f} s; writing to {}/\n", trainer.compileSeconds(), directory.string());
+  if (args.resume)
+    fmt::print("  resuming from {}\n", options.checkpointPath);
+  std::fflush(stdout);
+
+  TrainingDisplay display(valid ? options.monitor : "loss");
+  TrainingResult result = trainer.fit(*train, valid.get(), initial, std::ref(display));
+  const TrainingProgress &progress = result.progress;
+  std::string weightsPath = (directory / "weights.npz").string();
+  result.state.parameters.saveNpz(weightsPath);
+  writeFileAtomically((directory / "history.json").string(), historyJson(progress, valid ? options.monitor : "loss"));
+  fmt::print("{} after {} epochs; best epoch {} ({} {:.4f}); weights {}\n",
+             progress.stoppedEarly ? "stopped early" : "done", progress.epochsDone, progress.bestEpoch,
+             valid ? "valid " + options.monitor : "train loss", progress.bestValue, weightsPath);
+  if (test) {
+    std::map<std::string, double> metrics = trainer.evaluate(*test, result.state.parameters);
+    fmt::print("test:{}\n", formatValues(metrics, {"loss", "auroc", "aupr", "accuracy", "pearson", "spearman"}));
+    nlohmann::json json(metrics);
+    writeFileAtomically((directory / "test_metrics.json").string(), json.dump(2) + "\n");
+  }
+  fmt::print("  total time {:.1f} s\n", secondsSince(start));
+}
+
+} // namespace
+
+void addTrainCommand(CLI::App &app) {
+  auto args = std::make_shared<TrainArguments>();
+  CLI::App *command = app.add_subcommand("train", "Train a model with the compiled train step");
+  command->add_option("model", args->model, "stdlib model name (see `seqjit models`) or a model file (.cpp)")
+      ->required();
+  command
+      ->add_option("--out", args->output,
+                   "run directory: checkpoint.seqjit, history.json, weights.npz, "
+                   "test_metrics.json")
+      ->required();
+  addDataOptions(command, args->data, {"train", "valid", "test"});
+  addObjectiveOptions(command, args->objective);
+  command->add_option("--optimizer", args->optimizer,
+                      "adam|adamw|sgd[,lr=..][,beta1=..][,beta2=..][,eps=..][,weight_decay=..][,momentum=..]"
+                      "[,nesterov][,clip=..] (default adam, lr 1e-3)");
+  command->add_option("--recipe", args->recipe,
+                      "quick (default: 20 epochs, early stop after 5, lr x0.2 after 3) or paper (100 epochs, early "
+                      "stop after 10, lr x0.2 after 5)");
+  command->add_option("--epochs", args->epochs, "maximum epochs (default: the recipe's)");
+  command->add_option("--batch", args->batch,
+                      "sequences per step (default 100; a last partial batch is skipped, "
+                      "a different one each epoch)");
+  command->add_option("--seed", args->seed, "seed of initialisation, shuffling, dropout and augmentations");
+  command->add_option("--monitor", args->monitor,
+                      "validation value for the best epoch, plateau and early stopping: auroc (default), aupr, "
+                      "accuracy, pearson, spearman or loss");
+  command->add_option("--patience", args->patience,
+                      "early stopping after this many epochs without improvement "
+                      "(0: never; default: the recipe's)");
+  command->add_option("--plateau", args->plateau,
+                      "learning-rate decay on plateau: factor=0.2,patience=3,min_lr=1e-7 "
+                      "or off (default: the recipe's)");
+  command->add_option("--augment", args->augment,
+                      "augmentations: rc, shift=N, noise=SD, mixup=ALPHA, pgd (L-inf 0.05, step 0.005, 15 steps; "
+                      "pgd_epsilon=, pgd_step=, pgd_steps= change it), comma-separated; default none");
+  command->add_option("--weights", args->weights, "initial weights (.npz, PyTorch names); default: seeded");
+  command->add_option("--activation", args->activation, "first-layer activation (exp, relu, ...)");
+  command->add_option("--outputs", args->outputs, "number of outputs (default: the data's tasks)");
+  command->add_flag("--resume", args->resume, "continue from the run directory's checkpoint");
+  command->add_option("--threads", args->threads, "threads of the validation pass (default: all)");
+  command->callback([args] { runTrain(*args); });
+}
+
+} // namespace seqjit
