@@ -21,7 +21,7 @@ for run in exp relu exp-fourier; do
   # Tseng et al.'s T = 150 for 1000 nt, scaled to 200 nt.
   [ "$run" = exp-fourier ] && prior=(--fourier-prior T=30,s=0.2,sigma=3,lambda=1)
   echo
-  echo "== CNN-deep with a $run first layer on Task 3 ($epochs epochs)"
+  echo "== CNN-deep, first layer $run, on Task 3 ($epochs epochs)"
   "$seqjit" train cnn-deep --activation "$activation" "${prior[@]}" --data "$work/task3.h5" --epochs "$epochs" \
     --out "$work/task3-cnn-deep-$run"
 done
