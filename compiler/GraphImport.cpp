@@ -56,7 +56,7 @@ RankedTensorType batchedType(int64_t batch, const Shape &shape, Type elementType
 }
 
 std::vector<Value> emitGraph(OpBuilder &builder, const Graph &graph, Value input, ValueRange parameters,
-                             const DropoutMasks &dropoutMasks) {
+                             const DropoutMasks &dropoutMasks, const BatchMixes &batchMixes) {
   MLIRContext &context = *builder.getContext();
   auto inputType = cast<RankedTensorType>(input.getType());
   int64_t batch = inputType.getDimSize(0);
@@ -141,6 +141,17 @@ std::vector<Value> emitGraph(OpBuilder &builder, const Graph &graph, Value input
       result = builder.create<seq::ReverseComplementOp>(loc, type, inputs[0], layer);
       break;
     }
+    if (auto mix = batchMixes.find(node.id); mix != batchMixes.end()) {
+      // M h over the batch axis is dense_input_grad(M, h) on h flattened to (batch, features): M (B, B) plays the
+      // output cotangent and h the weight, so mixing reuses an op whose VJPs exist for both operands.
+      int64_t features = 1;
+      for (int64_t extent : node.shape)
+        features *= extent;
+      auto flatType = RankedTensorType::get({batch, features}, elementType);
+      Value flat = builder.create<seq::ReshapeOp>(loc, flatType, result, layer);
+      Value mixed = builder.create<seq::DenseInputGradOp>(loc, flatType, mix->second, flat, layer);
+      result = builder.create<seq::ReshapeOp>(loc, type, mixed, layer);
+    }
     values[node.id] = result;
   }
   return values;
@@ -170,8 +181,7 @@ OwningOpRef<ModuleOp> importGraph(MLIRContext &context, const Graph &graph, cons
   std::vector<Value> values = emitGraph(builder, graph, body->getArgument(0), body->getArguments().drop_front());
   builder.create<func::ReturnOp>(UnknownLoc::get(&context), values.at(graph.output));
   if (failed(verify(module)))
-    throw Error(fmt::format("model '{}': the imported module does not verify (see the diagnostics above)",
-                            graph.name));
+    throw Error(fmt::format("model '{}': the imported module does not verify (see the diagnostics above)", graph.name));
   return module;
 }
 

@@ -33,11 +33,17 @@ mlir::RankedTensorType batchedType(int64_t batch, const Shape &shape, mlir::Type
 /// Training-time dropout: node id -> a mask of the node's batched shape holding 0 (dropped) or 1 / (1 - rate).
 using DropoutMasks = std::map<int, mlir::Value>;
 
+/// Manifold mixup: node id -> a (batch, batch) matrix M; the node's value h (batch, ...) becomes M h, each example a
+/// combination of the batch's examples at that layer (M = lambda I + (1 - lambda) P for a permutation P).
+using BatchMixes = std::map<int, mlir::Value>;
+
 /// Emits the ops of `graph` at `builder`'s insertion point, applied to `input` (N, C, L) and `parameters` (in
 /// parameterOrder(graph)); returns the value of every node, index = node id. Batch and element type are the input's.
-/// A dropout node is the identity (seq.dropout) unless `dropoutMasks` has its mask, which it then multiplies by.
+/// A dropout node is the identity (seq.dropout) unless `dropoutMasks` has its mask, which it then multiplies by;
+/// a node in `batchMixes` is mixed over the batch by its matrix (after its own op).
 std::vector<mlir::Value> emitGraph(mlir::OpBuilder &builder, const Graph &graph, mlir::Value input,
-                                   mlir::ValueRange parameters, const DropoutMasks &dropoutMasks = {});
+                                   mlir::ValueRange parameters, const DropoutMasks &dropoutMasks = {},
+                                   const BatchMixes &batchMixes = {});
 
 /// The state_dict names of the function's parameter arguments, in order.
 std::vector<std::string> parameterOrder(const Graph &graph);

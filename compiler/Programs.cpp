@@ -278,14 +278,14 @@ LossProgramArguments lossProgramArguments(MLIRContext &context, const Graph &gra
 
 LossGradientValues emitLossGradient(OpBuilder &b, const Graph &graph, const Objective &objective, Value input,
                                     Value labels, Value mask, ValueRange parameters, ValueRange powerVectorValues,
-                                    const DropoutMasks &dropoutMasks) {
+                                    const DropoutMasks &dropoutMasks, const BatchMixes &batchMixes) {
   checkObjective(objective);
   SeqBuilder s(b, NameLoc::get(b.getStringAttr("loss")), "loss");
   Type elementType = SeqBuilder::tensorType(input).getElementType();
   auto scalarType = RankedTensorType::get({}, elementType);
 
   LossGradientValues out;
-  out.nodes = emitGraph(b, graph, input, parameters, dropoutMasks);
+  out.nodes = emitGraph(b, graph, input, parameters, dropoutMasks, batchMixes);
   Value logits = out.nodes.at(graph.output);
   Value data = dataLoss(s, objective, logits, labels, mask);
   SmallVector<Value> lossTerms{data};

@@ -59,12 +59,13 @@ struct LossGradientValues {
 };
 
 /// Emits the graph on `input` and `parameters` (parameterOrder; dropout nodes in `dropoutMasks` multiply by their
-/// mask), `objective`'s loss on `labels` (`mask` null without objective.labelMask; `powerVectors` empty without
-/// objective.spectralNorm) and its gradient. Throws seqjit::Error as buildLossGradientModule does.
+/// mask, nodes in `batchMixes` are mixed over the batch), `objective`'s loss on `labels` (`mask` null without
+/// objective.labelMask; `powerVectors` empty without objective.spectralNorm) and its gradient. Throws seqjit::Error as
+/// buildLossGradientModule does.
 LossGradientValues emitLossGradient(mlir::OpBuilder &b, const Graph &graph, const Objective &objective,
                                     mlir::Value input, mlir::Value labels, mlir::Value mask,
                                     mlir::ValueRange parameters, mlir::ValueRange powerVectors,
-                                    const DropoutMasks &dropoutMasks = {});
+                                    const DropoutMasks &dropoutMasks = {}, const BatchMixes &batchMixes = {});
 
 /// @loss_gradient(input (B, C, L), labels (B, outputs...), [mask (labels' shape) if objective.labelMask],
 /// parameters... in parameterOrder(graph), [power vectors... if objective.spectralNorm]) returns the kLossTerms

@@ -93,7 +93,7 @@ std::vector<const Node *> dropoutNodes(const Graph &graph) {
 }
 
 OwningOpRef<ModuleOp> buildTrainStepModule(MLIRContext &context, const Graph &original, const Objective &objective,
-                                           const Optimizer &optimizer, const ProgramOptions &options) {
+                                           const Optimizer &optimizer, const ProgramOptions &options, int mixedNode) {
   Graph graph = withBatchNormMode(original, options.batchNormTraining);
   Type elementType = programElementType(context, options);
   auto scalarType = RankedTensorType::get({}, elementType);
@@ -111,6 +111,9 @@ OwningOpRef<ModuleOp> buildTrainStepModule(MLIRContext &context, const Graph &or
   std::vector<const Node *> dropouts = dropoutNodes(graph);
   for (const Node *node : dropouts)
     arguments.trailing.push_back({node->name + ".mask", batchedType(options.batch, node->shape, elementType)});
+  if (mixedNode >= 0)
+    arguments.trailing.push_back(
+        {graph.nodes.at(mixedNode).name + ".mix", RankedTensorType::get({options.batch, options.batch}, elementType)});
   for (const std::string &name : kTrainStepSchedule)
     arguments.trailing.push_back({name, scalarType});
 
@@ -126,10 +129,13 @@ OwningOpRef<ModuleOp> buildTrainStepModule(MLIRContext &context, const Graph &or
   DropoutMasks dropoutMasks;
   for (size_t i = 0; i < dropouts.size(); ++i)
     dropoutMasks[dropouts[i]->id] = masks[i];
+  BatchMixes batchMixes;
+  if (mixedNode >= 0)
+    batchMixes[mixedNode] = trailing[powerVectorCount + slots.size() + dropouts.size()];
 
   Value mask = objective.labelMask ? program.leading[1] : Value();
   LossGradientValues loss = emitLossGradient(b, graph, objective, program.input, program.leading[0], mask,
-                                             program.parameters, powerVectors, dropoutMasks);
+                                             program.parameters, powerVectors, dropoutMasks, batchMixes);
 
   SeqBuilder s(b, NameLoc::get(b.getStringAttr("optimizer")), "optimizer");
   SmallVector<Value> squares;

@@ -20,12 +20,14 @@ std::vector<std::string> optimizerSlotNames(const Graph &graph, const Optimizer 
 std::vector<const Node *> dropoutNodes(const Graph &graph);
 
 /// @train_step(input, labels, [mask], parameters... (parameterOrder), [power vectors], optimizer slots...
-/// (optimizerSlotNames), dropout masks... (dropoutNodes), learning_rate, step_size, bias_correction2_sqrt) returns
+/// (optimizerSlotNames), dropout masks... (dropoutNodes), [mixing matrix "<layer>.mix" (batch, batch) when
+/// `mixedNode` >= 0: manifold mixup at that node, see BatchMixes], learning_rate, step_size, bias_correction2_sqrt)
+/// returns
 /// the kLossTerms, "gradient_norm" (before clipping), the new value of every parameter in parameterOrder (trainable
 /// ones stepped; batch-norm running statistics moved towards the batch's mean and unbiased variance by the layer's
 /// momentum, as PyTorch does, when options.batchNormTraining), the new slots, and the updated power vectors.
 mlir::OwningOpRef<mlir::ModuleOp> buildTrainStepModule(mlir::MLIRContext &context, const Graph &graph,
                                                        const Objective &objective, const Optimizer &optimizer,
-                                                       const ProgramOptions &options);
+                                                       const ProgramOptions &options, int mixedNode = -1);
 
 } // namespace seqjit

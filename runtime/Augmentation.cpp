@@ -16,7 +16,7 @@ namespace {
 
 constexpr std::string_view kOption = "--augment";
 constexpr std::string_view kKnownKeys =
-    "rc, shift=N, noise=SD, mixup=ALPHA, pgd, pgd_epsilon=E, pgd_step=S, pgd_steps=N or none";
+    "rc, shift=N, noise=SD, mixup=ALPHA, manifold_mixup=ALPHA, pgd, pgd_epsilon=E, pgd_step=S, pgd_steps=N or none";
 
 /// Gamma(shape, 1) by Marsaglia and Tsang's squeeze method; shape < 1 through Gamma(shape + 1) * U^(1 / shape).
 double sampleGamma(Random &random, double shape) {
@@ -52,17 +52,36 @@ void shift(float *example, int64_t length, int64_t offset) {
     }
 }
 
-/// x <- lambda * x + (1 - lambda) * x[partner], per example, for an array (N, ...).
-void mixRows(HostArray<float> &array, const std::vector<int64_t> &partner, double lambda) {
+} // namespace
+
+MixupDraw drawMixup(Random &random, double alpha, int64_t count) {
+  MixupDraw draw{sampleSymmetricBeta(random, alpha), std::vector<int64_t>(static_cast<size_t>(count))};
+  for (int64_t i = 0; i < count; ++i)
+    draw.partner[i] = i;
+  for (int64_t i = count - 1; i > 0; --i)
+    std::swap(draw.partner[i], draw.partner[random.uniformInt(static_cast<uint64_t>(i + 1))]);
+  return draw;
+}
+
+void mixRows(HostArray<float> &array, const MixupDraw &draw) {
   int64_t count = array.shape[0], rowSize = count == 0 ? 0 : array.size() / count;
   HostArray<float> original = array;
   for (int64_t i = 0; i < count; ++i)
     for (int64_t j = 0; j < rowSize; ++j)
-      array.data[i * rowSize + j] = static_cast<float>(lambda * original.data[i * rowSize + j] +
-                                                       (1.0 - lambda) * original.data[partner[i] * rowSize + j]);
+      array.data[i * rowSize + j] =
+          static_cast<float>(draw.lambda * original.data[i * rowSize + j] +
+                             (1.0 - draw.lambda) * original.data[draw.partner[i] * rowSize + j]);
 }
 
-} // namespace
+HostArray<float> mixingMatrix(const MixupDraw &draw) {
+  auto count = static_cast<int64_t>(draw.partner.size());
+  HostArray<float> matrix({count, count});
+  for (int64_t i = 0; i < count; ++i) {
+    matrix.data[i * count + i] += static_cast<float>(draw.lambda);
+    matrix.data[i * count + draw.partner[i]] += static_cast<float>(1.0 - draw.lambda);
+  }
+  return matrix;
+}
 
 double sampleSymmetricBeta(Random &random, double alpha) {
   double a = sampleGamma(random, alpha), b = sampleGamma(random, alpha);
@@ -85,6 +104,8 @@ Augmentations parseAugmentations(std::string_view spec) {
       augmentations.inputNoise = number();
     else if (key == "mixup")
       augmentations.mixupAlpha = number();
+    else if (key == "manifold_mixup")
+      augmentations.manifoldMixupAlpha = number();
     else if (key == "pgd" && value.empty())
       pgd = true;
     else if (key == "pgd_epsilon")
@@ -97,8 +118,11 @@ Augmentations parseAugmentations(std::string_view spec) {
       return false;
     return true;
   });
-  if (augmentations.maxShift < 0 || !(augmentations.inputNoise >= 0.0) || !(augmentations.mixupAlpha >= 0.0))
-    throw Error(fmt::format("{}: shift, noise and mixup must not be negative", kOption));
+  if (augmentations.maxShift < 0 || !(augmentations.inputNoise >= 0.0) || !(augmentations.mixupAlpha >= 0.0) ||
+      !(augmentations.manifoldMixupAlpha >= 0.0))
+    throw Error(fmt::format("{}: shift, noise, mixup and manifold_mixup must not be negative", kOption));
+  if (augmentations.mixupAlpha > 0.0 && augmentations.manifoldMixupAlpha > 0.0)
+    throw Error(fmt::format("{}: choose mixup or manifold_mixup (which includes mixing the input)", kOption));
   if (pgdKeys && !pgd)
     throw Error(fmt::format("{}: pgd_epsilon, pgd_step and pgd_steps need 'pgd'", kOption));
   if (pgd) {
@@ -120,6 +144,8 @@ std::string describeAugmentations(const Augmentations &augmentations) {
     add(fmt::format("noise={}", augmentations.inputNoise));
   if (augmentations.mixupAlpha > 0.0)
     add(fmt::format("mixup={}", augmentations.mixupAlpha));
+  if (augmentations.manifoldMixupAlpha > 0.0)
+    add(fmt::format("manifold_mixup={}", augmentations.manifoldMixupAlpha));
   if (const auto &pgd = augmentations.adversarial)
     add(fmt::format("pgd,pgd_epsilon={},pgd_step={},pgd_steps={}", pgd->epsilon, pgd->stepSize, pgd->steps));
   return spec.empty() ? "none" : spec;
@@ -139,15 +165,9 @@ void augmentBatch(Examples &batch, const Augmentations &augmentations, Random &r
     }
   }
   if (augmentations.mixupAlpha > 0.0 && count > 1) {
-    double lambda = sampleSymmetricBeta(random, augmentations.mixupAlpha);
-    // The partners are a random permutation of the batch (Fisher-Yates), as in Zhang et al.'s code.
-    std::vector<int64_t> partner(static_cast<size_t>(count));
-    for (int64_t i = 0; i < count; ++i)
-      partner[i] = i;
-    for (int64_t i = count - 1; i > 0; --i)
-      std::swap(partner[i], partner[random.uniformInt(static_cast<uint64_t>(i + 1))]);
-    mixRows(batch.input, partner, lambda);
-    mixRows(batch.labels, partner, lambda);
+    MixupDraw draw = drawMixup(random, augmentations.mixupAlpha, count);
+    mixRows(batch.input, draw);
+    mixRows(batch.labels, draw);
   }
   if (augmentations.inputNoise > 0.0)
     for (float &value : input.data)

@@ -31,15 +31,36 @@ struct Augmentations {
   /// Mixup (Zhang et al.): one lambda ~ Beta(alpha, alpha) per batch, and every example and its labels mixed as
   /// lambda * own + (1 - lambda) * its partner's in a random permutation (0: none).
   double mixupAlpha = 0.0;
+  /// Manifold mixup (Verma et al.): as mixup, but at a layer drawn uniformly per step from the input and the
+  /// outputs of the model's activation layers; the Trainer runs it (0: none).
+  double manifoldMixupAlpha = 0.0;
   std::optional<AdversarialTraining> adversarial;
 
   bool any() const {
-    return reverseComplement || maxShift > 0 || inputNoise > 0.0 || mixupAlpha > 0.0 || adversarial.has_value();
+    return reverseComplement || maxShift > 0 || inputNoise > 0.0 || mixupAlpha > 0.0 || manifoldMixupAlpha > 0.0 ||
+           adversarial.has_value();
   }
 };
 
-/// Parses "rc,shift=3,noise=0.1,mixup=0.2,pgd" with pgd's own "pgd_epsilon=..,pgd_step=..,pgd_steps=.."
-/// (every item optional; "none" or "" is no augmentation). Throws seqjit::Error naming the bad item.
+/// One mixup draw for a batch: example i becomes lambda * own + (1 - lambda) * example partner[i]'s.
+struct MixupDraw {
+  double lambda = 1.0;
+  std::vector<int64_t> partner;
+};
+
+/// lambda ~ Beta(alpha, alpha) and a random permutation of `count` partners (Fisher-Yates), as in Zhang et al.'s
+/// code.
+MixupDraw drawMixup(Random &random, double alpha, int64_t count);
+
+/// Applies `draw` to the rows (first axis) of `array`: inputs, labels or a hidden layer.
+void mixRows(HostArray<float> &array, const MixupDraw &draw);
+
+/// The (count, count) matrix M of `draw`, M h = the mixed rows of h: lambda I + (1 - lambda) P.
+HostArray<float> mixingMatrix(const MixupDraw &draw);
+
+/// Parses "rc,shift=3,noise=0.1,mixup=0.2,manifold_mixup=0.2,pgd" with pgd's own
+/// "pgd_epsilon=..,pgd_step=..,pgd_steps=.." (every item optional; "none" or "" is no augmentation). Throws
+/// seqjit::Error naming the bad item.
 Augmentations parseAugmentations(std::string_view spec);
 
 /// The spec parseAugmentations reads back to `augmentations` ("none" for none): what a checkpoint records.

@@ -74,6 +74,13 @@ StepArguments stepArguments(const Graph &graph, const Objective &objective, cons
   }
   int64_t t = state.step + 1;
   arguments.owned = dropoutMasks(graph, size, dropoutSeed, t);
+  size_t masks = arguments.owned.size();
+  if (batch.mix) {
+    if (batch.mix->node < 0 || batch.mix->node >= static_cast<int>(graph.nodes.size()))
+      throw Error(fmt::format("manifold mixup at node {}: model '{}' has no such node", batch.mix->node, graph.name));
+    checkShape(batch.mix->matrix.shape, {size, size}, "the mixing matrix");
+    arguments.owned.push_back(batch.mix->matrix);
+  }
   for (double scalar : {learningRate, learningRate / (1.0 - std::pow(optimizer.beta1, static_cast<double>(t))),
                         std::sqrt(1.0 - std::pow(optimizer.beta2, static_cast<double>(t)))}) {
     HostArray<float> value(std::vector<int64_t>{});
@@ -81,10 +88,12 @@ StepArguments stepArguments(const Graph &graph, const Objective &objective, cons
     arguments.owned.push_back(std::move(value));
   }
   std::vector<const Node *> dropouts = dropoutNodes(graph);
-  for (size_t i = 0; i < arguments.owned.size(); ++i)
-    arguments.arrays.push_back(
-        {i < dropouts.size() ? "dropout mask of '" + dropouts[i]->name + "'" : kTrainStepSchedule[i - dropouts.size()],
-         &arguments.owned[i]});
+  for (size_t i = 0; i < arguments.owned.size(); ++i) {
+    std::string name = i < masks                 ? "dropout mask of '" + dropouts[i]->name + "'"
+                       : i == masks && batch.mix ? "the mixing matrix of '" + graph.nodes[batch.mix->node].name + "'"
+                                                 : kTrainStepSchedule[i - masks - (batch.mix ? 1 : 0)];
+    arguments.arrays.push_back({name, &arguments.owned[i]});
+  }
   return arguments;
 }
 
@@ -151,21 +160,23 @@ std::vector<HostArray<float>> dropoutMasks(const Graph &graph, int64_t batch, ui
 }
 
 CompiledTrainStep::CompiledTrainStep(Graph graph, Objective objective, Optimizer optimizer, ProgramOptions options,
-                                     std::unique_ptr<JitModule> module)
+                                     int mixedNode, std::unique_ptr<JitModule> module)
     : graph_(std::move(graph)), objective_(std::move(objective)), optimizer_(optimizer), options_(options),
-      module_(std::move(module)) {}
+      mixedNode_(mixedNode), module_(std::move(module)) {}
 
 double CompiledTrainStep::compileSeconds() const { return module_->loweringSeconds() + module_->codegenSeconds(); }
 
 CompiledTrainStep CompiledTrainStep::compile(const Graph &graph, const Objective &objective, const Optimizer &optimizer,
-                                             const ProgramOptions &options) {
+                                             const ProgramOptions &options, int mixedNode) {
   if (options.batch <= 0 || options.float64)
     throw Error(fmt::format("train step of '{}': compile for a positive batch in float32 (got batch {})", graph.name,
                             options.batch));
   auto module = JitModule::compileModule(
-      [&](mlir::MLIRContext &context) { return buildTrainStepModule(context, graph, objective, optimizer, options); },
+      [&](mlir::MLIRContext &context) {
+        return buildTrainStepModule(context, graph, objective, optimizer, options, mixedNode);
+      },
       "train step of model '" + graph.name + "'", false, {kTrainStepFunction});
-  return CompiledTrainStep(graph, objective, optimizer, options, std::move(module));
+  return CompiledTrainStep(graph, objective, optimizer, options, mixedNode, std::move(module));
 }
 
 StepReport CompiledTrainStep::run(TrainState &state, const TrainBatch &batch, double learningRate,
@@ -173,6 +184,10 @@ StepReport CompiledTrainStep::run(TrainState &state, const TrainBatch &batch, do
   if (batch.input.shape.empty() || batch.input.shape[0] != options_.batch)
     throw Error(fmt::format("the training batch has {} sequences; this train step was compiled for batches of {}",
                             batch.input.shape.empty() ? 0 : batch.input.shape[0], options_.batch));
+  if ((batch.mix ? batch.mix->node : -1) != mixedNode_)
+    throw Error(mixedNode_ < 0
+                    ? std::string("this train step was compiled without manifold mixup")
+                    : fmt::format("this train step mixes the batch at node {} and needs its matrix", mixedNode_));
   StepArguments arguments = stepArguments(graph_, objective_, optimizer_, state, batch, learningRate, dropoutSeed);
   std::vector<BufferView> views;
   for (const NamedArray &argument : arguments.arrays)
@@ -203,7 +218,7 @@ StepReport interpretTrainStep(const Graph &graph, const Objective &objective, co
     values.push_back(argument.array->template cast<T>());
   mlir::MLIRContext context;
   ProgramOptions options{batch.input.shape[0], std::is_same_v<T, double>, batchNormTraining};
-  auto module = buildTrainStepModule(context, graph, objective, optimizer, options);
+  auto module = buildTrainStepModule(context, graph, objective, optimizer, options, batch.mix ? batch.mix->node : -1);
   auto results =
       interpretFunction<T>(module->lookupSymbol<mlir::func::FuncOp>(kTrainStepFunction), values, interpretOptions);
   return applyResults(graph, objective, optimizer, state, std::move(results));

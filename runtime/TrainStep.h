@@ -25,11 +25,19 @@ struct TrainState {
 TrainState initialTrainState(const Graph &graph, const Objective &objective, const Optimizer &optimizer,
                              Parameters parameters, uint64_t seed);
 
-/// One training batch: the input (B, C, L), the labels (B, outputs...) and, with objective.labelMask, their mask.
+/// Manifold mixup at one node: its value h (B, ...) becomes `matrix` (B, B) times h over the batch axis.
+struct BatchMix {
+  int node = -1;
+  HostArray<float> matrix;
+};
+
+/// One training batch: the input (B, C, L), the labels (B, outputs...) and, with objective.labelMask, their mask;
+/// with `mix`, the step mixes the batch at a hidden node (the labels given must be mixed the same way).
 struct TrainBatch {
   const HostArray<float> &input;
   const HostArray<float> &labels;
   const HostArray<float> *mask = nullptr;
+  const BatchMix *mix = nullptr;
 };
 
 /// What a step reports: the kLossTerms before the update and the gradient norm before clipping.
@@ -44,9 +52,10 @@ std::vector<HostArray<float>> dropoutMasks(const Graph &graph, int64_t batch, ui
 
 class CompiledTrainStep {
 public:
-  /// Compiles @train_step for batches of exactly options.batch sequences (float32).
+  /// Compiles @train_step for batches of exactly options.batch sequences (float32); with `mixedNode` >= 0, for
+  /// batches that mix at that node (TrainBatch::mix), and only for those.
   static CompiledTrainStep compile(const Graph &graph, const Objective &objective, const Optimizer &optimizer,
-                                   const ProgramOptions &options);
+                                   const ProgramOptions &options, int mixedNode = -1);
 
   /// Advances `state` by one step on `batch` with learning rate `learningRate` (a schedule may change it between
   /// steps) and dropout seed `dropoutSeed`. Throws seqjit::Error, leaving `state` untouched, on a batch or state of
@@ -56,12 +65,13 @@ public:
   double compileSeconds() const;
 
 private:
-  CompiledTrainStep(Graph graph, Objective objective, Optimizer optimizer, ProgramOptions options,
+  CompiledTrainStep(Graph graph, Objective objective, Optimizer optimizer, ProgramOptions options, int mixedNode,
                     std::unique_ptr<JitModule> module);
   Graph graph_;
   Objective objective_;
   Optimizer optimizer_;
   ProgramOptions options_;
+  int mixedNode_;
   std::shared_ptr<JitModule> module_;
 };
 

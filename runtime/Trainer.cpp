@@ -99,7 +99,43 @@ struct Trainer::Programs {
   CompiledTrainStep step;
   CompiledModel forward;
   std::optional<CompiledInputGradient> inputGradient;
+  /// Manifold mixup: the layers it mixes at (0, the input, is mixed on the host and uses `step`), and a train step
+  /// per hidden one.
+  std::vector<int> mixupNodes;
+  std::map<int, CompiledTrainStep> mixedSteps;
 };
+
+namespace {
+
+/// Manifold mixup's layers: the input and every activation layer's output but the model's output.
+std::vector<int> manifoldMixupNodes(const Graph &graph) {
+  std::vector<int> nodes{graph.nodes.front().id};
+  for (const Node &node : graph.nodes)
+    if (node.op.kind == OpKind::Activation && node.id != graph.output)
+      nodes.push_back(node.id);
+  return nodes;
+}
+
+} // namespace
+
+StepReport Trainer::runStep(TrainState &state, Examples &examples, double learningRate, uint64_t dropoutSeed,
+                            uint64_t augmentSeed) const {
+  if (programs_->mixupNodes.empty())
+    return programs_->step.run(state, TrainBatch{examples.input, examples.labels}, learningRate, dropoutSeed);
+  // Its own stream per step, apart from augmentBatch's, so that turning it on leaves the other draws as they were.
+  Random random(augmentSeed, (uint64_t{1} << 63) + static_cast<uint64_t>(state.step + 1));
+  const std::vector<int> &nodes = programs_->mixupNodes;
+  int node = nodes[random.uniformInt(nodes.size())];
+  MixupDraw draw = drawMixup(random, options_.augmentations.manifoldMixupAlpha, examples.input.shape[0]);
+  mixRows(examples.labels, draw);
+  if (node == nodes.front()) {
+    mixRows(examples.input, draw);
+    return programs_->step.run(state, TrainBatch{examples.input, examples.labels}, learningRate, dropoutSeed);
+  }
+  BatchMix mix{node, mixingMatrix(draw)};
+  return programs_->mixedSteps.at(node).run(state, TrainBatch{examples.input, examples.labels, nullptr, &mix},
+                                            learningRate, dropoutSeed);
+}
 
 Trainer::Trainer(const Graph &graph, Objective objective, Optimizer optimizer, TrainerOptions options)
     : graph_(graph), objective_(std::move(objective)), optimizer_(optimizer), options_(std::move(options)) {
@@ -136,7 +172,10 @@ Trainer::Trainer(const Graph &graph, Objective objective, Optimizer optimizer, T
 Trainer::~Trainer() = default;
 
 double Trainer::compileSeconds() const {
-  return programs_->step.compileSeconds() + programs_->forward.compileSeconds();
+  double seconds = programs_->step.compileSeconds() + programs_->forward.compileSeconds();
+  for (const auto &[node, step] : programs_->mixedSteps)
+    seconds += step.compileSeconds();
+  return seconds;
 }
 
 std::map<std::string, std::string> Trainer::runFingerprint() const {
@@ -217,8 +256,7 @@ TrainingResult Trainer::fit(const Dataset &train, const Dataset *validation, con
           examples.input = adversarialInput(programs_->forward, *programs_->inputGradient, examples, state.parameters,
                                             objective_.loss, *options_.augmentations.adversarial, random);
       }
-      StepReport report =
-          programs_->step.run(state, TrainBatch{examples.input, examples.labels}, progress.learningRate, dropoutSeed);
+      StepReport report = runStep(state, examples, progress.learningRate, dropoutSeed, augmentSeed);
       for (const std::string &term : terms)
         record.train[term] += report.terms.at(term);
       gradientNorms += report.gradientNorm;

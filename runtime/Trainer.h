@@ -113,6 +113,11 @@ public:
   std::map<std::string, std::string> runFingerprint() const;
 
 private:
+  /// One optimizer step on `examples`, with manifold mixup when it is on (the labels and the input or a hidden
+  /// layer mixed).
+  StepReport runStep(TrainState &state, Examples &examples, double learningRate, uint64_t dropoutSeed,
+                     uint64_t augmentSeed) const;
+
   struct Programs;
   Graph graph_;
   Objective objective_;

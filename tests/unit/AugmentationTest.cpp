@@ -105,6 +105,21 @@ TEST(Augmentation, MixupMixesInputsAndLabelsWithOneLambda) {
   EXPECT_FALSE(std::isnan(lambda)) << "some example was mixed";
 }
 
+TEST(Augmentation, MixingMatrixMixesRowsAsMixRowsDoes) {
+  Random random(9, 0);
+  MixupDraw draw = drawMixup(random, 0.5, 4);
+  HostArray<float> h = randomOneHot(4, 3, 2), mixed = h;
+  mixRows(mixed, draw);
+  HostArray<float> matrix = mixingMatrix(draw);
+  for (int64_t i = 0; i < 4; ++i)
+    for (int64_t j = 0; j < 12; ++j) {
+      double product = 0.0;
+      for (int64_t k = 0; k < 4; ++k)
+        product += matrix.data[i * 4 + k] * h.data[k * 12 + j];
+      EXPECT_NEAR(mixed.data[i * 12 + j], product, 1e-6);
+    }
+}
+
 TEST(Augmentation, NoiseHasTheRequestedStandardDeviation) {
   Augmentations augmentations;
   augmentations.inputNoise = 0.1;
@@ -157,6 +172,8 @@ TEST(Augmentation, ParsesAndDescribesSpecs) {
   testing::expectError([] { parseAugmentations("shift=-1"); }, {"must not be negative"});
   testing::expectError([] { parseAugmentations("pgd_steps=3"); }, {"need 'pgd'"});
   testing::expectError([] { parseAugmentations("noise=abc"); }, {"noise", "number"});
+  EXPECT_DOUBLE_EQ(parseAugmentations("manifold_mixup=0.3").manifoldMixupAlpha, 0.3);
+  testing::expectError([] { parseAugmentations("mixup=0.2,manifold_mixup=0.2"); }, {"choose mixup or manifold"});
 }
 
 } // namespace

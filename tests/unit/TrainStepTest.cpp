@@ -155,5 +155,103 @@ TEST(TrainStep, BadBatchesAndStatesAreRefusedAndLeaveTheStateUntouched) {
   EXPECT_EQ(state.parameters.at("conv1.weight").data, before.parameters.at("conv1.weight").data);
 }
 
+/// `graph` with every dropout rate set to 0: steps then depend only on the batch, not on where examples sit in it.
+Graph withoutDropout(Graph graph) {
+  for (Node &node : graph.nodes)
+    if (node.op.kind == OpKind::Dropout)
+      std::get<DropoutAttrs>(node.op.attributes).rate = 0.0;
+  return graph;
+}
+
+/// A seeded random permutation p of 0..n-1 as the matrix P with (P h)_i = h_p(i), and p.
+std::pair<HostArray<float>, std::vector<int64_t>> permutationMatrix(int64_t n, uint64_t seed) {
+  std::vector<int64_t> p(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    p[i] = i;
+  Random random(seed, 0);
+  for (int64_t i = n - 1; i > 0; --i)
+    std::swap(p[i], p[random.uniformInt(static_cast<uint64_t>(i + 1))]);
+  HostArray<float> matrix({n, n});
+  for (int64_t i = 0; i < n; ++i)
+    matrix.data[i * n + p[i]] = 1.0f;
+  return {matrix, p};
+}
+
+/// The first activation node after the input: a hidden layer to mix at.
+int firstActivation(const Graph &graph) {
+  for (const Node &node : graph.nodes)
+    if (node.op.kind == OpKind::Activation)
+      return node.id;
+  return -1;
+}
+
+TEST(TrainStep, ManifoldMixupWithAPermutationOnlyReordersTheBatch) {
+  // Mixing a hidden layer by a permutation P (lambda = 0) while the labels are permuted the same way changes
+  // nothing the loss sees: batch norm is permutation-equivariant and the loss a mean over examples. So the step
+  // must equal the unmixed step exactly (up to rounding).
+  auto built = buildZooModel("cnn-dist", {.activation = "exp"});
+  Graph graph = withoutDropout(built->graph());
+  const int64_t batch = 6;
+  Objective objective;
+  Optimizer optimizer;
+  Parameters parameters = Parameters::initialize(graph, 3);
+  HostArray<float> input = randomOneHot(batch, 200, 4);
+  HostArray<float> labels = randomLabels(graph, batch, 5);
+  auto [matrix, p] = permutationMatrix(batch, 6);
+  HostArray<float> permutedLabels = labels;
+  for (int64_t i = 0; i < batch; ++i)
+    permutedLabels.data[i] = labels.data[p[i]];
+  BatchMix mix{firstActivation(graph), matrix};
+  ASSERT_GT(mix.node, 0);
+
+  TrainState plain = initialTrainState(graph, objective, optimizer, parameters, 1), mixed = plain;
+  StepReport reference = interpretTrainStep<double>(graph, objective, optimizer, true, plain, {input, labels}, 1e-3, 7);
+  StepReport report = interpretTrainStep<double>(graph, objective, optimizer, true, mixed,
+                                                 {input, permutedLabels, nullptr, &mix}, 1e-3, 7);
+  EXPECT_NEAR(report.terms.at("loss"), reference.terms.at("loss"), 1e-6);
+  expectSameSteps(parameters.tensors(), mixed.parameters.tensors(), plain.parameters.tensors(), 1e-6);
+}
+
+TEST(TrainStep, ManifoldMixupAtTheInputEqualsMixingTheInputs) {
+  auto built = buildZooModel("cnn-local", {.activation = "exp"});
+  const Graph &graph = built->graph();
+  const int64_t batch = 5;
+  Objective objective;
+  // SGD: Adam's step divides by sqrt(v) + 1e-8 and turns float32 rounding of tiny gradients into large relative
+  // differences, which would hide what this test compares.
+  Optimizer optimizer = parseOptimizer("sgd,lr=0.1,momentum=0.9");
+  Parameters parameters = Parameters::initialize(graph, 8);
+  HostArray<float> input = randomOneHot(batch, 200, 9);
+  HostArray<float> labels = randomLabels(graph, batch, 10);
+  auto [permutation, p] = permutationMatrix(batch, 11);
+  const double lambda = 0.3;
+  BatchMix mix{0, HostArray<float>({batch, batch})};
+  HostArray<float> mixedInput = input;
+  int64_t size = input.size() / batch;
+  for (int64_t i = 0; i < batch; ++i) {
+    mix.matrix.data[i * batch + i] += static_cast<float>(lambda);
+    mix.matrix.data[i * batch + p[i]] += static_cast<float>(1.0 - lambda);
+    for (int64_t j = 0; j < size; ++j)
+      mixedInput.data[i * size + j] =
+          static_cast<float>(lambda * input.data[i * size + j] + (1.0 - lambda) * input.data[p[i] * size + j]);
+  }
+  TrainState plain = initialTrainState(graph, objective, optimizer, parameters, 1), mixed = plain;
+  interpretTrainStep<double>(graph, objective, optimizer, true, plain, {mixedInput, labels}, 0.1, 12);
+  // The compiled program with the mixing matrix, against the interpreter fed the mixed input (dropout on: the masks
+  // are the same, drawn from the same step and seed).
+  auto compiled = CompiledTrainStep::compile(graph, objective, optimizer, {.batch = batch}, 0);
+  compiled.run(mixed, {input, labels, nullptr, &mix}, 0.1, 12);
+  expectSameSteps(parameters.tensors(), mixed.parameters.tensors(), plain.parameters.tensors(), 1e-3);
+  testing::expectError([&] { compiled.run(mixed, {input, labels}, 1e-3, 12); }, {"mixes the batch at node 0"});
+
+  // The same matrix at a hidden layer: compiled against the interpreter (float64).
+  mix.node = firstActivation(graph);
+  TrainState interpreted = initialTrainState(graph, objective, optimizer, parameters, 1), jit = interpreted;
+  interpretTrainStep<double>(graph, objective, optimizer, true, interpreted, {input, labels, nullptr, &mix}, 0.1, 13);
+  CompiledTrainStep::compile(graph, objective, optimizer, {.batch = batch}, mix.node)
+      .run(jit, {input, labels, nullptr, &mix}, 0.1, 13);
+  expectSameSteps(parameters.tensors(), jit.parameters.tensors(), interpreted.parameters.tensors(), 1e-3);
+}
+
 } // namespace
 } // namespace seqjit

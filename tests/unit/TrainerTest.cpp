@@ -210,6 +210,20 @@ TEST(Trainer, LearnsAPlantedMotifAndRestoresTheBestWeights) {
   EXPECT_DOUBLE_EQ(trainer.evaluate(f.valid, result.state.parameters).at("auroc"), result.progress.bestValue);
 }
 
+TEST(Trainer, LearnsWithManifoldMixup) {
+  Fixture f;
+  ArrayDataset train = plantedMotifData(2000, 200, 3);
+  TrainerOptions options;
+  options.epochs = 3;
+  options.seed = 4;
+  options.threads = 1;
+  options.augmentations = parseAugmentations("manifold_mixup=0.2");
+  Trainer trainer(f.graph(), f.objective, parseOptimizer("adam,lr=0.003"), options);
+  TrainingResult result = trainer.fit(train, &f.valid, Parameters::initialize(f.graph(), 6));
+  EXPECT_GT(result.progress.bestValue, 0.8) << "mixing hidden layers must not stop CNN-local from learning";
+  EXPECT_EQ(result.state.step, 60);
+}
+
 TEST(Trainer, RefusesDataThatDoesNotFitTheModel) {
   Fixture f;
   TrainerOptions options;
