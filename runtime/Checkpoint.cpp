@@ -70,6 +70,7 @@ Json progressJson(const TrainingProgress &progress) {
               {"best_value", std::isfinite(progress.bestValue) ? Json(progress.bestValue) : Json(nullptr)},
               {"best_epoch", progress.bestEpoch},
               {"epochs_without_improvement", progress.epochsWithoutImprovement},
+              {"plateau_best", std::isfinite(progress.plateauBest) ? Json(progress.plateauBest) : Json(nullptr)},
               {"plateau_wait", progress.plateauWait},
               {"stopped_early", progress.stoppedEarly},
               {"history", history}};
@@ -82,6 +83,7 @@ TrainingProgress progressFrom(const Json &json) {
   progress.bestValue = numberOr(json.at("best_value"));
   progress.bestEpoch = json.at("best_epoch").get<int64_t>();
   progress.epochsWithoutImprovement = json.at("epochs_without_improvement").get<int64_t>();
+  progress.plateauBest = numberOr(json.at("plateau_best"));
   progress.plateauWait = json.at("plateau_wait").get<int64_t>();
   progress.stoppedEarly = json.at("stopped_early").get<bool>();
   for (const Json &record : json.at("history"))

@@ -2,8 +2,10 @@
 // step, so a run resumed from the checkpoint of epoch k replays epochs k+1... exactly as the uninterrupted run.
 #include "runtime/Trainer.h"
 
+#include "compiler/GraphImport.h"
 #include "dsl/Error.h"
 #include "runtime/Adversarial.h"
+#include "runtime/AtomicFile.h"
 #include "runtime/Checkpoint.h"
 #include "runtime/Evaluation.h"
 #include "runtime/GradientPrograms.h"
@@ -13,6 +15,9 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
 #include <chrono>
@@ -65,10 +70,11 @@ std::vector<int64_t> epochOrder(int64_t count, uint64_t seed, int64_t epoch) {
   return order;
 }
 
-bool improves(double value, double best, bool increases) {
+/// Whether `value` beats `best` by more than `minDelta` (NaN never does; anything beats a NaN best).
+bool improves(double value, double best, bool increases, double minDelta) {
   if (std::isnan(value))
     return false;
-  return std::isnan(best) || (increases ? value > best : value < best);
+  return std::isnan(best) || (increases ? value > best + minDelta : value < best - minDelta);
 }
 
 } // namespace
@@ -77,22 +83,27 @@ bool monitorIncreases(const std::string &monitor) { return monitor != "loss"; }
 
 bool recordEpochOutcome(TrainingProgress &progress, int64_t epoch, double monitored, bool increases,
                         const TrainerOptions &options) {
-  if (improves(monitored, progress.bestValue, increases)) {
+  bool improved = improves(monitored, progress.bestValue, increases, 0.0);
+  if (improved) {
     progress.bestValue = monitored;
     progress.bestEpoch = epoch;
     progress.epochsWithoutImprovement = 0;
-    progress.plateauWait = 0;
-    return true;
-  }
-  ++progress.epochsWithoutImprovement;
-  if (options.plateau && ++progress.plateauWait >= options.plateau->patience) {
-    progress.learningRate = std::max(progress.learningRate * options.plateau->factor,
-                                     std::min(options.plateau->minLearningRate, progress.learningRate));
-    progress.plateauWait = 0;
-  }
-  if (options.earlyStoppingPatience > 0 && progress.epochsWithoutImprovement >= options.earlyStoppingPatience)
+  } else if (options.earlyStoppingPatience > 0 &&
+             ++progress.epochsWithoutImprovement >= options.earlyStoppingPatience) {
     progress.stoppedEarly = true;
-  return false;
+  }
+  // The plateau keeps its own best and needs an improvement of more than minDelta, as Keras's ReduceLROnPlateau.
+  if (const auto &plateau = options.plateau) {
+    if (improves(monitored, progress.plateauBest, increases, plateau->minDelta)) {
+      progress.plateauBest = monitored;
+      progress.plateauWait = 0;
+    } else if (++progress.plateauWait >= plateau->patience) {
+      progress.learningRate =
+          std::max(progress.learningRate * plateau->factor, std::min(plateau->minLearningRate, progress.learningRate));
+      progress.plateauWait = 0;
+    }
+  }
+  return improved;
 }
 
 struct Trainer::Programs {
@@ -153,8 +164,14 @@ Trainer::Trainer(const Graph &graph, Objective objective, Optimizer optimizer, T
     throw Error("the plateau decay needs a factor in (0, 1) and a patience of at least one epoch");
   if (options_.earlyStoppingPatience < 0)
     throw Error("the early-stopping patience must not be negative");
+  if (options_.monitor != "loss" && graph_.outputNode().shape.size() > 1)
+    throw Error(fmt::format("cannot monitor '{}' for model '{}': its outputs are profiles, which have no per-task "
+                            "metrics; monitor the loss",
+                            options_.monitor, graph_.name));
   if (options_.resume && options_.checkpointPath.empty())
     throw Error("resuming needs the checkpoint to resume from");
+
+  fingerprint_ = seqjit::runFingerprint(graph_, objective_, optimizer_, options_);
 
   ProgramOptions stepOptions{options_.batch, false, true};
   CompileOptions forwardOptions;
@@ -166,7 +183,17 @@ Trainer::Trainer(const Graph &graph, Objective objective, Optimizer optimizer, T
     inputGradient = CompiledInputGradient::compile(graph_, ProgramOptions{options_.batch, false, false});
   programs_ =
       std::make_unique<Programs>(Programs{CompiledTrainStep::compile(graph_, objective_, optimizer_, stepOptions),
-                                          compile(graph_, forwardOptions), std::move(inputGradient)});
+                                          compile(graph_, forwardOptions),
+                                          std::move(inputGradient),
+                                          {},
+                                          {}});
+  if (options_.augmentations.manifoldMixupAlpha > 0.0) {
+    programs_->mixupNodes = manifoldMixupNodes(graph_);
+    for (int node : programs_->mixupNodes)
+      if (node != programs_->mixupNodes.front())
+        programs_->mixedSteps.emplace(node,
+                                      CompiledTrainStep::compile(graph_, objective_, optimizer_, stepOptions, node));
+  }
 }
 
 Trainer::~Trainer() = default;
@@ -178,9 +205,38 @@ double Trainer::compileSeconds() const {
   return seconds;
 }
 
-std::map<std::string, std::string> Trainer::runFingerprint() const {
-  return seqjit::runFingerprint(graph_, objective_, optimizer_, options_);
+std::map<std::string, std::string> Trainer::runFingerprint() const { return fingerprint_; }
+
+namespace {
+
+/// Every layer by name and op ("act1:activation(exp,scale=1,shift=0)"): what a reader can compare.
+std::string describeLayers(const Graph &graph) {
+  std::string layers;
+  for (const Node &node : graph.nodes) {
+    layers += fmt::format("{}{}:{}", layers.empty() ? "" : " ", node.name, opKindName(node.op.kind));
+    if (node.op.kind == OpKind::Activation) {
+      const auto &a = std::get<ActivationAttrs>(node.op.attributes);
+      layers += fmt::format("({},scale={},shift={})", activationKindName(a.kind), a.scale, a.shift);
+    }
+  }
+  return layers;
 }
+
+/// FNV-1a of the printed seq module of the model: every attribute of every op, which the layer list leaves out.
+std::string graphHash(const Graph &graph) {
+  mlir::MLIRContext context;
+  auto module = importGraph(context, graph, ImportOptions{});
+  std::string text;
+  llvm::raw_string_ostream stream(text);
+  module->print(stream);
+  stream.flush();
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (char c : text)
+    hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+  return fmt::format("{:016x}", hash);
+}
+
+} // namespace
 
 std::map<std::string, std::string> runFingerprint(const Graph &graph, const Objective &objective,
                                                   const Optimizer &optimizer, const TrainerOptions &options) {
@@ -189,10 +245,13 @@ std::map<std::string, std::string> runFingerprint(const Graph &graph, const Obje
     for (const ParameterSpec &spec : node.parameters)
       shapes += fmt::format("{}{}({})", shapes.empty() ? "" : " ", Graph::parameterName(node, spec),
                             fmt::join(spec.shape, ","));
-  std::string plateau = options.plateau ? fmt::format("factor={},patience={},min_lr={}", options.plateau->factor,
-                                                      options.plateau->patience, options.plateau->minLearningRate)
+  std::string plateau = options.plateau ? fmt::format("factor={},patience={},min_lr={},min_delta={}",
+                                                      options.plateau->factor, options.plateau->patience,
+                                                      options.plateau->minLearningRate, options.plateau->minDelta)
                                         : "off";
   return {{"model", graph.name},
+          {"layers", describeLayers(graph)},
+          {"graph_hash", graphHash(graph)},
           {"parameters", shapes},
           {"objective", describeObjective(objective)},
           {"optimizer", describeOptimizer(optimizer)},
@@ -284,6 +343,8 @@ TrainingResult Trainer::fit(const Dataset &train, const Dataset *validation, con
     progress.history.push_back(record);
     if (!options_.checkpointPath.empty())
       writeCheckpoint(options_.checkpointPath, Checkpoint{runFingerprint(), state, result.bestParameters, progress});
+    if (!options_.historyPath.empty())
+      writeFileAtomically(options_.historyPath, historyJson(progress, monitor));
     if (observer) {
       TrainingEvent event;
       event.epoch = epoch, event.epochs = options_.epochs;

@@ -16,12 +16,13 @@
 
 namespace seqjit {
 
-/// Keras's ReduceLROnPlateau: after `patience` epochs without improvement of the monitored value, the learning rate
-/// is multiplied by `factor` (never below `minLearningRate`) and the count starts again.
+/// Keras's ReduceLROnPlateau: after `patience` epochs without an improvement of more than `minDelta` of the monitored
+/// value, the learning rate is multiplied by `factor` (never below `minLearningRate`) and the count starts again.
 struct PlateauDecay {
   double factor = 0.2;
   int64_t patience = 3;
   double minLearningRate = 1e-7;
+  double minDelta = 1e-4;
 };
 
 struct TrainerOptions {
@@ -40,6 +41,8 @@ struct TrainerOptions {
   Augmentations augmentations;
   /// Written atomically after every epoch when not empty; fit() resumes from it when `resume` is set.
   std::string checkpointPath;
+  /// The history as JSON (historyJson), written atomically after every epoch when not empty.
+  std::string historyPath;
   bool resume = false;
   /// Worker threads of the validation forward pass (0: SEQJIT_NUM_THREADS or all).
   int threads = 0;
@@ -62,8 +65,9 @@ struct TrainingProgress {
   double learningRate = 0.0;
   double bestValue = std::numeric_limits<double>::quiet_NaN();
   int64_t bestEpoch = 0;
-  int64_t epochsWithoutImprovement = 0; ///< early stopping's count
-  int64_t plateauWait = 0;              ///< the plateau decay's count
+  int64_t epochsWithoutImprovement = 0;                          ///< early stopping's count
+  double plateauBest = std::numeric_limits<double>::quiet_NaN(); ///< the plateau decay's own best
+  int64_t plateauWait = 0;                                       ///< the plateau decay's count
   bool stoppedEarly = false;
   std::vector<EpochRecord> history;
 };
@@ -123,6 +127,7 @@ private:
   Objective objective_;
   Optimizer optimizer_;
   TrainerOptions options_;
+  std::map<std::string, std::string> fingerprint_;
   std::unique_ptr<Programs> programs_;
 };
 
@@ -132,9 +137,10 @@ private:
 std::map<std::string, std::string> runFingerprint(const Graph &graph, const Objective &objective,
                                                   const Optimizer &optimizer, const TrainerOptions &options);
 
-/// The bookkeeping after an epoch whose monitored value is `monitored`: a new best (NaN never is one) resets the
-/// counts; otherwise early stopping's count grows, and the plateau's, which multiplies the learning rate by the
-/// factor when it reaches the patience (Keras's ReduceLROnPlateau and EarlyStopping). Returns whether it improved.
+/// The bookkeeping after an epoch whose monitored value is `monitored`, as Keras's EarlyStopping (min_delta 0) and
+/// ReduceLROnPlateau (its own best, min_delta) do it: a new best (NaN never is one) resets early stopping's count,
+/// otherwise it grows and stops the run at the patience; the plateau count likewise, multiplying the learning rate
+/// by the factor when it reaches its patience. Returns whether the monitored value is a new best.
 bool recordEpochOutcome(TrainingProgress &progress, int64_t epoch, double monitored, bool increases,
                         const TrainerOptions &options);
 

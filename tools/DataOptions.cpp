@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
+#include <filesystem>
 
 namespace seqjit {
 
@@ -59,10 +61,19 @@ std::unique_ptr<Dataset> openSplit(const DataArguments &arguments, const std::st
   }
   if (file->empty())
     return nullptr;
-  bool bed = file->ends_with(".bed");
+  std::string extension = std::filesystem::path(*file).extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  bool bed = extension == ".bed";
   if (bed && !labels->empty())
     throw Error(
         fmt::format("--{}-labels applies to FASTA files; a BED file carries its labels in columns 4...", split));
+  if (bed && arguments.reference.empty())
+    throw Error(fmt::format("--{} '{}' is a BED file: its sequences come from a reference genome, give --reference",
+                            split, *file));
+  if (!bed && labels->empty())
+    throw Error(fmt::format("--{} '{}' needs its labels: give --{}-labels TSV (name, then a column per task)", split,
+                            *file, split));
   return openSequenceDataset(*file, bed ? arguments.reference : *labels, parseAmbiguousBases(arguments.ambiguous));
 }
 

@@ -38,7 +38,7 @@ struct TrainArguments {
   int64_t epochs = 0;
   int64_t batch = 100;
   uint64_t seed = 0;
-  std::string monitor = "auroc";
+  std::string monitor;
   int64_t patience = -1;
   std::string plateau;
   std::string augment = "none";
@@ -62,15 +62,40 @@ Recipe recipeNamed(const std::string &name) {
   throw Error(fmt::format("--recipe: unknown recipe '{}'; expected quick or paper", name));
 }
 
+/// What the best epoch is judged by unless --monitor says: AUROC for binary labels, Pearson's r for counts and
+/// values, the loss for profiles (which have no per-task metrics).
+std::string defaultMonitor(LossKind loss) {
+  switch (loss) {
+  case LossKind::BinaryCrossEntropy:
+    return "auroc";
+  case LossKind::MeanSquaredError:
+  case LossKind::Poisson:
+    return "pearson";
+  case LossKind::Multinomial:
+    return "loss";
+  }
+  return "loss";
+}
+
+/// Removes what a killed run's atomic writes may have left: "<file>.tmp.<pid>.<n>" next to the run's files.
+void removeStaleTemporaries(const std::filesystem::path &directory) {
+  std::error_code ignored;
+  for (const auto &entry : std::filesystem::directory_iterator(directory, ignored))
+    if (entry.path().filename().string().find(".tmp.") != std::string::npos)
+      std::filesystem::remove(entry.path(), ignored);
+}
+
 std::optional<PlateauDecay> parsePlateau(const std::string &spec, PlateauDecay decay) {
   if (spec == "off")
     return std::nullopt;
-  forEachOptionItem("--plateau", spec, "factor, patience, min_lr or off",
+  forEachOptionItem("--plateau", spec, "factor, patience, min_lr, min_delta or off",
                     [&](std::string_view key, std::string_view value) {
                       if (key == "factor")
                         decay.factor = parseNumber<double>("--plateau", key, value);
                       else if (key == "patience")
                         decay.patience = parseNumber<int64_t>("--plateau", key, value);
+                      else if (key == "min_delta")
+                        decay.minDelta = parseNumber<double>("--plateau", key, value);
                       else if (key == "min_lr")
                         decay.minLearningRate = parseNumber<double>("--plateau", key, value);
                       else
@@ -137,7 +162,7 @@ void runTrain(const TrainArguments &args) {
   options.epochs = args.epochs > 0 ? args.epochs : recipe.epochs;
   options.batch = args.batch;
   options.seed = args.seed;
-  options.monitor = args.monitor;
+  options.monitor = args.monitor.empty() ? defaultMonitor(objective.loss) : args.monitor;
   options.earlyStoppingPatience = args.patience >= 0 ? args.patience : recipe.patience;
   options.plateau = args.plateau.empty() ? std::optional(recipe.plateau) : parsePlateau(args.plateau, recipe.plateau);
   options.augmentations = parseAugmentations(args.augment);
@@ -145,9 +170,17 @@ void runTrain(const TrainArguments &args) {
   std::filesystem::path directory(args.output);
   std::filesystem::create_directories(directory);
   options.checkpointPath = (directory / "checkpoint.seqjit").string();
+  options.historyPath = (directory / "history.json").string();
   options.resume = args.resume;
   if (args.resume && !std::filesystem::exists(options.checkpointPath))
     throw Error(fmt::format("--resume: there is no checkpoint '{}' to resume from", options.checkpointPath));
+  if (!args.resume && std::filesystem::exists(options.checkpointPath))
+    throw Error(fmt::format("'{}' already holds a run's checkpoint: add --resume to continue it, or choose another "
+                            "--out",
+                            options.checkpointPath));
+  if (args.resume && !args.weights.empty())
+    throw Error("--weights starts a new run; a resumed run takes its weights from the checkpoint");
+  removeStaleTemporaries(directory);
 
   std::unique_ptr<Dataset> train = openSplit(args.data, "train");
   if (!train)
@@ -182,12 +215,13 @@ void runTrain(const TrainArguments &args) {
     fmt::print("  resuming from {}\n", options.checkpointPath);
   std::fflush(stdout);
 
+  if (!valid)
+    fmt::print("  no validation data: the best epoch, the plateau and early stopping follow the training loss\n");
   TrainingDisplay display(valid ? options.monitor : "loss");
   TrainingResult result = trainer.fit(*train, valid.get(), initial, std::ref(display));
   const TrainingProgress &progress = result.progress;
   std::string weightsPath = (directory / "weights.npz").string();
   result.state.parameters.saveNpz(weightsPath);
-  writeFileAtomically((directory / "history.json").string(), historyJson(progress, valid ? options.monitor : "loss"));
   fmt::print("{} after {} epochs; best epoch {} ({} {:.4f}); weights {}\n",
              progress.stoppedEarly ? "stopped early" : "done", progress.epochsDone, progress.bestEpoch,
              valid ? "valid " + options.monitor : "train loss", progress.bestValue, weightsPath);
@@ -226,17 +260,19 @@ void addTrainCommand(CLI::App &app) {
                       "a different one each epoch)");
   command->add_option("--seed", args->seed, "seed of initialisation, shuffling, dropout and augmentations");
   command->add_option("--monitor", args->monitor,
-                      "validation value for the best epoch, plateau and early stopping: auroc (default), aupr, "
-                      "accuracy, pearson, spearman or loss");
+                      "validation value for the best epoch, plateau and early stopping: auroc, aupr, accuracy, "
+                      "pearson, spearman or loss (default: auroc for bce, pearson for mse and poisson, loss for "
+                      "multinomial)");
   command->add_option("--patience", args->patience,
                       "early stopping after this many epochs without improvement "
                       "(0: never; default: the recipe's)");
   command->add_option("--plateau", args->plateau,
-                      "learning-rate decay on plateau: factor=0.2,patience=3,min_lr=1e-7 "
+                      "learning-rate decay on plateau: factor=0.2,patience=3,min_lr=1e-7,min_delta=1e-4 "
                       "or off (default: the recipe's)");
-  command->add_option("--augment", args->augment,
-                      "augmentations: rc, shift=N, noise=SD, mixup=ALPHA, pgd (L-inf 0.05, step 0.005, 15 steps; "
-                      "pgd_epsilon=, pgd_step=, pgd_steps= change it), comma-separated; default none");
+  command->add_option(
+      "--augment", args->augment,
+      "augmentations: rc, shift=N, noise=SD, mixup=ALPHA, manifold_mixup=ALPHA, pgd (L-inf 0.05, step 0.005, 15 steps; "
+      "pgd_epsilon=, pgd_step=, pgd_steps= change it), comma-separated; default none");
   command->add_option("--weights", args->weights, "initial weights (.npz, PyTorch names); default: seeded");
   command->add_option("--activation", args->activation, "first-layer activation (exp, relu, ...)");
   command->add_option("--outputs", args->outputs, "number of outputs (default: the data's tasks)");

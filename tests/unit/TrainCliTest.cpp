@@ -83,7 +83,7 @@ protected:
   fs::path directory_;
 };
 
-const std::string kTrain = "train cnn-local --activation exp --data data.h5 --epochs 4 --seed 3 --threads 1 "
+const std::string kTrain = "train cnn-local --activation exp --data data.h5 --epochs 6 --seed 3 --threads 1 "
                            "--augment rc,mixup=0.2 --plateau factor=0.5,patience=1";
 
 /// The bytes of entry `name` of a ZIP archive.
@@ -106,7 +106,7 @@ nlohmann::json epochsWithoutTimes(const std::string &historyPath) {
 TEST_F(TrainCliTest, KilledAndResumedRunEqualsTheUninterruptedOne) {
   RunResult whole = run(kTrain + " --out whole");
   ASSERT_EQ(whole.exitCode, 0) << whole.output;
-  EXPECT_THAT(whole.output, HasSubstr("epoch   4/4"));
+  EXPECT_THAT(whole.output, HasSubstr("epoch   6/6"));
   EXPECT_THAT(whole.output, HasSubstr("test: loss"));
 
   // The same run, killed with SIGKILL some time into epoch 2 (after the first checkpoint), then resumed.
@@ -132,13 +132,14 @@ TEST_F(TrainCliTest, KilledAndResumedRunEqualsTheUninterruptedOne) {
   ASSERT_TRUE(WIFSIGNALED(status)) << "the run ended before it could be killed: make it longer";
   nlohmann::json record = nlohmann::json::parse(readZipEntry(checkpoint, "checkpoint.json"));
   EXPECT_GE(record.at("progress").at("epochs_done").get<int>(), 1) << "the killed run kept its finished epochs";
-  EXPECT_LT(record.at("progress").at("epochs_done").get<int>(), 4);
+  EXPECT_LT(record.at("progress").at("epochs_done").get<int>(), 6);
+  EXPECT_TRUE(fs::exists(path("killed/history.json"))) << "the history is written after every epoch";
   EXPECT_FALSE(fs::exists(path("killed/weights.npz"))) << "the killed run did not finish";
 
   RunResult resumed = run(kTrain + " --out killed --resume");
   ASSERT_EQ(resumed.exitCode, 0) << resumed.output;
   EXPECT_THAT(resumed.output, HasSubstr("resuming from"));
-  EXPECT_THAT(resumed.output, ::testing::Not(HasSubstr("epoch   1/4"))) << "epoch 1 came from the checkpoint";
+  EXPECT_THAT(resumed.output, ::testing::Not(HasSubstr("epoch   1/6"))) << "epoch 1 came from the checkpoint";
 
   auto a = readNpz(path("whole/weights.npz")), b = readNpz(path("killed/weights.npz"));
   ASSERT_EQ(a.size(), b.size());
@@ -202,9 +203,14 @@ TEST_F(TrainCliTest, DataMistakesGiveOneClearError) {
   writeHdf5File(path("mismatch.h5"), {{"X_train", randomOneHot(10, 200, 1)}, {"Y_train", HostArray<float>({9, 1})}});
   expectOneError(run("train cnn-local --data mismatch.h5 --out r"), {"mismatch.h5", "10 examples", "9"});
   std::ofstream(path("s.fa")) << ">a\nACGT\n";
-  expectOneError(run("train cnn-local --train s.fa --out r"), {"labels TSV", "--labels"});
+  expectOneError(run("train cnn-local --train s.fa --out r"), {"s.fa", "--train-labels"});
+  expectOneError(run("train cnn-local --train s.BED --out r"), {"s.BED", "BED", "--reference"});
   expectOneError(run("train cnn-local --data data.h5 --train s.fa --out r"), {"either --data or --train"});
   expectOneError(run("train cnn-local --data data.h5 --out r --resume"), {"no checkpoint", "r/checkpoint.seqjit"});
+  fs::create_directories(path("old"));
+  std::ofstream(path("old/checkpoint.seqjit")) << "x";
+  expectOneError(run("train cnn-local --data data.h5 --out old"), {"already holds", "--resume"});
+  expectOneError(run("train cnn-local --data data.h5 --out old --resume --weights w.npz"), {"--weights"});
   expectOneError(run("train cnn-local --data data.h5 --out r --augment rc,flip"), {"--augment", "flip"});
   expectOneError(run("train cnn-local --data data.h5 --out r --recipe slow"), {"--recipe", "slow"});
   expectOneError(run("predict cnn-local --weights w.npz --input x.fa --out p.csv"), {"p.csv", ".tsv or .npy"});

@@ -185,6 +185,18 @@ TEST(Trainer, PlateauAndEarlyStoppingFollowKerasRules) {
   recordEpochOutcome(low, 3, 3.0, false, options);
   EXPECT_DOUBLE_EQ(low.learningRate, 0.2);
   EXPECT_EQ(low.bestEpoch, 1) << "for the loss, lower is better";
+
+  // A gain below min_delta (1e-4) is a new best for early stopping but not for the plateau.
+  TrainingProgress small;
+  small.learningRate = 1.0;
+  options.plateau->patience = 1;
+  recordEpochOutcome(small, 1, 0.5, true, options);
+  EXPECT_TRUE(recordEpochOutcome(small, 2, 0.50005, true, options));
+  EXPECT_EQ(small.epochsWithoutImprovement, 0);
+  EXPECT_DOUBLE_EQ(small.learningRate, 0.5) << "the plateau saw no improvement";
+  recordEpochOutcome(small, 3, 0.6, true, options);
+  EXPECT_DOUBLE_EQ(small.learningRate, 0.5);
+  EXPECT_DOUBLE_EQ(small.plateauBest, 0.6);
 }
 
 TEST(Trainer, LearnsAPlantedMotifAndRestoresTheBestWeights) {
@@ -214,14 +226,22 @@ TEST(Trainer, LearnsWithManifoldMixup) {
   Fixture f;
   ArrayDataset train = plantedMotifData(2000, 200, 3);
   TrainerOptions options;
-  options.epochs = 3;
+  options.epochs = 5;
   options.seed = 4;
   options.threads = 1;
+  Parameters initial = Parameters::initialize(f.graph(), 6);
+  Optimizer optimizer = parseOptimizer("adam,lr=0.003");
+  TrainingResult plain = Trainer(f.graph(), f.objective, optimizer, options).fit(train, &f.valid, initial);
   options.augmentations = parseAugmentations("manifold_mixup=0.2");
-  Trainer trainer(f.graph(), f.objective, parseOptimizer("adam,lr=0.003"), options);
-  TrainingResult result = trainer.fit(train, &f.valid, Parameters::initialize(f.graph(), 6));
+  Trainer trainer(f.graph(), f.objective, optimizer, options);
+  TrainingResult result = trainer.fit(train, &f.valid, initial);
   EXPECT_GT(result.progress.bestValue, 0.8) << "mixing hidden layers must not stop CNN-local from learning";
-  EXPECT_EQ(result.state.step, 60);
+  EXPECT_EQ(result.state.step, 100);
+  for (const EpochRecord &record : result.progress.history)
+    std::printf("manifold mixup, epoch %ld: valid auroc %.4f\n", static_cast<long>(record.epoch),
+                record.validation.at("auroc"));
+  EXPECT_NE(result.progress.history.front().train.at("loss"), plain.progress.history.front().train.at("loss"))
+      << "manifold mixup changed nothing";
 }
 
 TEST(Trainer, RefusesDataThatDoesNotFitTheModel) {
