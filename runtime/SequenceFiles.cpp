@@ -557,8 +557,10 @@ std::string FastaDataset::describe() const {
 // ---------------------------------------------------------------------------------------------------------------
 // BedDataset
 
-BedDataset::BedDataset(std::string bedPath, std::string referenceFastaPath, AmbiguousBases ambiguousBases)
+BedDataset::BedDataset(std::string bedPath, std::string referenceFastaPath, AmbiguousBases ambiguousBases,
+                       BedLabels labels)
     : bedPath_(std::move(bedPath)), referencePath_(std::move(referenceFastaPath)), ambiguousBases_(ambiguousBases) {
+  const bool labeled = labels == BedLabels::InColumns;
   LineReader reader(bedPath_, "BED file");
   index_ = openIndexedFasta(referencePath_, "reference FASTA");
   // The .fai's own lengths: faidx_seq_len returns an int, too small for the longest plant chromosomes.
@@ -599,9 +601,9 @@ BedDataset::BedDataset(std::string bedPath, std::string referenceFastaPath, Ambi
       continue;
     auto where = [&] { return fmt::format("'{}' line {}", bedPath_, lineNumber); };
     std::vector<std::string_view> fields = splitTabs(content);
-    if (fields.size() < 4)
-      throw Error(fmt::format("{}: {} tab-separated columns; expected chrom, start, end and at least one label",
-                              where(), fields.size()));
+    if (fields.size() < (labeled ? 4u : 3u))
+      throw Error(fmt::format("{}: {} tab-separated columns; expected chrom, start, end{}", where(), fields.size(),
+                              labeled ? " and at least one label" : ""));
     std::optional<int64_t> start = parseInteger(fields[1]);
     std::optional<int64_t> end = parseInteger(fields[2]);
     if (!start)
@@ -621,18 +623,18 @@ BedDataset::BedDataset(std::string bedPath, std::string referenceFastaPath, Ambi
     if (*end > chromosomeLength)
       throw Error(fmt::format("{}: interval {}:{}-{} runs past the end of '{}', which is {} bases long", where(),
                               chromosome, *start, *end, chromosome, chromosomeLength));
-    auto labels = static_cast<int64_t>(fields.size()) - 3;
+    auto labelCount = labeled ? static_cast<int64_t>(fields.size()) - 3 : 0;
     const int64_t length = *end - *start;
     if (intervals_.empty()) {
-      tasks_ = labels;
+      tasks_ = labelCount;
       length_ = length;
       firstLine = lineNumber;
-    } else if (labels != tasks_) {
+    } else if (labelCount != tasks_) {
       throw Error(fmt::format("{}: {} labels, but line {} has {}; every line needs the same number of labels "
                               "(columns 4 and after)",
-                              where(), labels, firstLine, tasks_));
+                              where(), labelCount, firstLine, tasks_));
     }
-    for (size_t column = 3; column < fields.size(); ++column) {
+    for (size_t column = 3; labeled && column < fields.size(); ++column) {
       std::optional<float> value = parseLabel(fields[column]);
       if (!value)
         throw Error(fmt::format("{}, column {}: label '{}' is not a finite number (columns 4 and after are numeric "
@@ -678,6 +680,11 @@ Examples BedDataset::read(std::span<const int64_t> indices) const {
 }
 
 std::string BedDataset::describe() const { return fmt::format("'{}' on reference '{}'", bedPath_, referencePath_); }
+
+std::string BedDataset::intervalName(int64_t index) const {
+  const Interval &interval = intervals_.at(static_cast<size_t>(index));
+  return fmt::format("{}:{}-{}", chromosomes_[interval.chromosome], interval.start, interval.start + length_);
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 

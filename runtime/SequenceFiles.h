@@ -87,6 +87,10 @@ private:
   std::unique_ptr<faidx_t, detail::FaidxCloser> index_;
 };
 
+/// Where a BED file's labels are: in columns 4 and after (training data), or nowhere (intervals to predict: any
+/// columns after the third, such as BED6's name, score and strand, are ignored and there are no tasks).
+enum class BedLabels { InColumns, None };
+
 /// Equal-length intervals of a BED file, fetched from a reference FASTA on demand, with labels from the BED file.
 ///
 /// BED lines: `chrom<TAB>start<TAB>end<TAB>label1[<TAB>label2...]`, 0-based half-open as in BED; columns 4 and
@@ -107,7 +111,8 @@ public:
   /// that differs from the first line's; a label that is not a finite number; an interval whose length differs from
   /// the first one's; and for a missing BED file, a BED file without intervals, or a reference that cannot be
   /// opened or indexed (naming the reference).
-  BedDataset(std::string bedPath, std::string referenceFastaPath, AmbiguousBases ambiguousBases);
+  BedDataset(std::string bedPath, std::string referenceFastaPath, AmbiguousBases ambiguousBases,
+             BedLabels labels = BedLabels::InColumns);
   BedDataset(BedDataset &&) = default;
   BedDataset &operator=(BedDataset &&) = default;
   BedDataset(const BedDataset &) = delete;
@@ -122,6 +127,8 @@ public:
   Examples read(std::span<const int64_t> indices) const override;
   /// "'peaks.bed' on reference 'hg38.fa'".
   std::string describe() const override;
+  /// "chr1:100-300": interval `index` as BED coordinates.
+  std::string intervalName(int64_t index) const;
 
 private:
   struct Interval {

@@ -34,8 +34,8 @@ struct PredictArguments {
   int threads = 0;
 };
 
-/// The sequences to predict, and a name per sequence for the TSV: FASTA record names, BED intervals' line numbers,
-/// or indices.
+/// The sequences to predict, and a name per sequence for the TSV: FASTA record names, BED intervals as
+/// chrom:start-end, or indices.
 struct PredictInput {
   std::unique_ptr<Dataset> data;
   std::vector<std::string> names;
@@ -51,14 +51,19 @@ PredictInput openInput(const PredictArguments &args) {
     input.data = std::move(fasta);
     return input;
   }
-  if (extension == ".bed")
-    input.data = std::make_unique<BedDataset>(args.input, args.reference, ambiguous);
-  else {
-    HostArray<float> sequences = loadSequenceInput(args.input, args.key);
-    int64_t count = sequences.shape.at(0);
-    input.data = std::make_unique<ArrayDataset>(std::move(sequences), HostArray<float>({count, 0}),
-                                                fmt::format("'{}'", args.input));
+  if (extension == ".bed") {
+    if (args.reference.empty())
+      throw Error(fmt::format("--input '{}' is a BED file: give the reference genome with --reference", args.input));
+    auto bed = std::make_unique<BedDataset>(args.input, args.reference, ambiguous, BedLabels::None);
+    for (int64_t i = 0; i < bed->size(); ++i)
+      input.names.push_back(bed->intervalName(i));
+    input.data = std::move(bed);
+    return input;
   }
+  HostArray<float> sequences = loadSequenceInput(args.input, args.key);
+  int64_t count = sequences.shape.at(0);
+  input.data = std::make_unique<ArrayDataset>(std::move(sequences), HostArray<float>({count, 0}),
+                                              fmt::format("'{}'", args.input));
   for (int64_t i = 0; i < input.data->size(); ++i)
     input.names.push_back(std::to_string(i));
   return input;
@@ -113,9 +118,11 @@ void addPredictCommand(CLI::App &app) {
   command->add_option("model", args->model, "stdlib model name or model file (.cpp), as trained")->required();
   command->add_option("--weights", args->weights, "trained weights (.npz, e.g. a run's weights.npz)")->required();
   command
-      ->add_option("--input", args->input,
-                   "sequences: FASTA (.fa, .fasta, .fna; --labels optional), BED (.bed, with --reference), "
-                   "HDF5 (.h5, with --key) or one-hot .npy (N, 4, L)")
+      ->add_option(
+          "--input", args->input,
+          "sequences: FASTA (.fa, .fasta, .fna; --labels optional), BED (.bed with --reference; columns after the "
+          "third ignored), "
+          "HDF5 (.h5, with --key) or one-hot .npy (N, 4, L)")
       ->required();
   command->add_option("--key", args->key, "HDF5 dataset of the sequences (default X_test)");
   command->add_option("--labels", args->labels, "labels TSV of a FASTA input (not needed to predict)");

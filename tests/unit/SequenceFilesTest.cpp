@@ -427,6 +427,34 @@ TEST(BedDataset, FetchesIntervalsFromTheReference) {
   EXPECT_EQ(data.describe(), "'" + bed + "' on reference '" + reference + "'");
 }
 
+TEST(BedDataset, UnlabeledIntervalsIgnoreExtraColumnsAndAreNamed) {
+  TempFiles files;
+  std::string reference = files.write("ref.fa", kReference);
+  std::string bed = files.write("regions.bed", "chr1\t0\t5\n"
+                                               "chr2\t11\t16\tpeak7\t500\t+\n");
+  BedDataset data(bed, reference, AmbiguousBases::Zero, BedLabels::None);
+  EXPECT_EQ(data.size(), 2);
+  EXPECT_EQ(data.labelShape(), (std::vector<int64_t>{0}));
+  std::vector<int64_t> indices = {1, 0};
+  Examples examples = data.read(indices);
+  EXPECT_EQ(decode(examples, 0), "CAAAA");
+  EXPECT_EQ(decode(examples, 1), "ACGTA");
+  EXPECT_EQ(data.intervalName(1), "chr2:11-16");
+  // The same file as training data: BED6's name column is not a label.
+  expectError([&] { BedDataset(bed, reference, AmbiguousBases::Zero); }, {"regions.bed", "line 1"});
+}
+
+TEST(FastaDataset, UnlabeledSequencesHaveNoTasks) {
+  TempFiles files;
+  std::string fasta = files.write("u.fa", ">a\nACGT\n>b\nTTTT\n");
+  FastaDataset data(fasta, "", AmbiguousBases::Zero);
+  EXPECT_EQ(data.labelShape(), (std::vector<int64_t>{0}));
+  EXPECT_EQ(data.names(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(data.describe(), "'" + fasta + "' (unlabeled)");
+  std::vector<int64_t> indices = {1};
+  EXPECT_EQ(decode(data.read(indices), 0), "TTTT");
+}
+
 TEST(BedDataset, EncodesAmbiguousReferenceBases) {
   TempFiles files;
   std::string reference = files.write("ref.fa", ">c\nACNNRT\n");

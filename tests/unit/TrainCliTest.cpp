@@ -178,10 +178,23 @@ TEST_F(TrainCliTest, TrainedWeightsEvaluateAndPredictConsistently) {
     fasta << "\n";
   }
   fasta.close();
+  // And from BED intervals on a reference made of the same sequences end to end (BED6: name, score, strand ignored).
+  std::ifstream fastaIn(path("x.fa"));
+  std::string reference = ">chrT\n", bed, header, sequence;
+  for (int64_t i = 0; std::getline(fastaIn, header) && std::getline(fastaIn, sequence); ++i) {
+    reference += sequence;
+    bed += fmt::format("chrT\t{}\t{}\tseq{}\t0\t+\n", i * 200, (i + 1) * 200, i);
+  }
+  std::ofstream(path("genome.fa")) << reference << "\n";
+  std::ofstream(path("x.bed")) << bed;
   ASSERT_EQ(run("predict cnn-local --activation exp --weights run/weights.npz --input x.npy --out p.npy").exitCode, 0);
   RunResult tsv = run("predict cnn-local --activation exp --weights run/weights.npz --input x.fa --out p.tsv");
   ASSERT_EQ(tsv.exitCode, 0) << tsv.output;
+  RunResult fromBed = run("predict cnn-local --activation exp --weights run/weights.npz --input x.bed --reference "
+                          "genome.fa --out b.npy");
+  ASSERT_EQ(fromBed.exitCode, 0) << fromBed.output;
   HostArray<float> fromNpy = readNpy<float>(path("p.npy"));
+  EXPECT_EQ(readNpy<float>(path("b.npy")).data, fromNpy.data);
   ASSERT_EQ(fromNpy.shape, (std::vector<int64_t>{200, 1}));
   std::ifstream table(path("p.tsv"));
   std::string line;
