@@ -19,7 +19,7 @@ namespace {
 using Json = nlohmann::json;
 
 constexpr const char *kFormat = "seqjit-checkpoint";
-constexpr int kVersion = 1;
+constexpr int kVersion = 2; // 2: the plateau keeps its own best
 constexpr const char *kRecord = "checkpoint.json";
 
 /// JSON has no NaN: nlohmann writes it as null, and null reads back as NaN.
