@@ -34,13 +34,8 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "python"))
 import torch_fourier_prior as tfp  # noqa: E402  (load_model: the twin, optionally with given weights)
 
-
-def load_average():
-    try:
-        with open("/proc/loadavg") as f:
-            return " ".join(f.read().split()[:3])
-    except OSError:
-        return ""
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_train_step import load_average  # noqa: E402  (one definition for both benchmarks)
 
 
 def load_split(h5, split):

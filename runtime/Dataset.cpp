@@ -29,7 +29,8 @@ void checkExampleShapes(const std::vector<int64_t> &input, const std::vector<int
 }
 
 /// Rows `indices` of `array` (row = everything after the first axis).
-HostArray<float> gatherRows(const HostArray<float> &array, std::span<const int64_t> indices) {
+HostArray<float> gatherRows(const HostArray<float> &array, std::span<const int64_t> indices,
+                            const std::string &source) {
   std::vector<int64_t> shape = array.shape;
   int64_t count = shape[0];
   int64_t rowSize = count == 0 ? 0 : array.size() / count;
@@ -37,7 +38,7 @@ HostArray<float> gatherRows(const HostArray<float> &array, std::span<const int64
   HostArray<float> rows(shape);
   for (size_t i = 0; i < indices.size(); ++i) {
     if (indices[i] < 0 || indices[i] >= count)
-      throw Error(fmt::format("example {} is out of range (the dataset has {})", indices[i], count));
+      throw Error(fmt::format("{}: example {} is out of range (it has {})", source, indices[i], count));
     std::copy_n(array.data.begin() + indices[i] * rowSize, rowSize,
                 rows.data.begin() + static_cast<int64_t>(i) * rowSize);
   }
@@ -57,7 +58,7 @@ std::vector<int64_t> ArrayDataset::labelShape() const { return exampleShape(labe
 std::string ArrayDataset::describe() const { return description_; }
 
 Examples ArrayDataset::read(std::span<const int64_t> indices) const {
-  return {gatherRows(input_, indices), gatherRows(labels_, indices)};
+  return {gatherRows(input_, indices, description_), gatherRows(labels_, indices, description_)};
 }
 
 Hdf5SplitDataset::Hdf5SplitDataset(std::string path, std::string inputKey, std::string labelKey)

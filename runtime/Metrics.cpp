@@ -132,8 +132,7 @@ std::map<std::string, std::vector<double>> evaluateTasks(const HostArray<float> 
                             fmt::join(probabilities.shape, ", "), fmt::join(labels.shape, ", ")));
   int64_t examples = probabilities.shape[0], tasks = probabilities.shape.size() == 2 ? probabilities.shape[1] : 1;
   using Metric = double (*)(std::span<const float>, std::span<const float>);
-  const std::vector<std::pair<std::string, Metric>> metrics = {
-      {"auroc", auroc}, {"aupr", aupr}, {"accuracy", accuracy}, {"pearson", pearson}, {"spearman", spearman}};
+  const std::vector<Metric> metrics = {auroc, aupr, accuracy, pearson, spearman}; // in kMetricNames' order
   std::map<std::string, std::vector<double>> result;
   std::vector<float> score(examples), label(examples);
   for (int64_t t = 0; t < tasks; ++t) {
@@ -141,8 +140,8 @@ std::map<std::string, std::vector<double>> evaluateTasks(const HostArray<float> 
       score[n] = probabilities.data[n * tasks + t];
       label[n] = labels.data[n * tasks + t];
     }
-    for (const auto &[name, metric] : metrics)
-      result[name].push_back(metric(score, label));
+    for (size_t m = 0; m < metrics.size(); ++m)
+      result[kMetricNames[m]].push_back(metrics[m](score, label));
   }
   for (auto &[name, values] : result) {
     double sum = 0;

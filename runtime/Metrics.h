@@ -29,6 +29,9 @@ double pearson(std::span<const float> x, std::span<const float> y);
 /// Spearman's rho: Pearson's r of the ranks, ties given their average rank (= scipy.stats.spearmanr).
 double spearman(std::span<const float> x, std::span<const float> y);
 
+/// The names of evaluateTasks' metrics.
+inline const std::vector<std::string> kMetricNames = {"auroc", "aupr", "accuracy", "pearson", "spearman"};
+
 /// Every metric for every task of (N, T) probabilities and labels, plus the mean over the tasks where it is
 /// defined (NaN if none): result[metric] = {per task..., mean}. The metrics are "auroc", "aupr", "accuracy",
 /// "pearson" and "spearman". Throws seqjit::Error if the shapes differ or are not (N, T) / (N).

@@ -22,13 +22,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <filesystem>
 
 namespace seqjit {
 
 namespace {
-
-const std::vector<std::string> kMetricNames = {"auroc", "aupr", "accuracy", "pearson", "spearman"};
 
 /// The loss terms an objective has (the step reports every kLossTerms entry; the absent ones are zero).
 std::vector<std::string> activeTerms(const Objective &objective) {

@@ -77,12 +77,15 @@ std::string defaultMonitor(LossKind loss) {
   return "loss";
 }
 
-/// Removes what a killed run's atomic writes may have left: "<file>.tmp.<pid>.<n>" next to the run's files.
+/// Removes what a killed run's atomic writes may have left next to its checkpoint and history: writeFileAtomically's
+/// "<file>.tmp.<pid>.<n>". Only those names: the directory may hold the user's own files.
 void removeStaleTemporaries(const std::filesystem::path &directory) {
   std::error_code ignored;
-  for (const auto &entry : std::filesystem::directory_iterator(directory, ignored))
-    if (entry.path().filename().string().find(".tmp.") != std::string::npos)
+  for (const auto &entry : std::filesystem::directory_iterator(directory, ignored)) {
+    std::string name = entry.path().filename().string();
+    if (name.starts_with("checkpoint.seqjit.tmp.") || name.starts_with("history.json.tmp."))
       std::filesystem::remove(entry.path(), ignored);
+  }
 }
 
 std::optional<PlateauDecay> parsePlateau(const std::string &spec, PlateauDecay decay) {

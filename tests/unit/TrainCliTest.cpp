@@ -2,6 +2,7 @@
 // with the same weights and history as an uninterrupted one; the trained weights evaluate and predict consistently;
 // data mistakes give one clear error line.
 #include "CliRunner.h"
+#include "PlantedMotif.h"
 #include "runtime/Hdf5.h"
 #include "runtime/Npy.h"
 #include "runtime/OneHot.h"
@@ -28,24 +29,6 @@ using ::testing::HasSubstr;
 using testing::RunResult;
 using testing::runSeqjit;
 
-/// Random 200 nt sequences; label 1 for the half that carries the AP-1 site TGACTCA at a random position.
-std::pair<HostArray<float>, HostArray<float>> plantedMotif(int64_t count, uint64_t seed) {
-  const int64_t length = 200;
-  HostArray<float> input = randomOneHot(count, length, seed);
-  HostArray<float> labels({count, 1});
-  Random random(seed, 1);
-  for (int64_t i = 0; i < count; ++i) {
-    if (random.uniform() < 0.5f)
-      continue;
-    labels.data[i] = 1.0f;
-    int64_t start = static_cast<int64_t>(random.uniformInt(length - 7));
-    for (int64_t j = 0; j < 7; ++j)
-      for (int64_t base = 0; base < 4; ++base)
-        input.data[(i * 4 + base) * length + start + j] = std::string("ACGT")[base] == "TGACTCA"[j] ? 1.0f : 0.0f;
-  }
-  return {input, labels};
-}
-
 class TrainCliTest : public ::testing::Test {
 protected:
   void SetUp() override {
@@ -57,7 +40,7 @@ protected:
     std::vector<Hdf5Array> arrays;
     uint64_t seed = 1;
     for (auto [split, count] : {std::pair{"train", 600}, std::pair{"valid", 200}, std::pair{"test", 200}}) {
-      auto [x, y] = plantedMotif(count, seed++);
+      auto [x, y] = testing::plantedMotif(count, 200, seed++);
       arrays.push_back({std::string("X_") + split, x});
       arrays.push_back({std::string("Y_") + split, y, Hdf5Storage::Int8});
     }

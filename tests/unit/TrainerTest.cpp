@@ -3,6 +3,7 @@
 // model learns a planted motif; the PGD attack stays in its ball and raises the loss.
 #include "runtime/Trainer.h"
 #include "ExpectError.h"
+#include "PlantedMotif.h"
 #include "runtime/Adversarial.h"
 #include "runtime/Checkpoint.h"
 #include "runtime/HostLosses.h"
@@ -19,21 +20,9 @@
 namespace seqjit {
 namespace {
 
-/// Random sequences; half of them (label 1) carry the AP-1 site TGACTCA at a random position.
+/// testing::plantedMotif as a dataset.
 ArrayDataset plantedMotifData(int64_t count, int64_t length, uint64_t seed) {
-  HostArray<float> input = randomOneHot(count, length, seed);
-  HostArray<float> labels({count, 1});
-  Random random(seed, 1);
-  const std::string motif = "TGACTCA";
-  for (int64_t i = 0; i < count; ++i) {
-    if (random.uniform() < 0.5f)
-      continue;
-    labels.data[i] = 1.0f;
-    int64_t start = static_cast<int64_t>(random.uniformInt(static_cast<uint64_t>(length - 7)));
-    for (int64_t j = 0; j < 7; ++j)
-      for (int64_t base = 0; base < 4; ++base)
-        input.data[(i * 4 + base) * length + start + j] = std::string("ACGT")[base] == motif[j] ? 1.0f : 0.0f;
-  }
+  auto [input, labels] = testing::plantedMotif(count, length, seed);
   return ArrayDataset(std::move(input), std::move(labels), "planted motifs");
 }
 
@@ -199,30 +188,7 @@ TEST(Trainer, PlateauAndEarlyStoppingFollowKerasRules) {
   EXPECT_DOUBLE_EQ(small.plateauBest, 0.6);
 }
 
-TEST(Trainer, LearnsAPlantedMotifAndRestoresTheBestWeights) {
-  Fixture f;
-  ArrayDataset train = plantedMotifData(2000, 200, 3);
-  TrainerOptions options;
-  options.epochs = 6;
-  options.seed = 4;
-  options.threads = 1;
-  Optimizer optimizer = parseOptimizer("adam,lr=0.003");
-  Trainer trainer(f.graph(), f.objective, optimizer, options);
-  TrainingResult result = trainer.fit(train, &f.valid, Parameters::initialize(f.graph(), 6));
-  ASSERT_EQ(result.progress.history.size(), 6u);
-  double best = 0.0;
-  for (const EpochRecord &record : result.progress.history) {
-    best = std::max(best, record.validation.at("auroc"));
-    std::printf("epoch %ld: train loss %.4f, valid auroc %.4f\n", static_cast<long>(record.epoch),
-                record.train.at("loss"), record.validation.at("auroc"));
-  }
-  EXPECT_GT(best, 0.9) << "CNN-local with an exp first layer should find a planted 7-mer";
-  EXPECT_LT(result.progress.history.back().train.at("loss"), result.progress.history.front().train.at("loss"));
-  // The returned weights are the best epoch's: evaluating them gives that epoch's AUROC.
-  EXPECT_DOUBLE_EQ(trainer.evaluate(f.valid, result.state.parameters).at("auroc"), result.progress.bestValue);
-}
-
-TEST(Trainer, LearnsWithManifoldMixup) {
+TEST(Trainer, LearnsAPlantedMotifWithAndWithoutManifoldMixupAndRestoresTheBestWeights) {
   Fixture f;
   ArrayDataset train = plantedMotifData(2000, 200, 3);
   TrainerOptions options;
@@ -231,16 +197,19 @@ TEST(Trainer, LearnsWithManifoldMixup) {
   options.threads = 1;
   Parameters initial = Parameters::initialize(f.graph(), 6);
   Optimizer optimizer = parseOptimizer("adam,lr=0.003");
-  TrainingResult plain = Trainer(f.graph(), f.objective, optimizer, options).fit(train, &f.valid, initial);
-  options.augmentations = parseAugmentations("manifold_mixup=0.2");
   Trainer trainer(f.graph(), f.objective, optimizer, options);
-  TrainingResult result = trainer.fit(train, &f.valid, initial);
-  EXPECT_GT(result.progress.bestValue, 0.8) << "mixing hidden layers must not stop CNN-local from learning";
-  EXPECT_EQ(result.state.step, 100);
-  for (const EpochRecord &record : result.progress.history)
-    std::printf("manifold mixup, epoch %ld: valid auroc %.4f\n", static_cast<long>(record.epoch),
-                record.validation.at("auroc"));
-  EXPECT_NE(result.progress.history.front().train.at("loss"), plain.progress.history.front().train.at("loss"))
+  TrainingResult plain = trainer.fit(train, &f.valid, initial);
+  ASSERT_EQ(plain.progress.history.size(), 5u);
+  EXPECT_GT(plain.progress.bestValue, 0.9) << "CNN-local with an exp first layer should find a planted 7-mer";
+  EXPECT_LT(plain.progress.history.back().train.at("loss"), plain.progress.history.front().train.at("loss"));
+  // The returned weights are the best epoch's: evaluating them gives that epoch's AUROC.
+  EXPECT_DOUBLE_EQ(trainer.evaluate(f.valid, plain.state.parameters).at("auroc"), plain.progress.bestValue);
+
+  options.augmentations = parseAugmentations("manifold_mixup=0.2");
+  TrainingResult mixed = Trainer(f.graph(), f.objective, optimizer, options).fit(train, &f.valid, initial);
+  EXPECT_GT(mixed.progress.bestValue, 0.8) << "mixing hidden layers must not stop CNN-local from learning";
+  EXPECT_EQ(mixed.state.step, 100);
+  EXPECT_NE(mixed.progress.history.front().train.at("loss"), plain.progress.history.front().train.at("loss"))
       << "manifold mixup changed nothing";
 }
 
