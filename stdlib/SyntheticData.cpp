@@ -30,6 +30,32 @@ constexpr uint64_t kTask3ClassOrderStream = uint64_t{3} << 40;
 
 const std::array<const char *, 3> kSplitNames = {"train", "valid", "test"};
 
+/// How many motif instances a sequence embeds: between minMotifs and maxMotifs, minMotifs + k with probability
+/// probabilities[k], or uniformly (drawn exactly, by uniformInt) when probabilities is empty.
+struct MotifCountLaw {
+  int64_t minMotifs = 1, maxMotifs = 1;
+  std::vector<double> probabilities;
+
+  int64_t draw(Random &random) const {
+    if (probabilities.empty())
+      return minMotifs + static_cast<int64_t>(random.uniformInt(static_cast<uint64_t>(maxMotifs - minMotifs + 1)));
+    // Inversion of the cumulative probabilities; a draw past a sum rounded below 1 takes the last count.
+    double u = random.uniformDouble(), running = 0;
+    for (size_t k = 0; k + 1 < probabilities.size(); ++k)
+      if (u < (running += probabilities[k]))
+        return minMotifs + static_cast<int64_t>(k);
+    return maxMotifs;
+  }
+};
+
+// Koo & Eddy's Task 1 generator (code/generate_data/task1_generate_synthetic_dataset.ipynb of
+// p-koo/exponential_activations) draws the count as the bin of U(0,1) in cumsum(0, .5, .25, .17, .05, .3): one
+// motif half the time, five in 3%. Most sequences carry one or two motifs (mean 1.86).
+const MotifCountLaw kTask1MotifCounts = {
+    .minMotifs = 1, .maxMotifs = 5, .probabilities = {0.50, 0.25, 0.17, 0.05, 0.03}};
+// Task 3 (Koo & Ploenzke 2021 as the issue states it): 3 to 5 motifs, uniformly.
+const MotifCountLaw kTask3MotifCounts = {.minMotifs = 3, .maxMotifs = 5, .probabilities = {}};
+
 /// A motif ready for sampling: its matrix on both strands, with cumulative rows.
 struct SamplingMotif {
   int64_t width = 0;
@@ -128,13 +154,13 @@ void checkOptions(const Generation &generation, int64_t maxMotifs) {
                             generation.task, generation.length, maxMotifs, widest, maxMotifs * widest));
 }
 
-/// Draws sequence `index` (global generation order) into row `row` of `split`: between `minMotifs` and `maxMotifs`
-/// instances of motifs drawn uniformly with replacement from `pool`. Returns the motifs embedded.
+/// Draws sequence `index` (global generation order) into row `row` of `split`: a number of instances drawn from
+/// `counts`, of motifs drawn uniformly with replacement from `pool`. Returns the motifs embedded.
 std::vector<int64_t> sampleSequence(const Generation &generation, int64_t index, const std::vector<int64_t> &pool,
-                                    int64_t minMotifs, int64_t maxMotifs, SyntheticSplit &split, int64_t row) {
+                                    const MotifCountLaw &counts, SyntheticSplit &split, int64_t row) {
   Random random(generation.seed, generation.streamBase + static_cast<uint64_t>(index));
   int64_t length = generation.length;
-  int64_t count = minMotifs + static_cast<int64_t>(random.uniformInt(static_cast<uint64_t>(maxMotifs - minMotifs + 1)));
+  int64_t count = counts.draw(random);
   std::vector<int64_t> chosen(count), strands(count);
   int64_t totalWidth = 0;
   for (int64_t j = 0; j < count; ++j) {
@@ -290,8 +316,7 @@ SyntheticData generateTask1(const std::vector<Motif> &motifs, const SyntheticOpt
     taskMotifs.push_back(requireMotif(motifs, id, generation.task));
   for (const Motif &motif : taskMotifs)
     generation.motifs.push_back(prepareForSampling(motif));
-  constexpr int64_t kMinMotifs = 1, kMaxMotifs = 5;
-  checkOptions(generation, kMaxMotifs);
+  checkOptions(generation, kTask1MotifCounts.maxMotifs);
   generation.layout = layoutSplits(generation.count, options, generation.task);
 
   std::vector<int64_t> pool(taskMotifs.size());
@@ -301,7 +326,7 @@ SyntheticData generateTask1(const std::vector<Motif> &motifs, const SyntheticOpt
   SyntheticData data =
       generate(generation, labelCount, options, [&](int64_t index, SyntheticSplit &split, int64_t row) {
         // Label k is motif k: a label says whether its motif is present at least once.
-        for (int64_t motif : sampleSequence(generation, index, pool, kMinMotifs, kMaxMotifs, split, row))
+        for (int64_t motif : sampleSequence(generation, index, pool, kTask1MotifCounts, split, row))
           split.labels.data[row * labelCount + motif] = 1.0f;
       });
   data.motifs = std::move(taskMotifs);
@@ -322,8 +347,7 @@ SyntheticData generateTask3(const std::vector<Motif> &motifs, const SyntheticOpt
     taskMotifs.push_back(std::move(motif));
   for (const Motif &motif : taskMotifs)
     generation.motifs.push_back(prepareForSampling(motif));
-  constexpr int64_t kMinMotifs = 3, kMaxMotifs = 5;
-  checkOptions(generation, kMaxMotifs);
+  checkOptions(generation, kTask3MotifCounts.maxMotifs);
   generation.layout = layoutSplits(generation.count, options, generation.task);
 
   std::vector<int64_t> corePool, backgroundPool;
@@ -337,7 +361,7 @@ SyntheticData generateTask3(const std::vector<Motif> &motifs, const SyntheticOpt
     std::swap(positive[i], positive[order.uniformInt(static_cast<uint64_t>(i + 1))]);
 
   SyntheticData data = generate(generation, 1, options, [&](int64_t index, SyntheticSplit &split, int64_t row) {
-    sampleSequence(generation, index, positive[index] ? corePool : backgroundPool, kMinMotifs, kMaxMotifs, split, row);
+    sampleSequence(generation, index, positive[index] ? corePool : backgroundPool, kTask3MotifCounts, split, row);
     split.labels.data[row] = positive[index] ? 1.0f : 0.0f;
   });
   data.motifs = std::move(taskMotifs);

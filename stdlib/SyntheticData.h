@@ -3,10 +3,12 @@
 //
 // Both tasks draw uniform random background sequence and embed JASPAR motifs sampled letter by letter from their
 // PWMs, on a random strand, at random non-overlapping positions:
-// - Task 1 (multi-task): 1 to 5 motifs per sequence drawn with replacement from 12 TF motifs; label k is 1 iff
-//   motif k is embedded.
+// - Task 1 (multi-task): 1 to 5 motifs per sequence (1, 2, 3, 4, 5 with probability 0.50, 0.25, 0.17, 0.05, 0.03,
+//   as Koo & Eddy's generator draws them) drawn with replacement from 12 TF motifs; label k is 1 iff motif k is
+//   embedded.
 // - Task 3 (binary): half the sequences (positives) embed 3 to 5 motifs drawn from 5 core motifs, the other half
-//   3 to 5 drawn from 100 background JASPAR motifs chosen by selectBackgroundMotifs; label 1 for positives.
+//   3 to 5 drawn from 100 background JASPAR motifs (counts uniform) chosen by selectBackgroundMotifs; label 1 for
+//   positives.
 //
 // Reproducibility: sequence i (in generation order, before the split) draws only from Random(seed, base + i), and
 // Task 3's positive/negative order only from its own stream, so a sequence does not depend on the others, on the

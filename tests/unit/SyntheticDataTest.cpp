@@ -164,6 +164,39 @@ TEST(SyntheticData, PlacementsFitDoNotOverlapAndComeInTheRightNumbers) {
   }
 }
 
+TEST(SyntheticData, MotifCountsFollowThePapersLaws) {
+  // Task 1 draws 1..5 motifs with Koo & Eddy's probabilities; Task 3 draws 3..5 uniformly. Each observed frequency
+  // over 6000 sequences must lie within 5 standard errors of its probability.
+  struct Law {
+    const char *task;
+    int64_t minimum;
+    std::vector<double> probabilities;
+  };
+  const int64_t sequences = 6000;
+  for (const Law &law :
+       {Law{"task1", 1, {0.50, 0.25, 0.17, 0.05, 0.03}}, Law{"task3", 3, {1.0 / 3, 1.0 / 3, 1.0 / 3}}}) {
+    SyntheticData data = std::string(law.task) == "task1" ? generateTask1(jaspar(), smallOptions(11, sequences))
+                                                          : generateTask3(jaspar(), smallOptions(11, sequences));
+    std::vector<int64_t> histogram(law.probabilities.size(), 0);
+    for (const std::string &name : kSplits) {
+      const SyntheticSplit &split = data.splits.at(name);
+      std::vector<int64_t> perSequence(static_cast<size_t>(split.input.shape[0]), 0);
+      for (const MotifPlacement &placement : split.placements)
+        ++perSequence[placement.sequence];
+      for (int64_t count : perSequence) {
+        ASSERT_GE(count, law.minimum) << law.task;
+        ASSERT_LT(count - law.minimum, static_cast<int64_t>(histogram.size())) << law.task;
+        ++histogram[count - law.minimum];
+      }
+    }
+    for (size_t k = 0; k < histogram.size(); ++k) {
+      double p = law.probabilities[k], observed = static_cast<double>(histogram[k]) / sequences;
+      EXPECT_NEAR(observed, p, 5 * std::sqrt(p * (1 - p) / sequences))
+          << law.task << ": sequences with " << law.minimum + static_cast<int64_t>(k) << " motifs";
+    }
+  }
+}
+
 TEST(SyntheticData, Task1LabelsSayWhichMotifsAreEmbedded) {
   for (const std::string &name : kSplits) {
     const SyntheticSplit &split = task1().splits.at(name);
@@ -233,9 +266,10 @@ TEST(SyntheticData, ModelIsThePwmAtPlacementsAndUniformElsewhere) {
 }
 
 TEST(SyntheticData, EmbeddedLettersFollowThePwmAndBackgroundIsUniform) {
-  // About 2000 instances of each Task 1 motif; each observed letter frequency must be within 5 standard errors of
-  // its PWM probability (or exactly 0 where the probability is 0).
-  SyntheticData data = generateTask1(jaspar(), smallOptions(11, 8000));
+  // About 2000 instances of each Task 1 motif (13,000 sequences of 1.86 motifs on average, over 12 motifs); each
+  // observed letter frequency must be within 5 standard errors of its PWM probability (or exactly 0 where the
+  // probability is 0).
+  SyntheticData data = generateTask1(jaspar(), smallOptions(11, 13000));
   std::vector<HostArray<float>> counts;
   for (const Motif &motif : data.motifs)
     counts.emplace_back(std::vector<int64_t>{motif.width(), 4});
