@@ -3,17 +3,13 @@
 
 #include "compiler/JitModule.h"
 #include "dsl/Error.h"
+#include "runtime/ParallelChunks.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <atomic>
-#include <cstdlib>
 #include <cstring>
-#include <exception>
-#include <mutex>
-#include <thread>
 
 namespace seqjit {
 
@@ -32,8 +28,8 @@ std::vector<int64_t> batchedShape(int64_t batch, const Shape &shape) {
 
 void checkShape(const std::vector<int64_t> &found, const std::vector<int64_t> &expected, const std::string &what) {
   if (found != expected)
-    throw Error(fmt::format("{} has shape ({}), expected ({})", what, fmt::join(found, ", "),
-                            fmt::join(expected, ", ")));
+    throw Error(
+        fmt::format("{} has shape ({}), expected ({})", what, fmt::join(found, ", "), fmt::join(expected, ", ")));
 }
 
 CompiledModel::CompiledModel(Graph graph, std::unique_ptr<JitModule> module, int64_t chunk, int threads)
@@ -65,23 +61,11 @@ std::vector<BufferView> parameterViews(const Graph &graph, const Parameters &par
   return views;
 }
 
-static int threadCount(int requested) {
-  if (requested > 0)
-    return requested;
-  if (const char *configured = std::getenv("SEQJIT_NUM_THREADS")) {
-    int value = std::atoi(configured);
-    if (value <= 0)
-      throw Error(fmt::format("SEQJIT_NUM_THREADS must be a positive number, got '{}'", configured));
-    return value;
-  }
-  return std::max(1u, std::thread::hardware_concurrency());
-}
-
 CompiledModel compile(const Graph &graph, const CompileOptions &options) {
   if (options.batch <= 0)
     throw Error(fmt::format("compile: batch must be positive, got {}", options.batch));
   Graph inference = inferenceGraph(graph);
-  int threads = static_cast<int>(std::min<int64_t>(threadCount(options.threads), options.batch));
+  int threads = static_cast<int>(std::min<int64_t>(workerThreads(options.threads), options.batch));
   ImportOptions importOptions;
   importOptions.batch = (options.batch + threads - 1) / threads;
   auto module = JitModule::compileGraph(inference, importOptions);
@@ -122,30 +106,11 @@ HostArray<float> CompiledModel::forward(const HostArray<float> &input, const Par
     module_->call("forward", chunkArguments, {paddedOutput.data(), chunkOutputShape});
     std::memcpy(out, paddedOutput.data(), count * outputStride * sizeof(float));
   };
-  // Workers take chunks from a shared counter; the compiled code is reentrant (every call allocates its own).
-  std::atomic<int64_t> next{0};
-  std::exception_ptr failure;
-  std::mutex failureMutex;
-  auto worker = [&] {
+  // The compiled code is reentrant (every call allocates its own), so chunks run side by side.
+  runChunksInParallel(chunks, threads_, [&](int64_t index) {
     std::vector<BufferView> chunkArguments = arguments;
-    for (int64_t index = next++; index < chunks; index = next++) {
-      try {
-        runChunk(index, chunkArguments);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(failureMutex);
-        failure = std::current_exception();
-        next = chunks;
-      }
-    }
-  };
-  std::vector<std::thread> workers;
-  for (int t = 1; t < std::min<int64_t>(threads_, chunks); ++t)
-    workers.emplace_back(worker);
-  worker();
-  for (std::thread &t : workers)
-    t.join();
-  if (failure)
-    std::rethrow_exception(failure);
+    runChunk(index, chunkArguments);
+  });
   return output;
 }
 

@@ -1,0 +1,18 @@
+// Work split into numbered chunks run by a few threads: the compiled programs are reentrant, so chunks of a batch
+// run side by side.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+namespace seqjit {
+
+/// The worker threads to use: `requested` if positive, else SEQJIT_NUM_THREADS, else every hardware thread.
+/// Throws seqjit::Error for a SEQJIT_NUM_THREADS that is not a positive number.
+int workerThreads(int requested);
+
+/// Runs body(0) .. body(chunks - 1) on up to `threads` threads (the caller's among them); each worker takes the next
+/// chunk from a shared counter. The first exception thrown stops the remaining chunks and is rethrown here.
+void runChunksInParallel(int64_t chunks, int threads, const std::function<void(int64_t)> &body);
+
+} // namespace seqjit
