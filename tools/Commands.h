@@ -17,6 +17,8 @@ void addTrainCommand(CLI::App &app);
 void addEvaluateCommand(CLI::App &app);
 /// seqjit predict: a model's predictions for FASTA, BED, HDF5 or .npy sequences, as TSV or .npy.
 void addPredictCommand(CLI::App &app);
+/// seqjit attribute: attribution maps (saliency, gradient x input, SmoothGrad, integrated gradients, mutagenesis).
+void addAttributeCommand(CLI::App &app);
 /// seqjit generate-data: the papers' synthetic motif tasks (Task 1, Task 3) with their ground truth, as HDF5.
 void addGenerateDataCommand(CLI::App &app);
 

@@ -15,6 +15,7 @@ int main(int argc, char **argv) {
   seqjit::addTrainCommand(app);
   seqjit::addEvaluateCommand(app);
   seqjit::addPredictCommand(app);
+  seqjit::addAttributeCommand(app);
   seqjit::addGenerateDataCommand(app);
   try {
     app.parse(argc, argv);

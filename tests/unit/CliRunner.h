@@ -2,6 +2,8 @@
 #pragma once
 
 #include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include <sys/wait.h>
 
@@ -70,6 +72,17 @@ inline RunResult runSeqjit(const std::filesystem::path &directory, const std::st
   result.exited = WIFEXITED(status) && WEXITSTATUS(status) < 128;
   result.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
+}
+
+/// Expects exit status 1 and exactly one line, "seqjit: error: ...", containing every piece of `expected`.
+inline void expectOneError(const RunResult &result, const std::vector<std::string> &expected) {
+  EXPECT_TRUE(result.exited) << "seqjit crashed:\n" << result.output;
+  EXPECT_EQ(result.exitCode, 1) << result.output;
+  std::vector<std::string> lines = result.lines();
+  ASSERT_EQ(lines.size(), 1u) << "expected one error line, got:\n" << result.output;
+  EXPECT_THAT(lines[0], ::testing::StartsWith("seqjit: error: "));
+  for (const std::string &piece : expected)
+    EXPECT_THAT(lines[0], ::testing::HasSubstr(piece));
 }
 
 } // namespace seqjit::testing

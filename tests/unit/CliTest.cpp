@@ -35,6 +35,7 @@
 #include "examples/tiny_exp_cnn.cpp"
 
 using namespace seqjit;
+using seqjit::testing::expectOneError;
 using seqjit::testing::quote;
 using seqjit::testing::RunResult;
 using seqjit::testing::runSeqjit;
@@ -94,17 +95,6 @@ protected:
   /// Runs `seqjit <arguments>` in the temporary directory with a private model-file cache.
   RunResult run(const std::string &arguments, const std::string &environment = {}) const {
     return runSeqjit(directory_, arguments, environment);
-  }
-
-  /// Expects exit status 1 and exactly one line, "seqjit: error: ...", containing every piece of `expected`.
-  static void expectOneError(const RunResult &result, const std::vector<std::string> &expected) {
-    EXPECT_TRUE(result.exited) << "seqjit crashed:\n" << result.output;
-    EXPECT_EQ(result.exitCode, 1) << result.output;
-    std::vector<std::string> lines = result.lines();
-    ASSERT_EQ(lines.size(), 1u) << "expected one error line, got:\n" << result.output;
-    EXPECT_THAT(lines[0], StartsWith("seqjit: error: "));
-    for (const std::string &piece : expected)
-      EXPECT_THAT(lines[0], HasSubstr(piece));
   }
 
   /// Writes `count` random one-hot sequences of `length` to `name` and returns them.

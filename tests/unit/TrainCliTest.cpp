@@ -25,6 +25,7 @@ namespace seqjit {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::expectOneError;
 using ::testing::HasSubstr;
 using testing::RunResult;
 using testing::runSeqjit;
@@ -52,16 +53,6 @@ protected:
   }
   std::string path(const std::string &name) const { return (directory_ / name).string(); }
   RunResult run(const std::string &arguments) const { return runSeqjit(directory_, arguments); }
-
-  static void expectOneError(const RunResult &result, const std::vector<std::string> &expected) {
-    EXPECT_TRUE(result.exited) << result.output;
-    EXPECT_EQ(result.exitCode, 1) << result.output;
-    std::vector<std::string> lines = result.lines();
-    ASSERT_EQ(lines.size(), 1u) << result.output;
-    EXPECT_THAT(lines[0], ::testing::StartsWith("seqjit: error: "));
-    for (const std::string &piece : expected)
-      EXPECT_THAT(lines[0], HasSubstr(piece));
-  }
 
   fs::path directory_;
 };

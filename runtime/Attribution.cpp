@@ -1,0 +1,212 @@
+// Attribution maps on the compiled forward pass and input gradient, in chunks of the compiled batch.
+#include "runtime/Attribution.h"
+
+#include "dsl/Error.h"
+#include "runtime/ParallelChunks.h"
+#include "runtime/Random.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+
+namespace seqjit {
+
+namespace {
+
+int64_t perExample(const Shape &shape) { return HostArray<float>::elementCount(shape); }
+
+/// The size of one example of (N, C, L) `input`.
+int64_t rowSize(const HostArray<float> &input) { return input.shape[1] * input.shape[2]; }
+
+/// `output` if it indexes one example's output of `graph`; checked before anything is compiled.
+int64_t checkedOutput(const Graph &graph, int64_t output) {
+  int64_t outputs = perExample(graph.outputNode().shape);
+  if (output < 0 || output >= outputs)
+    throw Error(fmt::format("model '{}': output {} to explain is out of range: an example has {} output value{} "
+                            "(0 to {})",
+                            graph.name, output, outputs, outputs == 1 ? "" : "s", outputs - 1));
+  return output;
+}
+
+} // namespace
+
+Attributor::Attributor(const Graph &graph, Parameters parameters, int64_t output, int64_t batch, int threads)
+    : graph_(graph), parameters_(std::move(parameters)), output_(checkedOutput(graph, output)), batch_(batch),
+      threads_(workerThreads(threads)), forward_(compile(graph, {.batch = batch, .threads = threads})),
+      gradient_(CompiledInputGradient::compile(graph, {.batch = batch, .float64 = false, .batchNormTraining = false})) {
+}
+
+void Attributor::gradients(int64_t rows, const std::function<void(int64_t, float *)> &fill,
+                           const std::function<void(int64_t, const float *)> &consume) const {
+  const std::vector<int64_t> inputShape = batchedShape(batch_, graph_.inputNode().shape);
+  const int64_t row = inputShape[1] * inputShape[2];
+  const int64_t outputs = perExample(graph_.outputNode().shape);
+  HostArray<float> seed(batchedShape(batch_, graph_.outputNode().shape));
+  for (int64_t n = 0; n < batch_; ++n)
+    seed.data[n * outputs + output_] = 1.0f;
+  // Chunks run side by side; their results are handed over one chunk at a time and in order, since rows of
+  // different chunks may add into the same sequence's map: the sums are then the same whatever the threads.
+  std::mutex consumeMutex;
+  std::condition_variable turn;
+  int64_t nextToConsume = 0;
+  runChunksInParallel((rows + batch_ - 1) / batch_, threads_, [&](int64_t index) {
+    const int64_t first = index * batch_, count = std::min(batch_, rows - first);
+    HostArray<float> gradient;
+    std::exception_ptr failure; // A failed chunk still takes its turn, so that later chunks are not kept waiting.
+    try {
+      HostArray<float> chunk(inputShape);
+      for (int64_t i = 0; i < count; ++i)
+        fill(first + i, chunk.data.data() + i * row);
+      gradient = gradient_.run(chunk, seed, parameters_);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    std::unique_lock<std::mutex> lock(consumeMutex);
+    turn.wait(lock, [&] { return nextToConsume == index; });
+    for (int64_t i = 0; i < count && !failure; ++i)
+      consume(first + i, gradient.data.data() + i * row);
+    ++nextToConsume;
+    turn.notify_all();
+    if (failure)
+      std::rethrow_exception(failure);
+  });
+}
+
+HostArray<float> Attributor::saliency(const HostArray<float> &input) const {
+  checkInputShape(graph_, input.shape, "attribution input");
+  const int64_t row = rowSize(input);
+  HostArray<float> result(input.shape);
+  gradients(
+      input.shape[0], [&](int64_t n, float *x) { std::copy_n(input.data.data() + n * row, row, x); },
+      [&](int64_t n, const float *g) { std::copy_n(g, row, result.data.data() + n * row); });
+  return result;
+}
+
+HostArray<float> Attributor::gradientTimesInput(const HostArray<float> &input) const {
+  HostArray<float> result = saliency(input);
+  for (int64_t i = 0; i < result.size(); ++i)
+    result.data[i] *= input.data[i];
+  return result;
+}
+
+HostArray<float> Attributor::smoothGrad(const HostArray<float> &input, const SmoothGradOptions &options) const {
+  checkInputShape(graph_, input.shape, "attribution input");
+  if (options.samples < 1 || !(options.sigma >= 0))
+    throw Error(fmt::format("SmoothGrad: {} samples with noise sigma {}; expected at least 1 sample and sigma >= 0",
+                            options.samples, options.sigma));
+  const int64_t row = rowSize(input), samples = options.samples;
+  HostArray<float> result(input.shape);
+  gradients(
+      input.shape[0] * samples,
+      [&](int64_t r, float *x) {
+        const float *clean = input.data.data() + (r / samples) * row;
+        Random noise(options.seed, static_cast<uint64_t>(r));
+        for (int64_t i = 0; i < row; ++i)
+          x[i] = clean[i] + static_cast<float>(options.sigma) * noise.normal();
+      },
+      [&](int64_t r, const float *g) {
+        float *sum = result.data.data() + (r / samples) * row;
+        for (int64_t i = 0; i < row; ++i)
+          sum[i] += g[i] / static_cast<float>(samples);
+      });
+  return result;
+}
+
+HostArray<float> Attributor::integratedGradients(const HostArray<float> &input, const HostArray<float> &references,
+                                                 int64_t steps) const {
+  checkInputShape(graph_, input.shape, "attribution input");
+  checkInputShape(graph_, references.shape, "integrated-gradients references");
+  const int64_t sequences = input.shape[0];
+  if (sequences == 0 || references.shape[0] % sequences != 0 || references.shape[0] == 0)
+    throw Error(fmt::format("integrated gradients: {} references for {} sequences; expected the same positive number "
+                            "of references for every sequence",
+                            references.shape[0], sequences));
+  if (steps < 1)
+    throw Error(fmt::format("integrated gradients: {} steps; expected at least 1", steps));
+  const int64_t row = rowSize(input), perSequence = references.shape[0] / sequences;
+  const float weight = 1.0f / static_cast<float>(steps * perSequence);
+  HostArray<float> result(input.shape);
+  // Row (n * R + r) * steps + (k - 1) is the point k/steps of the way from reference r of sequence n to it.
+  gradients(
+      sequences * perSequence * steps,
+      [&](int64_t i, float *x) {
+        const int64_t pair = i / steps;
+        const float alpha = static_cast<float>(i % steps + 1) / static_cast<float>(steps);
+        const float *target = input.data.data() + (pair / perSequence) * row;
+        const float *reference = references.data.data() + pair * row;
+        for (int64_t j = 0; j < row; ++j)
+          x[j] = reference[j] + alpha * (target[j] - reference[j]);
+      },
+      [&](int64_t i, const float *g) {
+        const int64_t pair = i / steps;
+        const float *target = input.data.data() + (pair / perSequence) * row;
+        const float *reference = references.data.data() + pair * row;
+        float *sum = result.data.data() + (pair / perSequence) * row;
+        for (int64_t j = 0; j < row; ++j)
+          sum[j] += weight * (target[j] - reference[j]) * g[j];
+      });
+  return result;
+}
+
+HostArray<float> Attributor::outputs(const HostArray<float> &input) const {
+  checkInputShape(graph_, input.shape, "attribution input");
+  HostArray<float> all = forward_.forward(input, parameters_);
+  const int64_t outputs = perExample(graph_.outputNode().shape);
+  HostArray<float> picked({input.shape[0]});
+  for (int64_t n = 0; n < input.shape[0]; ++n)
+    picked.data[n] = all.data[n * outputs + output_];
+  return picked;
+}
+
+HostArray<float> Attributor::mutagenesis(const HostArray<float> &input) const {
+  checkInputShape(graph_, input.shape, "mutagenesis input");
+  if (input.shape[1] != 4)
+    throw Error(fmt::format("mutagenesis needs one-hot DNA input (N, 4, L); model '{}' takes {} channels", graph_.name,
+                            input.shape[1]));
+  const int64_t length = input.shape[2], row = 4 * length;
+  HostArray<float> wildType = outputs(input);
+  HostArray<float> result(input.shape);
+  // Mutants of one sequence at a time (at most 4L of them), each a copy with one column set to a base.
+  for (int64_t n = 0; n < input.shape[0]; ++n) {
+    const float *x = input.data.data() + n * row;
+    std::vector<int64_t> slots; // b * L + l of each mutant, in order
+    for (int64_t l = 0; l < length; ++l)
+      for (int64_t b = 0; b < 4; ++b)
+        if (x[b * length + l] != 1.0f)
+          slots.push_back(b * length + l);
+    HostArray<float> mutants({static_cast<int64_t>(slots.size()), 4, length});
+    for (size_t m = 0; m < slots.size(); ++m) {
+      float *y = mutants.data.data() + m * row;
+      std::copy_n(x, row, y);
+      int64_t l = slots[m] % length;
+      for (int64_t b = 0; b < 4; ++b)
+        y[b * length + l] = b * length + l == slots[m] ? 1.0f : 0.0f;
+    }
+    HostArray<float> mutated = outputs(mutants);
+    for (size_t m = 0; m < slots.size(); ++m)
+      result.data[n * row + slots[m]] = mutated.data[m] - wildType.data[n];
+  }
+  return result;
+}
+
+void correctGradient(HostArray<float> &map) {
+  if (map.rank() != 3)
+    throw Error("gradient correction needs an (N, C, L) map");
+  const int64_t channels = map.shape[1], length = map.shape[2];
+  for (int64_t n = 0; n < map.shape[0]; ++n)
+    for (int64_t l = 0; l < length; ++l) {
+      float *first = map.data.data() + n * channels * length + l;
+      double mean = 0;
+      for (int64_t c = 0; c < channels; ++c)
+        mean += first[c * length];
+      mean /= static_cast<double>(channels);
+      for (int64_t c = 0; c < channels; ++c)
+        first[c * length] -= static_cast<float>(mean);
+    }
+}
+
+} // namespace seqjit

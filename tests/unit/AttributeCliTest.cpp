@@ -1,0 +1,128 @@
+// seqjit attribute run as a user runs it: the maps written equal the reference interpreter's input gradients of the
+// chosen output for the chosen sequences, with the interpretability metrics where the data holds the generating
+// model; mistakes give one clear error line.
+#include "CliRunner.h"
+#include "Closeness.h"
+#include "PlantedMotif.h"
+#include "runtime/GradientPrograms.h"
+#include "runtime/Hdf5.h"
+#include "runtime/Npy.h"
+#include "stdlib/Interpretability.h"
+#include "stdlib/Models.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+
+namespace seqjit {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::expectOneError;
+using ::testing::HasSubstr;
+using testing::RunResult;
+
+constexpr int64_t kSequences = 12, kLength = 200;
+
+class AttributeCliTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    ASSERT_TRUE(fs::exists(testing::seqjitBinary())) << "build the seqjit target first";
+    const auto *info = ::testing::UnitTest::GetInstance()->current_test_info();
+    directory_ = fs::temp_directory_path() / fmt::format("seqjit-attribute-cli-{}-{}", getpid(), info->name());
+    fs::remove_all(directory_);
+    fs::create_directories(directory_);
+    auto [x, y] = testing::plantedMotif(kSequences, kLength, 5);
+    input_ = x;
+    labels_ = y;
+    // A generating model with a "motif" at positions 90..99 of every sequence: the metrics need both classes.
+    models_ = HostArray<float>({kSequences, 4, kLength}, 0.25f);
+    for (int64_t n = 0; n < kSequences; ++n)
+      for (int64_t l = 90; l < 100; ++l)
+        for (int64_t b = 0; b < 4; ++b)
+          models_.data[(n * 4 + b) * kLength + l] = b == 1 ? 1.0f : 0.0f;
+    writeHdf5File(path("data.h5"), {{"X_test", x}, {"Y_test", y, Hdf5Storage::Int8}, {"model_test", models_}});
+    writeNpy(path("x.npy"), x);
+    parameters_.saveNpz(path("w.npz"));
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    fs::remove_all(directory_, ignored);
+  }
+  std::string path(const std::string &name) const { return (directory_ / name).string(); }
+  RunResult run(const std::string &arguments) const { return testing::runSeqjit(directory_, arguments); }
+
+  /// The interpreter's d output[0] / d input (float64) of rows `rows` of the input.
+  HostArray<double> expectedSaliency(const std::vector<int64_t> &rows) const {
+    HostArray<double> x({static_cast<int64_t>(rows.size()), 4, kLength});
+    for (size_t i = 0; i < rows.size(); ++i)
+      for (int64_t j = 0; j < 4 * kLength; ++j)
+        x.data[i * 4 * kLength + j] = input_.data[rows[i] * 4 * kLength + j];
+    HostArray<double> seed({x.shape[0], 1}, 1.0);
+    return interpretInputGradient<double>(model_->graph(), false, x, seed, parameters_);
+  }
+
+  fs::path directory_;
+  HostArray<float> input_, labels_, models_;
+  std::unique_ptr<Model> model_ = buildZooModel("cnn-local", {.activation = "exp"});
+  Parameters parameters_ = [this] {
+    Parameters p = Parameters::initialize(model_->graph(), 2);
+    p.randomizeBatchNorm(model_->graph(), 3);
+    return p;
+  }();
+};
+
+const std::string kModel = "cnn-local --activation exp --weights w.npz";
+
+TEST_F(AttributeCliTest, SaliencyOfEverySequenceEqualsTheInterpreterAndIsScored) {
+  RunResult result = run("attribute " + kModel + " --input data.h5 --method saliency --out s.npy --threads 1");
+  ASSERT_EQ(result.exitCode, 0) << result.output;
+  std::vector<int64_t> all;
+  for (int64_t n = 0; n < kSequences; ++n)
+    all.push_back(n);
+  HostArray<float> written = readNpy<float>(path("s.npy"));
+  HostArray<double> expected = expectedSaliency(all);
+  ASSERT_EQ(written.shape, expected.shape);
+  EXPECT_LE(testing::relativeError(written.data, expected.data), 1e-4);
+
+  // The metrics line scores gradient x input against model_test.
+  HostArray<float> scored = written;
+  for (int64_t i = 0; i < scored.size(); ++i)
+    scored.data[i] *= input_.data[i];
+  InterpretabilityScores scores = interpretability(positionScores(scored), models_);
+  EXPECT_THAT(result.output, HasSubstr(fmt::format("({} of {} sequences carry motifs): AUROC {:.4f}, AUPR {:.4f}",
+                                                   kSequences, kSequences, scores.meanAuroc, scores.meanAupr)));
+}
+
+TEST_F(AttributeCliTest, PositivesAndLimitPickTheLabelledRowsInOrder) {
+  RunResult result =
+      run("attribute " + kModel + " --input data.h5 --positives --limit 3 --method saliency --out p.npy --threads 1");
+  ASSERT_EQ(result.exitCode, 0) << result.output;
+  std::vector<int64_t> positives;
+  for (int64_t n = 0; n < kSequences && positives.size() < 3; ++n)
+    if (labels_.data[n] > 0.5f)
+      positives.push_back(n);
+  ASSERT_EQ(positives.size(), 3u) << "the planted data has at least 3 positives";
+  HostArray<float> written = readNpy<float>(path("p.npy"));
+  HostArray<double> expected = expectedSaliency(positives);
+  ASSERT_EQ(written.shape, expected.shape);
+  EXPECT_LE(testing::relativeError(written.data, expected.data), 1e-4);
+  EXPECT_THAT(result.output, HasSubstr("for 3 positive sequences"));
+}
+
+TEST_F(AttributeCliTest, MistakesGiveOneClearError) {
+  expectOneError(run("attribute " + kModel + " --input data.h5 --method deeplift --out a.npy"),
+                 {"--method: unknown method 'deeplift'", "saliency, gradxinput, smoothgrad, ig, ism"});
+  expectOneError(run("attribute " + kModel + " --input data.h5 --out a.tsv"), {"'a.tsv'", "written as .npy"});
+  expectOneError(run("attribute " + kModel + " --input x.npy --positives --out a.npy"), {"--positives needs labels"});
+  expectOneError(run("attribute " + kModel + " --input data.h5 --output 1 --out a.npy"),
+                 {"output 1 to explain is out of range"});
+  expectOneError(run("attribute " + kModel + " --input data.h5 --method ig --references 0 --out a.npy"),
+                 {"--references 0 --steps 20", "at least one of each"});
+}
+
+} // namespace
+} // namespace seqjit

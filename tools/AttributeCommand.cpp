@@ -1,0 +1,197 @@
+// seqjit attribute: attribution maps of one model output for sequences from .npy or HDF5, written as .npy, with the
+// papers' interpretability AUROC / AUPR where the HDF5 file holds the generating model of synthetic data.
+#include "dsl/Error.h"
+#include "runtime/Attribution.h"
+#include "runtime/DinucleotideShuffle.h"
+#include "runtime/Hdf5.h"
+#include "runtime/Npy.h"
+#include "runtime/OneHot.h"
+#include "runtime/Stopwatch.h"
+#include "stdlib/Interpretability.h"
+#include "tools/Commands.h"
+#include "tools/ModelResolver.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <memory>
+
+namespace seqjit {
+
+namespace {
+
+struct AttributeArguments {
+  std::string model;
+  std::string weights;
+  std::string activation;
+  int64_t outputs = 0;
+  std::string input;
+  std::string key = "X_test";
+  int64_t limit = 0;
+  bool positives = false;
+  std::string method = "saliency";
+  int64_t output = 0;
+  int64_t steps = 20;
+  int64_t references = 10;
+  int64_t samples = 25;
+  double sigma = 0.1;
+  uint64_t seed = 0;
+  bool correct = false;
+  std::string out;
+  int threads = 0;
+};
+
+const std::vector<std::string> kMethods = {"saliency", "gradxinput", "smoothgrad", "ig", "ism"};
+
+/// Rows `rows` of `array`, in that order.
+HostArray<float> selectRows(const HostArray<float> &array, const std::vector<int64_t> &rows) {
+  std::vector<int64_t> shape = array.shape;
+  shape[0] = static_cast<int64_t>(rows.size());
+  HostArray<float> selected(shape);
+  const int64_t row = array.shape[0] == 0 ? 0 : array.size() / array.shape[0];
+  for (size_t i = 0; i < rows.size(); ++i)
+    std::copy_n(array.data.begin() + rows[i] * row, row, selected.data.begin() + static_cast<int64_t>(i) * row);
+  return selected;
+}
+
+/// "<prefix>_<split>" for an input key "X_<split>", or "" if the key does not have that form.
+std::string companionKey(const std::string &key, const std::string &prefix) {
+  return key.rfind("X_", 0) == 0 ? prefix + "_" + key.substr(2) : std::string();
+}
+
+/// The rows to attribute: every row, or with --positives those whose label for --output is 1 (the papers attribute
+/// positive sequences), the first --limit of them.
+std::vector<int64_t> rowsToAttribute(const AttributeArguments &args, int64_t count) {
+  std::vector<int64_t> rows;
+  if (args.positives) {
+    std::string labelKey = companionKey(args.key, "Y");
+    if (std::filesystem::path(args.input).extension() == ".npy" || labelKey.empty())
+      throw Error(fmt::format("--positives needs labels: an HDF5 --input whose --key X_<split> has a Y_<split>"));
+    HostArray<float> labels = readHdf5Dataset(args.input, labelKey);
+    const int64_t perRow = labels.shape.at(0) == 0 ? 0 : labels.size() / labels.shape[0];
+    if (labels.shape[0] != count || args.output >= perRow)
+      throw Error(fmt::format("'{}': {} has {} rows of {} labels; expected {} rows with label {}", args.input, labelKey,
+                              labels.shape[0], perRow, count, args.output));
+    for (int64_t n = 0; n < count; ++n)
+      if (labels.data[n * perRow + args.output] > 0.5f)
+        rows.push_back(n);
+  } else {
+    for (int64_t n = 0; n < count; ++n)
+      rows.push_back(n);
+  }
+  if (args.limit > 0 && static_cast<int64_t>(rows.size()) > args.limit)
+    rows.resize(static_cast<size_t>(args.limit));
+  return rows;
+}
+
+HostArray<float> attributionMap(const Attributor &attributor, const AttributeArguments &args,
+                                const HostArray<float> &input) {
+  if (args.method == "saliency")
+    return attributor.saliency(input);
+  if (args.method == "gradxinput")
+    return attributor.gradientTimesInput(input);
+  if (args.method == "smoothgrad")
+    return attributor.smoothGrad(input, {.samples = args.samples, .sigma = args.sigma, .seed = args.seed});
+  if (args.method == "ig")
+    return attributor.integratedGradients(input, dinucleotideShuffles(input, args.references, args.seed), args.steps);
+  return attributor.mutagenesis(input);
+}
+
+/// A position's score for the interpretability metrics: the map at the observed base for gradient maps (gradient x
+/// input, as the papers score saliency), the map summed over the bases for integrated gradients (already x (x - r)),
+/// and the mean loss of output over a position's mutations for mutagenesis.
+HostArray<float> scoredMap(const std::string &method, const HostArray<float> &map, const HostArray<float> &input) {
+  HostArray<float> scored = map;
+  if (method == "saliency" || method == "smoothgrad")
+    for (int64_t i = 0; i < scored.size(); ++i)
+      scored.data[i] *= input.data[i];
+  if (method == "ism")
+    for (float &v : scored.data)
+      v = -v;
+  return scored;
+}
+
+/// Refuses options that cannot work before anything is read or compiled.
+void checkArguments(const AttributeArguments &args) {
+  if (std::find(kMethods.begin(), kMethods.end(), args.method) == kMethods.end())
+    throw Error(
+        fmt::format("--method: unknown method '{}'; expected one of {}", args.method, fmt::join(kMethods, ", ")));
+  if (std::filesystem::path(args.out).extension() != ".npy")
+    throw Error(fmt::format("--out '{}': attribution maps are written as .npy", args.out));
+  if (args.method == "ig" && (args.references < 1 || args.steps < 1))
+    throw Error(fmt::format("--references {} --steps {}: integrated gradients need at least one of each",
+                            args.references, args.steps));
+  if (args.method == "smoothgrad" && (args.samples < 1 || !(args.sigma >= 0)))
+    throw Error(fmt::format("--samples {} --sigma {}: SmoothGrad needs at least one sample and sigma >= 0",
+                            args.samples, args.sigma));
+}
+
+void runAttribute(const AttributeArguments &args) {
+  checkArguments(args);
+  HostArray<float> all = loadSequenceInput(args.input, args.key);
+  const std::vector<int64_t> rows = rowsToAttribute(args, all.shape.at(0));
+  HostArray<float> input = selectRows(all, rows);
+  ResolvedModel resolved = resolveModel(args.model, ModelFileOptions{args.activation, input.shape.at(2), args.outputs});
+  const Graph &graph = resolved.model->graph();
+  Parameters parameters = Parameters::loadNpz(graph, args.weights);
+
+  auto start = std::chrono::steady_clock::now();
+  Attributor attributor(graph, parameters, args.output, 100, args.threads);
+  fmt::print("seqjit attribute: {} of output {} of model {} ({}) with {}, for {} {}sequences of '{}'\n", args.method,
+             args.output, graph.name, resolved.origin, args.weights, input.shape[0], args.positives ? "positive " : "",
+             args.input);
+  fmt::print("  compiled in {:.1f} s\n", secondsSince(start));
+  start = std::chrono::steady_clock::now();
+  HostArray<float> map = attributionMap(attributor, args, input);
+  if (args.correct)
+    correctGradient(map);
+  fmt::print("  {} maps in {:.1f} s{}\n", input.shape[0], secondsSince(start),
+             args.correct ? " (gradient-corrected)" : "");
+  writeNpy(args.out, map);
+  fmt::print("  written to {} ({})\n", args.out, fmt::join(map.shape, " x "));
+
+  std::string modelKey = std::filesystem::path(args.input).extension() == ".npy" ? "" : companionKey(args.key, "model");
+  if (modelKey.empty())
+    return;
+  std::vector<std::string> keys = listHdf5Datasets(args.input);
+  if (std::find(keys.begin(), keys.end(), modelKey) == keys.end())
+    return;
+  HostArray<float> models = selectRows(readHdf5Dataset(args.input, modelKey), rows);
+  InterpretabilityScores scores = interpretability(positionScores(scoredMap(args.method, map, input)), models);
+  fmt::print("  interpretability against {} ({} of {} sequences carry motifs): AUROC {:.4f}, AUPR {:.4f}\n", modelKey,
+             scores.scored, input.shape[0], scores.meanAuroc, scores.meanAupr);
+}
+
+} // namespace
+
+void addAttributeCommand(CLI::App &app) {
+  auto args = std::make_shared<AttributeArguments>();
+  CLI::App *command = app.add_subcommand("attribute", "Attribution maps (saliency, gradient x input, SmoothGrad, "
+                                                      "integrated gradients, in-silico mutagenesis) as .npy");
+  command->add_option("model", args->model, "stdlib model name or model file (.cpp), as trained")->required();
+  command->add_option("--weights", args->weights, "trained weights (.npz, e.g. a run's weights.npz)")->required();
+  command->add_option("--input", args->input, "sequences: .npy (N, 4, L) or HDF5 (dataset --key)")->required();
+  command->add_option("--key", args->key,
+                      "HDF5 dataset of the sequences (default X_test); with synthetic data, model_<split> is the "
+                      "ground truth of the interpretability metrics");
+  command->add_option("--limit", args->limit, "attribute only the first N sequences (of those selected)");
+  command->add_flag("--positives", args->positives,
+                    "only the sequences labelled 1 for --output (Y_<split> of an HDF5 --input), as the papers do");
+  command->add_option("--method", args->method, "saliency (default), gradxinput, smoothgrad, ig or ism");
+  command->add_option("--output", args->output, "index of the output to explain within one example (default 0)");
+  command->add_option("--steps", args->steps, "integrated gradients: steps from each reference (default 20)");
+  command->add_option("--references", args->references,
+                      "integrated gradients: dinucleotide-shuffled references per sequence (default 10)");
+  command->add_option("--samples", args->samples, "SmoothGrad: noisy copies per sequence (default 25)");
+  command->add_option("--sigma", args->sigma, "SmoothGrad: noise standard deviation (default 0.1)");
+  command->add_option("--seed", args->seed, "seed of the references and the noise (default 0)");
+  command->add_flag("--correct", args->correct, "gradient correction: subtract the mean over bases at each position");
+  command->add_option("--activation", args->activation, "first-layer activation the model was trained with");
+  command->add_option("--outputs", args->outputs, "outputs of a model file (default: the model's own)");
+  command->add_option("--out", args->out, "attribution maps (N, 4, L) as .npy")->required();
+  command->add_option("--threads", args->threads, "worker threads of the forward passes (default: all)");
+  command->callback([args] { runAttribute(*args); });
+}
+
+} // namespace seqjit
