@@ -19,6 +19,8 @@ void addEvaluateCommand(CLI::App &app);
 void addPredictCommand(CLI::App &app);
 /// seqjit attribute: attribution maps (saliency, gradient x input, SmoothGrad, integrated gradients, mutagenesis).
 void addAttributeCommand(CLI::App &app);
+/// seqjit filters: first-layer filters as motifs (activation-aligned PWMs) in MEME text.
+void addFiltersCommand(CLI::App &app);
 /// seqjit generate-data: the papers' synthetic motif tasks (Task 1, Task 3) with their ground truth, as HDF5.
 void addGenerateDataCommand(CLI::App &app);
 

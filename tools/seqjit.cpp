@@ -16,6 +16,7 @@ int main(int argc, char **argv) {
   seqjit::addEvaluateCommand(app);
   seqjit::addPredictCommand(app);
   seqjit::addAttributeCommand(app);
+  seqjit::addFiltersCommand(app);
   seqjit::addGenerateDataCommand(app);
   try {
     app.parse(argc, argv);

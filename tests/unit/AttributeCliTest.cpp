@@ -1,12 +1,15 @@
-// seqjit attribute run as a user runs it: the maps written equal the reference interpreter's input gradients of the
-// chosen output for the chosen sequences, with the interpretability metrics where the data holds the generating
-// model; mistakes give one clear error line.
+// seqjit attribute and filters run as a user runs them: the maps written equal the reference interpreter's input
+// gradients of the chosen output for the chosen sequences, with the interpretability metrics where the data holds
+// the generating model; the filter motifs equal the windows aligned on the interpreter's first-layer activations;
+// mistakes give one clear error line.
 #include "CliRunner.h"
 #include "Closeness.h"
 #include "PlantedMotif.h"
 #include "runtime/GradientPrograms.h"
 #include "runtime/Hdf5.h"
 #include "runtime/Npy.h"
+#include "runtime/ReferenceInterpreter.h"
+#include "stdlib/FilterMotifs.h"
 #include "stdlib/Interpretability.h"
 #include "stdlib/Models.h"
 
@@ -111,6 +114,27 @@ TEST_F(AttributeCliTest, PositivesAndLimitPickTheLabelledRowsInOrder) {
   ASSERT_EQ(written.shape, expected.shape);
   EXPECT_LE(testing::relativeError(written.data, expected.data), 1e-4);
   EXPECT_THAT(result.output, HasSubstr("for 3 positive sequences"));
+}
+
+TEST_F(AttributeCliTest, FiltersAreTheAlignedWindowsOfTheInterpretersActivations) {
+  RunResult result = run("filters " + kModel + " --input data.h5 --out f.meme --threads 1");
+  ASSERT_EQ(result.exitCode, 0) << result.output;
+  std::vector<Motif> written = readMemeFile(path("f.meme"));
+  // The first layer's activations from the reference interpreter, aligned independently of the compiled cut graph.
+  const Graph &graph = model_->graph();
+  const int layer = firstActivationNode(graph);
+  std::vector<HostArray<float>> nodes = interpretAll<float>(graph, parameters_.tensors(), input_);
+  std::vector<Motif> expected = filterMotifs(nodes[layer], input_);
+  ASSERT_EQ(written.size(), expected.size());
+  ASSERT_EQ(written.size(), static_cast<size_t>(graph.nodes[layer].shape[0]));
+  for (size_t f = 0; f < written.size(); ++f) {
+    EXPECT_EQ(written[f].id, expected[f].id);
+    ASSERT_EQ(written[f].probabilities.shape, expected[f].probabilities.shape);
+    for (int64_t i = 0; i < expected[f].probabilities.size(); ++i)
+      EXPECT_NEAR(written[f].probabilities.data[i], expected[f].probabilities.data[i], 2e-6) << "filter " << f;
+  }
+  EXPECT_THAT(result.output, HasSubstr("layer 'act1'"));
+  expectOneError(run("filters " + kModel + " --input data.h5 --out f.pwm"), {"'f.pwm'", "MEME text"});
 }
 
 TEST_F(AttributeCliTest, MistakesGiveOneClearError) {
