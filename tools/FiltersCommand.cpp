@@ -4,6 +4,8 @@
 #include "runtime/OneHot.h"
 #include "stdlib/FilterMotifs.h"
 #include "stdlib/Meme.h"
+#include "stdlib/MotifComparison.h"
+#include "stdlib/SyntheticData.h"
 #include "tools/Commands.h"
 #include "tools/ModelResolver.h"
 
@@ -26,9 +28,30 @@ struct FiltersArguments {
   int64_t limit = 0;
   FilterAlignment alignment;
   bool clip = false;
+  std::string compare;
+  double eValue = 0.1;
+  std::string groundTruth;
   std::string out;
   int threads = 0;
 };
+
+/// The names of the ground-truth motifs: Task 1's 12 or Task 3's 5 core motifs (by their ids in `database`), or a
+/// comma-separated list of names.
+std::vector<std::string> groundTruthNames(const std::string &spec, const std::vector<Motif> &database) {
+  std::vector<std::string> names;
+  if (spec == "task1" || spec == "task3") {
+    for (const std::string &id : spec == "task1" ? task1MotifIds() : task3CoreMotifIds())
+      names.push_back(findMotif(database, id).name);
+    return names;
+  }
+  for (size_t start = 0; start <= spec.size();) {
+    size_t comma = std::min(spec.find(',', start), spec.size());
+    if (comma > start)
+      names.push_back(spec.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return names;
+}
 
 /// The letters of a motif, upper case where one base has probability >= 0.5, else 'n'.
 std::string consensus(const Motif &motif) {
@@ -42,6 +65,8 @@ std::string consensus(const Motif &motif) {
 }
 
 void runFilters(const FiltersArguments &args) {
+  if (!args.groundTruth.empty() && args.compare.empty())
+    throw Error("--ground-truth needs --compare DATABASE.meme to match the filters against");
   std::string extension = std::filesystem::path(args.out).extension().string();
   if (extension != ".meme" && extension != ".txt")
     throw Error(fmt::format("--out '{}': filter motifs are written as MEME text (.meme or .txt)", args.out));
@@ -66,13 +91,41 @@ void runFilters(const FiltersArguments &args) {
     for (Motif &motif : motifs)
       motif = clipToInformativeCore(motif);
   writeMemeFile(args.out, motifs);
+  std::vector<Motif> database = args.compare.empty() ? std::vector<Motif>{} : readMemeFile(args.compare);
+  std::vector<std::vector<MotifMatch>> matches;
+  if (!database.empty()) {
+    // The papers compare each filter's informative core.
+    std::vector<Motif> cores;
+    for (const Motif &motif : motifs)
+      cores.push_back(clipToInformativeCore(motif));
+    matches = compareMotifs(cores, database, {.eValueThreshold = args.eValue});
+  }
 
   fmt::print("seqjit filters: {} filters of layer '{}' of model {} ({}) with {}, aligned on {} sequences of '{}'\n",
              motifs.size(), graph.nodes[layer].name, graph.name, resolved.origin, args.weights, input.shape[0],
              args.input);
-  for (const Motif &motif : motifs)
-    fmt::print("  {:<9} {:>7} windows  {}\n", motif.id, motif.sites, consensus(clipToInformativeCore(motif)));
+  for (size_t f = 0; f < motifs.size(); ++f) {
+    std::string best;
+    if (!matches.empty() && !matches[f].empty()) {
+      const MotifMatch &top = matches[f][0];
+      best = fmt::format("  {} (E {:.2g}{})", database[top.target].label(), top.eValue, top.reverse ? ", -" : "");
+    }
+    fmt::print("  {:<9} {:>7} windows  {:<22}{}\n", motifs[f].id, motifs[f].sites,
+               consensus(clipToInformativeCore(motifs[f])), best);
+  }
   fmt::print("  written to {}{}\n", args.out, args.clip ? " (clipped to their informative cores)" : "");
+  if (database.empty())
+    return;
+  std::vector<std::string> everyName;
+  for (const Motif &motif : database)
+    everyName.push_back(motif.name);
+  fmt::print("  filters matching a motif of {} (E <= {}): {:.3f}\n", args.compare, args.eValue,
+             fractionMatching(matches, database, everyName));
+  if (!args.groundTruth.empty()) {
+    std::vector<std::string> names = groundTruthNames(args.groundTruth, database);
+    fmt::print("  filters matching the ground truth ({}): {:.3f}\n", fmt::join(names, ", "),
+               fractionMatching(matches, database, names));
+  }
 }
 
 } // namespace
@@ -92,6 +145,14 @@ void addFiltersCommand(CLI::App &app) {
   command->add_option("--window", args->alignment.window, "positions per window, centred on the activation (20)");
   command->add_flag("--clip", args->clip,
                     "write each motif cut to its informative core (rows over 0.5 bits, padded by 3), as for Tomtom");
+  command->add_option(
+      "--compare", args->compare,
+      "MEME database to match each filter's informative core against (Tomtom-style: Pearson "
+      "columns, every offset, both strands), e.g. ../shared/data/motifs/JASPAR_CORE_2016_vertebrates.meme");
+  command->add_option("--evalue", args->eValue, "E-value threshold of a match (default 0.1, as the papers)");
+  command->add_option("--ground-truth", args->groundTruth,
+                      "motifs the filters should find: task1, task3, or comma-separated names; prints the fraction "
+                      "of filters matching one");
   command->add_option("--activation", args->activation, "first-layer activation the model was trained with");
   command->add_option("--outputs", args->outputs, "number of outputs the model was trained with");
   command->add_option("--out", args->out, "motifs as MEME text (.meme)")->required();

@@ -12,6 +12,7 @@
 #include "stdlib/FilterMotifs.h"
 #include "stdlib/Interpretability.h"
 #include "stdlib/Models.h"
+#include "stdlib/MotifComparison.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -135,6 +136,30 @@ TEST_F(AttributeCliTest, FiltersAreTheAlignedWindowsOfTheInterpretersActivations
   }
   EXPECT_THAT(result.output, HasSubstr("layer 'act1'"));
   expectOneError(run("filters " + kModel + " --input data.h5 --out f.pwm"), {"'f.pwm'", "MEME text"});
+  expectOneError(run("filters " + kModel + " --input data.h5 --out f.meme --ground-truth task1"),
+                 {"--ground-truth needs --compare"});
+}
+
+TEST_F(AttributeCliTest, FiltersComparedWithADatabaseReportTheFractionsMatching) {
+  // The database: two of the written filters' own cores and a JASPAR motif; each of those two filters must find
+  // its own core, so at least 2 of the 24 filters match the ground truth named by their ids.
+  RunResult first = run("filters " + kModel + " --input data.h5 --out f.meme --clip --threads 1");
+  ASSERT_EQ(first.exitCode, 0) << first.output;
+  std::vector<Motif> cores = readMemeFile(path("f.meme"));
+  std::vector<Motif> database = {cores[0], cores[5]};
+  database[0].name = "first";
+  database[1].name = "sixth";
+  writeMemeFile(path("db.meme"), database);
+  RunResult result = run("filters " + kModel +
+                         " --input data.h5 --out g.meme --compare db.meme --ground-truth first,sixth --threads 1");
+  ASSERT_EQ(result.exitCode, 0) << result.output;
+  std::vector<std::vector<MotifMatch>> matches = compareMotifs(cores, database);
+  EXPECT_FALSE(matches[0].empty());
+  EXPECT_FALSE(matches[5].empty());
+  EXPECT_THAT(result.output, HasSubstr(fmt::format("filters matching the ground truth (first, sixth): {:.3f}",
+                                                   fractionMatching(matches, database, {"first", "sixth"}))));
+  EXPECT_THAT(result.output, HasSubstr("filter0 "));
+  EXPECT_THAT(result.output, HasSubstr("first (E "));
 }
 
 TEST_F(AttributeCliTest, MistakesGiveOneClearError) {
