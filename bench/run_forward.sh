@@ -17,12 +17,8 @@ DATA=${SEQJIT_BENCH_DATA:-$BUILD/bench-data}
 RESULTS=$ROOT/bench/results
 PYTHON=/usr/bin/python3 # Debian's python3-torch; a pyenv python3 on PATH may lack torch.
 
-echo "== building bench_forward in $BUILD"
-if [[ -n "${SEQJIT_BENCH_LOCK:-}" ]]; then
-  flock /tmp/seqjit-build.lock cmake --build "$BUILD" --target bench_forward -- -j2
-else
-  cmake --build "$BUILD" --target bench_forward
-fi
+source "$ROOT/bench/build_bench_target.sh"
+build_bench_target bench_forward
 
 # PyTorch at its best: OpenBLAS (openmp) behind libblas.so.3, the CPU's kernels, OMP_NUM_THREADS=2.
 source "$ROOT/bench/select_openblas.sh"
@@ -43,16 +39,15 @@ for model in $MODELS; do
     --json "$JSON" || status=1
 done
 
-"$PYTHON" - "$JSON" "$RESULTS/forward-cpu.txt" <<'EOF'
+PYTHONPATH="$ROOT/bench" "$PYTHON" - "$JSON" "$RESULTS/forward-cpu.txt" <<'EOF'
 """Formats the JSON lines of both sides as the comparison table."""
-import datetime, json, os, subprocess, sys
+import datetime, json, sys
+from bench_report import machine_line
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
 seqjit = {r["model"]: r for r in rows if r["side"] == "seqjit"}
 torch = {r["model"]: r for r in rows if r["side"] == "torch"}
-cpu = subprocess.run("lscpu | grep 'Model name'", shell=True, capture_output=True, text=True).stdout.strip()
 lines = [f"# forward (eval), batch {next(iter(seqjit.values()))['batch']}, {datetime.datetime.now().isoformat(timespec='seconds')}",
-         f"# {cpu}; {os.cpu_count()} CPUs; load average at start {os.environ.get('LOAD_AT_START', '?')}, "
-         f"at end {' '.join(open('/proc/loadavg').read().split()[:3])}",
+         machine_line(),
          f"# torch {next(iter(torch.values()), {}).get('torch', '?')}, {next(iter(torch.values()), {}).get('threads', '?')} threads, "
          f"OpenBLAS openmp, OPENBLAS_CORETYPE={next(iter(torch.values()), {}).get('openblas_coretype') or '<unset>'}; "
          "torch time = faster of no_grad / inference_mode medians; "

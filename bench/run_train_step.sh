@@ -24,10 +24,8 @@ DATA=${SEQJIT_BENCH_DATA:-$BUILD/bench-data/train-step}
 RESULTS=$ROOT/bench/results
 PYTHON=/usr/bin/python3 # Debian's python3-torch; a pyenv python3 on PATH may lack torch.
 
-echo "== building bench_gradient in $BUILD"
-build=(cmake --build "$BUILD" --target bench_gradient)
-[[ -n "${SEQJIT_BENCH_LOCK:-}" ]] && build=(flock /tmp/seqjit-build.lock "${build[@]}" -- -j2)
-"${build[@]}"
+source "$ROOT/bench/build_bench_target.sh"
+build_bench_target bench_gradient
 
 source "$ROOT/bench/select_openblas.sh"
 
@@ -50,20 +48,19 @@ for model in $MODELS; do
   done
 done
 
-"$PYTHON" - "$JSON" "$RESULTS/train-step-cpu.txt" <<'EOF_PY' || status=1
+PYTHONPATH="$ROOT/bench" "$PYTHON" - "$JSON" "$RESULTS/train-step-cpu.txt" <<'EOF_PY' || status=1
 """Formats the JSON lines of both sides as the comparison table; exits 1 if a pair of losses differs."""
-import datetime, json, math, os, subprocess, sys
+import datetime, json, math, sys
+from bench_report import machine_line
 TOLERANCE = 1e-4  # relative; float32 on both sides, the sums in different orders: ~1e-6 expected
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
 seqjit = {(r["model"], r["task"]): r for r in rows if r["side"] == "seqjit"}
 torch = {(r["model"], r["task"]): r for r in rows if r["side"] == "torch"}
 any_torch = next(iter(torch.values()), {})
 prior = next((r for r in seqjit.values() if r["task"] == "grad_fourier"), None)
-cpu = subprocess.run("lscpu | grep 'Model name'", shell=True, capture_output=True, text=True).stdout.strip()
 lines = [f"# train step (loss + gradient for every trainable parameter), batch {next(iter(seqjit.values()))['batch']}, "
          f"float32, batch norm on batch statistics, dropout off, {datetime.datetime.now().isoformat(timespec='seconds')}",
-         f"# {cpu}; {os.cpu_count()} CPUs; load average at start {os.environ.get('LOAD_AT_START', '?')}, "
-         f"at end {' '.join(open('/proc/loadavg').read().split()[:3])}",
+         machine_line(),
          f"# torch {any_torch.get('torch', '?')}, {any_torch.get('threads', '?')} threads, OpenBLAS openmp, "
          f"OPENBLAS_CORETYPE={any_torch.get('openblas_coretype') or '<unset>'}, torch.autograd.grad; "
          f"seqjit {next(iter(seqjit.values())).get('threads', '?')} thread (one compiled program per task)",
