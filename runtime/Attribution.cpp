@@ -99,7 +99,8 @@ HostArray<float> Attributor::smoothGrad(const HostArray<float> &input, const Smo
     throw Error(fmt::format("SmoothGrad: {} samples with noise sigma {}; expected at least 1 sample and sigma >= 0",
                             options.samples, options.sigma));
   const int64_t row = rowSize(input), samples = options.samples;
-  HostArray<float> result(input.shape);
+  HostArray<double> sums(input.shape); // many terms: accumulated in double, rounded once
+
   gradients(
       input.shape[0] * samples,
       [&](int64_t r, float *x) {
@@ -109,10 +110,13 @@ HostArray<float> Attributor::smoothGrad(const HostArray<float> &input, const Smo
           x[i] = clean[i] + static_cast<float>(options.sigma) * noise.normal();
       },
       [&](int64_t r, const float *g) {
-        float *sum = result.data.data() + (r / samples) * row;
+        double *sum = sums.data.data() + (r / samples) * row;
         for (int64_t i = 0; i < row; ++i)
-          sum[i] += g[i] / static_cast<float>(samples);
+          sum[i] += g[i];
       });
+  HostArray<float> result(input.shape);
+  for (int64_t i = 0; i < result.size(); ++i)
+    result.data[i] = static_cast<float>(sums.data[i] / static_cast<double>(samples));
   return result;
 }
 
@@ -128,8 +132,7 @@ HostArray<float> Attributor::integratedGradients(const HostArray<float> &input, 
   if (steps < 1)
     throw Error(fmt::format("integrated gradients: {} steps; expected at least 1", steps));
   const int64_t row = rowSize(input), perSequence = references.shape[0] / sequences;
-  const float weight = 1.0f / static_cast<float>(steps * perSequence);
-  HostArray<float> result(input.shape);
+  HostArray<double> sums(input.shape); // many terms: accumulated in double, rounded once
   // Row (n * R + r) * steps + (k - 1) is the point k/steps of the way from reference r of sequence n to it.
   gradients(
       sequences * perSequence * steps,
@@ -145,10 +148,13 @@ HostArray<float> Attributor::integratedGradients(const HostArray<float> &input, 
         const int64_t pair = i / steps;
         const float *target = input.data.data() + (pair / perSequence) * row;
         const float *reference = references.data.data() + pair * row;
-        float *sum = result.data.data() + (pair / perSequence) * row;
+        double *sum = sums.data.data() + (pair / perSequence) * row;
         for (int64_t j = 0; j < row; ++j)
-          sum[j] += weight * (target[j] - reference[j]) * g[j];
+          sum[j] += static_cast<double>(target[j] - reference[j]) * g[j];
       });
+  HostArray<float> result(input.shape);
+  for (int64_t i = 0; i < result.size(); ++i)
+    result.data[i] = static_cast<float>(sums.data[i] / static_cast<double>(steps * perSequence));
   return result;
 }
 

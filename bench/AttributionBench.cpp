@@ -1,0 +1,110 @@
+// bench_attribution: throughput of the attribution maps (saliency, integrated gradients, naive ISM) of zoo models,
+// with the weights, sequences, references and maps written out so that bench/torch_attribution.py computes the same
+// maps in PyTorch and checks them.
+#include "BenchSupport.h"
+#include "runtime/Attribution.h"
+#include "runtime/DinucleotideShuffle.h"
+#include "runtime/OneHot.h"
+#include "stdlib/Models.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <string>
+
+namespace {
+
+using namespace seqjit;
+using namespace seqjit::bench;
+
+constexpr const char *kUsage =
+    "usage: bench_attribution [--model NAME]... [--batch N] [--sequences S] [--references R] [--steps K]\n"
+    "                         [--reps R] [--warmup W] [--seed S] [--out-dir DIR] [--json FILE]\n"
+    "  Times the compiled attribution maps of output 0 of each model (default cnn-deep; its zoo activation):\n"
+    "    saliency  d output / d input of --batch sequences (default 100)\n"
+    "    ig        integrated gradients of --sequences sequences (default 10), --references dinucleotide-shuffled\n"
+    "              references each (default 10), --steps steps (default 20)\n"
+    "    ism       naive in-silico mutagenesis of --sequences sequences (3 L mutants each)\n"
+    "  Writes DIR/<model>/{weights,input,references,saliency,ig,ism}.npy(z) for bench/torch_attribution.py and,\n"
+    "  with --json, appends one JSON object per model and method to FILE.\n";
+
+struct AttributionBenchArguments {
+  int64_t sequences = 10, references = 10, steps = 20;
+};
+
+void benchmarkModel(const std::string &name, const BenchArguments &args, const AttributionBenchArguments &extra,
+                    JsonLines &json) {
+  std::unique_ptr<Model> model = buildZooModel(name, {});
+  const Graph &graph = model->graph();
+  const ModelEntry &entry = findModel(name);
+  const int64_t length = graph.inputNode().shape[1];
+  Parameters parameters = Parameters::initialize(graph, args.seed);
+  parameters.randomizeBatchNorm(graph, args.seed);
+  HostArray<float> batch = randomOneHot(args.batch, length, args.seed);
+  HostArray<float> few = randomOneHot(extra.sequences, length, args.seed + 1);
+  HostArray<float> references = dinucleotideShuffles(few, extra.references, args.seed);
+
+  fmt::print("bench_attribution: {} (L={}, {} activation), compiling...\n", name, length, entry.defaultActivation);
+  std::fflush(stdout);
+  auto start = std::chrono::steady_clock::now();
+  Attributor attributor(graph, parameters, 0, 100);
+  double compileSeconds = secondsSince(start);
+
+  struct Method {
+    std::string name;
+    int64_t sequences;
+    std::function<HostArray<float>()> run;
+    HostArray<float> map;
+  };
+  std::vector<Method> methods = {
+      {"saliency", args.batch, [&] { return attributor.saliency(batch); }, {}},
+      {"ig", extra.sequences, [&] { return attributor.integratedGradients(few, references, extra.steps); }, {}},
+      {"ism", extra.sequences, [&] { return attributor.mutagenesis(few); }, {}},
+  };
+  for (Method &method : methods) {
+    std::vector<double> seconds = timeRepetitions(args.warmup, args.reps, [&] { method.map = method.run(); });
+    double medianSeconds = median(seconds);
+    fmt::print("  {} {}: median {:.3f} s for {} sequences ({:.1f} sequences/s)\n", name, method.name, medianSeconds,
+               method.sequences, method.sequences / medianSeconds);
+    json.append(fmt::format("{{\"side\": \"seqjit\", \"model\": \"{}\", \"method\": \"{}\", \"activation\": \"{}\", "
+                            "\"sequences\": {}, \"references\": {}, \"steps\": {}, \"reps\": {}, \"median_s\": "
+                            "{:.6g}, \"sequences_per_s\": {:.6g}, \"compile_s\": {:.6g}, \"peak_rss_mb\": {:.6g}}}",
+                            name, method.name, entry.defaultActivation, method.sequences, extra.references, extra.steps,
+                            args.reps, medianSeconds, method.sequences / medianSeconds, compileSeconds,
+                            peakResidentMegabytes()));
+  }
+  writeBenchData(args.outputDirectory, name, parameters,
+                 {{"input", &batch},
+                  {"few", &few},
+                  {"references", &references},
+                  {"saliency", &methods[0].map},
+                  {"ig", &methods[1].map},
+                  {"ism", &methods[2].map}});
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  return runBench([&] {
+    BenchArguments args;
+    args.models = {"cnn-deep"};
+    args.reps = 3;
+    args.outputDirectory = "bench/results/attribution-data";
+    AttributionBenchArguments extra;
+    parseBenchArguments(argc, argv, "bench_attribution", kUsage, args,
+                        [&](const std::string &option, const std::string &value) {
+                          if (option == "--sequences")
+                            extra.sequences = parseInteger("bench_attribution", option, value, 1);
+                          else if (option == "--references")
+                            extra.references = parseInteger("bench_attribution", option, value, 1);
+                          else if (option == "--steps")
+                            extra.steps = parseInteger("bench_attribution", option, value, 1);
+                          else
+                            return false;
+                          return true;
+                        });
+    JsonLines json("bench_attribution", args.jsonPath);
+    for (const std::string &name : args.models)
+      benchmarkModel(name, args, extra, json);
+  });
+}

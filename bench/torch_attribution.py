@@ -1,0 +1,127 @@
+#!/usr/bin/python3
+"""PyTorch side of the attribution benchmark: the same maps as bench_attribution, on its weights and sequences.
+
+Loads DIR/weights.npz, DIR/input.npy (saliency batch), DIR/few.npy and DIR/references.npy (written by
+bench_attribution) into the torch twin of the model (tests/python/torch_models.py, eval mode, float32,
+torch.set_num_threads(THREADS)), and computes output 0's
+  saliency  torch.autograd.grad of the output summed over the batch, w.r.t. the input;
+  ig        integrated gradients: the STEPS points k/STEPS (k = 1..STEPS) from each reference to its sequence, their
+            gradients in batches of BATCH rows, (x - r) * mean gradient, averaged over the references;
+  ism       naive mutagenesis: all 3 L single-base mutants of a sequence in one no_grad forward pass.
+Each map must equal bench_attribution's (||torch - seqjit|| / ||torch|| within TOLERANCE), so both sides provably
+do the same work; then REPS timed runs after WARMUP. Prints one JSON line per method.
+
+Usage: torch_attribution.py --model NAME --data DIR --activation ACT [--steps 20] [--batch 100] [--reps 3]
+           [--warmup 1] [--threads 2] [--json FILE]
+"""
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_forward import load_model  # noqa: E402  (the twin with bench data's weights, in eval mode)
+
+# ||torch - seqjit|| / ||torch|| per method. Integrated gradients' interpolation points sit near relu and max-pool
+# kinks, where float32 rounding on either side can take the other branch: a looser bound there.
+TOLERANCE = {"saliency": 1e-4, "ig": 5e-3, "ism": 1e-4}
+
+
+def saliency(model, x):
+    x = x.clone().requires_grad_(True)
+    (gradient,) = torch.autograd.grad(model(x)[:, 0].sum(), x)
+    return gradient
+
+
+def integrated_gradients(model, x, references, steps, batch):
+    sequences, per_sequence = x.shape[0], references.shape[0] // x.shape[0]
+    targets = x.repeat_interleave(per_sequence, dim=0)  # (S * R, 4, L), row n*R + r is sequence n
+    alphas = torch.arange(1, steps + 1, dtype=x.dtype) / steps
+    points = references[:, None] + alphas[None, :, None, None] * (targets - references)[:, None]
+    points = points.reshape(-1, *x.shape[1:])  # row (n*R + r) * steps + k - 1
+    gradients = torch.cat([saliency(model, points[i:i + batch]) for i in range(0, points.shape[0], batch)])
+    mean_gradient = gradients.reshape(-1, steps, *x.shape[1:]).mean(dim=1)
+    return ((targets - references) * mean_gradient).reshape(sequences, per_sequence, *x.shape[1:]).mean(dim=1)
+
+
+def mutagenesis(model, x):
+    maps = torch.zeros_like(x)
+    with torch.no_grad():
+        wild = model(x)[:, 0]
+        for n in range(x.shape[0]):
+            bases, positions = torch.nonzero(x[n] != 1.0, as_tuple=True)  # every single-base substitution
+            mutants = x[n].repeat(bases.shape[0], 1, 1)
+            rows = torch.arange(bases.shape[0])
+            mutants[rows, :, positions] = 0.0
+            mutants[rows, bases, positions] = 1.0
+            maps[n, bases, positions] = model(mutants)[:, 0] - wild[n]
+    return maps
+
+
+def timed(run, reps, warmup):
+    for _ in range(warmup):
+        run()
+    seconds = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        result = run()
+        seconds.append(time.perf_counter() - start)
+    return result, seconds
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--activation", required=True)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--json", help="append the JSON lines to this file too")
+    args = parser.parse_args(argv)
+
+    torch.set_num_threads(args.threads)
+    arrays = {name: torch.from_numpy(np.load(os.path.join(args.data, name + ".npy")))
+              for name in ["input", "few", "references", "saliency", "ig", "ism"]}
+    model = load_model(args.model, arrays["input"].shape[2], 0, args.activation, os.path.join(args.data, "weights.npz"))
+    runs = {
+        "saliency": (lambda: saliency(model, arrays["input"]), arrays["input"].shape[0]),
+        "ig": (lambda: integrated_gradients(model, arrays["few"], arrays["references"], args.steps, args.batch),
+               arrays["few"].shape[0]),
+        "ism": (lambda: mutagenesis(model, arrays["few"]), arrays["few"].shape[0]),
+    }
+    status = 0
+    for method, (run, sequences) in runs.items():
+        result, seconds = timed(run, args.reps, args.warmup)
+        expected = arrays[method].numpy()
+        scale = max(float(np.linalg.norm(result.numpy())), 1e-30)
+        error = float(np.linalg.norm(result.numpy() - expected)) / scale
+        record = {
+            "side": "torch", "model": args.model, "method": method, "sequences": sequences, "reps": args.reps,
+            "median_s": statistics.median(seconds), "sequences_per_s": sequences / statistics.median(seconds),
+            "rel_err_vs_seqjit": error, "maps_agree": error <= TOLERANCE[method], "threads": torch.get_num_threads(),
+            "torch": torch.__version__, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        }
+        line = json.dumps(record)
+        print(line, flush=True)
+        if args.json:
+            with open(args.json, "a") as f:
+                f.write(line + "\n")
+        if error > TOLERANCE[method]:
+            print(f"error: {args.model} {method}: torch and seqjit maps differ by {error:.2e} (relative)",
+                  file=sys.stderr)
+            status = 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
