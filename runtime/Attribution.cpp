@@ -32,13 +32,22 @@ int64_t checkedOutput(const Graph &graph, int64_t output) {
   return output;
 }
 
+/// Sequences per call of the compiled input gradient: `batch` split over the threads, as compile() splits it.
+int64_t chunkOf(int64_t batch, int threads) {
+  if (batch <= 0)
+    throw Error(fmt::format("attribution: batch must be positive, got {}", batch));
+  const int64_t workers = std::min<int64_t>(threads, batch);
+  return (batch + workers - 1) / workers;
+}
+
 } // namespace
 
 Attributor::Attributor(const Graph &graph, Parameters parameters, int64_t output, int64_t batch, int threads)
-    : graph_(graph), parameters_(std::move(parameters)), output_(checkedOutput(graph, output)), batch_(batch),
-      threads_(workerThreads(threads)), forward_(compile(graph, {.batch = batch, .threads = threads})),
-      gradient_(CompiledInputGradient::compile(graph, {.batch = batch, .float64 = false, .batchNormTraining = false})) {
-}
+    : graph_(graph), parameters_(std::move(parameters)), output_(checkedOutput(graph, output)),
+      threads_(workerThreads(threads)), batch_(chunkOf(batch, threads_)),
+      forward_(compile(graph, {.batch = batch, .threads = threads})),
+      gradient_(
+          CompiledInputGradient::compile(graph, {.batch = batch_, .float64 = false, .batchNormTraining = false})) {}
 
 void Attributor::gradients(int64_t rows, const std::function<void(int64_t, float *)> &fill,
                            const std::function<void(int64_t, const float *)> &consume) const {

@@ -22,9 +22,10 @@ struct SmoothGradOptions {
 /// The compiled programs an attribution needs, for one model and its weights.
 class Attributor {
 public:
-  /// Compiles the forward pass and the input gradient for chunks of `batch` sequences, run on `threads` threads (0:
-  /// as seqjit::compile chooses). `output` is the flat index, within one example's output, of the value to explain
-  /// (the task for a (tasks) output). Throws seqjit::Error if `output` is out of range.
+  /// Compiles the forward pass and the input gradient for `batch` sequences at a time, split over `threads` threads
+  /// (0: as seqjit::compile chooses) in chunks of ceil(batch / threads). `output` is the flat index, within one
+  /// example's output, of the value to explain (the task for a (tasks) output). Throws seqjit::Error if `output` is out
+  /// of range.
   Attributor(const Graph &graph, Parameters parameters, int64_t output, int64_t batch = 100, int threads = 0);
 
   /// d output / d input, (N, C, L) like `input`.
@@ -56,8 +57,8 @@ private:
   Graph graph_;
   Parameters parameters_;
   int64_t output_;
-  int64_t batch_;
   int threads_;
+  int64_t batch_; ///< Sequences per call of the compiled input gradient.
   CompiledModel forward_;
   CompiledInputGradient gradient_;
 };
