@@ -25,8 +25,8 @@ constexpr const char *kUsage =
     "    ig        integrated gradients of --sequences sequences (default 10), --references dinucleotide-shuffled\n"
     "              references each (default 10), --steps steps (default 20)\n"
     "    ism       naive in-silico mutagenesis of --sequences sequences (3 L mutants each)\n"
-    "  Writes DIR/<model>/{weights,input,references,saliency,ig,ism}.npy(z) for bench/torch_attribution.py and,\n"
-    "  with --json, appends one JSON object per model and method to FILE.\n";
+    "  Writes DIR/<model>/{weights.npz,input,few,references,saliency,ig,ism}.npy for bench/torch_attribution.py\n"
+    "  and, with --json, appends one JSON object per model and method to FILE.\n";
 
 struct AttributionBenchArguments {
   int64_t sequences = 10, references = 10, steps = 20;

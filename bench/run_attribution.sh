@@ -48,7 +48,7 @@ lines = [f"# attribution maps of output 0 (eval mode), {datetime.datetime.now().
          f"IG: {first['references']} dinucleotide-shuffled references x {first['steps']} steps; ISM: 3 L mutants",
          machine_line(),
          f"# torch {next(iter(torch.values()), {}).get('torch', '?')}, 2 threads (OpenBLAS openmp); seqjit all cores "
-         "(chunks of 100 sequences side by side)",
+         "(chunks of ceil(100 / cores) sequences side by side)",
          f"{'model':<9} {'method':<9} {'seqs':>5} {'seqjit s':>9} {'torch s':>9} {'torch/seqjit':>12} "
          f"{'seqjit seq/s':>12} {'torch seq/s':>11} {'rel err':>8}"]
 for key, s in seqjit.items():

@@ -76,8 +76,12 @@ void Attributor::gradients(int64_t rows, const std::function<void(int64_t, float
     }
     std::unique_lock<std::mutex> lock(consumeMutex);
     turn.wait(lock, [&] { return nextToConsume == index; });
-    for (int64_t i = 0; i < count && !failure; ++i)
-      consume(first + i, gradient.data.data() + i * row);
+    try {
+      for (int64_t i = 0; i < count && !failure; ++i)
+        consume(first + i, gradient.data.data() + i * row);
+    } catch (...) {
+      failure = std::current_exception();
+    }
     ++nextToConsume;
     turn.notify_all();
     if (failure)

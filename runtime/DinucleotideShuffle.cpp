@@ -116,7 +116,8 @@ std::vector<uint8_t> dinucleotideShuffle(const std::vector<uint8_t> &symbols, Ra
   return shuffled;
 }
 
-HostArray<float> dinucleotideShuffles(const HostArray<float> &oneHot, int64_t count, uint64_t seed) {
+HostArray<float> dinucleotideShuffles(const HostArray<float> &oneHot, int64_t count, uint64_t seed,
+                                      int64_t firstIndex) {
   if (oneHot.rank() != 3 || oneHot.shape[1] != 4 || oneHot.size() != HostArray<float>::elementCount(oneHot.shape))
     throw Error(fmt::format("dinucleotide shuffle: input has shape {}; expected (N, 4, L) one-hot DNA",
                             shapeToString(oneHot.shape)));
@@ -133,7 +134,7 @@ HostArray<float> dinucleotideShuffles(const HostArray<float> &oneHot, int64_t co
       throw Error(fmt::format("dinucleotide shuffle: example {}, {}", n, error.what()));
     }
     for (int64_t j = 0; j < count; ++j) {
-      Random random(seed, static_cast<uint64_t>(n * count + j));
+      Random random(seed, static_cast<uint64_t>((firstIndex + n) * count + j));
       oneHotOfSymbols(dinucleotideShuffle(symbols, random), result.data.data() + (n * count + j) * 4 * length);
     }
   }

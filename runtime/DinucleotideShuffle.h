@@ -26,9 +26,12 @@ void oneHotOfSymbols(const std::vector<uint8_t> &symbols, float *oneHot);
 std::vector<uint8_t> dinucleotideShuffle(const std::vector<uint8_t> &symbols, Random &random);
 
 /// `count` shuffles of each sequence of a (N, 4, L) one-hot batch: result (N * count, 4, L), the shuffles of
-/// sequence n at rows n*count .. n*count+count-1, shuffle j of sequence n drawn from Random(seed, n * count + j),
-/// so that a shuffle depends only on (seed, n, j) and its sequence, never on the other sequences of the batch.
+/// sequence n at rows n*count .. n*count+count-1, shuffle j of sequence n drawn from
+/// Random(seed, (firstIndex + n) * count + j), so that a shuffle depends only on (seed, the sequence's index in its
+/// dataset, j) and the sequence, never on the other sequences of the batch: a dataset shuffled in batches (give each
+/// batch the index of its first sequence) gets the same shuffles as in one piece.
 /// A batch that is not (N, 4, L) one-hot (N columns allowed) is refused with seqjit::Error naming the example.
-HostArray<float> dinucleotideShuffles(const HostArray<float> &oneHot, int64_t count, uint64_t seed);
+HostArray<float> dinucleotideShuffles(const HostArray<float> &oneHot, int64_t count, uint64_t seed,
+                                      int64_t firstIndex = 0);
 
 } // namespace seqjit

@@ -25,9 +25,10 @@ struct FilterAlignment {
 };
 
 /// One motif per filter from activations (N, F, L) of the one-hot input (N, 4, L): the mean of the input windows
-/// [l - window/2, l + window - window/2) over every (n, l) where filter f's activation exceeds the threshold, windows
-/// that would leave the sequence skipped (as the papers' activation_pwm does). A filter with fewer than two windows
-/// gets a uniform matrix. Motif ids are "filter<f>", `sites` the windows used. Throws seqjit::Error if the shapes
+/// [l - window/2, l + window - window/2) over every (n, l) where filter f's activation exceeds the threshold; windows
+/// that start at 0 or reach the end of the sequence are skipped (the papers' activation_pwm keeps only
+/// 0 < start and end < L). A filter with fewer than two windows gets a uniform matrix. Motif ids are "filter<f>",
+/// `sites` the windows found. Throws seqjit::Error if the shapes
 /// disagree.
 std::vector<Motif> filterMotifs(const HostArray<float> &activations, const HostArray<float> &input,
                                 const FilterAlignment &alignment = {});

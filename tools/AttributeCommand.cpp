@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <memory>
 
@@ -55,6 +56,14 @@ HostArray<float> selectRows(const HostArray<float> &array, const std::vector<int
   return selected;
 }
 
+/// Whether `path` is a .npy file (any case, as loadSequenceInput reads it); otherwise it is HDF5.
+bool isNpy(const std::string &path) {
+  std::string extension = std::filesystem::path(path).extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return extension == ".npy";
+}
+
 /// "<prefix>_<split>" for an input key "X_<split>", or "" if the key does not have that form.
 std::string companionKey(const std::string &key, const std::string &prefix) {
   return key.rfind("X_", 0) == 0 ? prefix + "_" + key.substr(2) : std::string();
@@ -66,13 +75,14 @@ std::vector<int64_t> rowsToAttribute(const AttributeArguments &args, int64_t cou
   std::vector<int64_t> rows;
   if (args.positives) {
     std::string labelKey = companionKey(args.key, "Y");
-    if (std::filesystem::path(args.input).extension() == ".npy" || labelKey.empty())
+    if (isNpy(args.input) || labelKey.empty())
       throw Error(fmt::format("--positives needs labels: an HDF5 --input whose --key X_<split> has a Y_<split>"));
     HostArray<float> labels = readHdf5Dataset(args.input, labelKey);
-    const int64_t perRow = labels.shape.at(0) == 0 ? 0 : labels.size() / labels.shape[0];
-    if (labels.shape[0] != count || args.output >= perRow)
+    const int64_t perRow = labels.shape.empty() || labels.shape[0] == 0 ? 0 : labels.size() / labels.shape[0];
+    const int64_t labelRows = labels.shape.empty() ? 0 : labels.shape[0];
+    if (labelRows != count || args.output >= perRow)
       throw Error(fmt::format("'{}': {} has {} rows of {} labels; expected {} rows with label {}", args.input, labelKey,
-                              labels.shape[0], perRow, count, args.output));
+                              labelRows, perRow, count, args.output));
     for (int64_t n = 0; n < count; ++n)
       if (labels.data[n * perRow + args.output] > 0.5f)
         rows.push_back(n);
@@ -82,25 +92,49 @@ std::vector<int64_t> rowsToAttribute(const AttributeArguments &args, int64_t cou
   }
   if (args.limit > 0 && static_cast<int64_t>(rows.size()) > args.limit)
     rows.resize(static_cast<size_t>(args.limit));
+  if (rows.empty())
+    throw Error(fmt::format("no sequences to attribute in '{}' ({}{})", args.input, args.key,
+                            args.positives ? fmt::format(": none labelled 1 for output {}", args.output) : ""));
   return rows;
 }
 
+/// The map of --method; with --correct, the gradient is corrected before any product with the input.
 HostArray<float> attributionMap(const Attributor &attributor, const AttributeArguments &args,
                                 const HostArray<float> &input) {
-  if (args.method == "saliency")
-    return attributor.saliency(input);
-  if (args.method == "gradxinput")
-    return attributor.gradientTimesInput(input);
-  if (args.method == "smoothgrad")
-    return attributor.smoothGrad(input, {.samples = args.samples, .sigma = args.sigma, .seed = args.seed});
-  if (args.method == "ig")
-    return attributor.integratedGradients(input, dinucleotideShuffles(input, args.references, args.seed), args.steps);
+  if (args.method == "saliency" || args.method == "gradxinput" || args.method == "smoothgrad") {
+    HostArray<float> gradient =
+        args.method == "smoothgrad"
+            ? attributor.smoothGrad(input, {.samples = args.samples, .sigma = args.sigma, .seed = args.seed})
+            : attributor.saliency(input);
+    if (args.correct)
+      correctGradient(gradient);
+    if (args.method == "gradxinput")
+      for (int64_t i = 0; i < gradient.size(); ++i)
+        gradient.data[i] *= input.data[i];
+    return gradient;
+  }
+  if (args.method == "ig") {
+    // In blocks of sequences, so that the references (R per sequence) never all sit in memory at once.
+    constexpr int64_t kBlock = 256;
+    const int64_t sequences = input.shape[0], row = input.shape[1] * input.shape[2];
+    HostArray<float> map(input.shape);
+    for (int64_t first = 0; first < sequences; first += kBlock) {
+      const int64_t count = std::min(kBlock, sequences - first);
+      HostArray<float> block(
+          {count, input.shape[1], input.shape[2]},
+          std::vector<float>(input.data.begin() + first * row, input.data.begin() + (first + count) * row));
+      HostArray<float> blockMap = attributor.integratedGradients(
+          block, dinucleotideShuffles(block, args.references, args.seed, first), args.steps);
+      std::copy(blockMap.data.begin(), blockMap.data.end(), map.data.begin() + first * row);
+    }
+    return map;
+  }
   return attributor.mutagenesis(input);
 }
 
 /// A position's score for the interpretability metrics: the map at the observed base for gradient maps (gradient x
 /// input, as the papers score saliency), the map summed over the bases for integrated gradients (already x (x - r)),
-/// and the mean loss of output over a position's mutations for mutagenesis.
+/// and minus the sum of a position's mutation effects (the loss of output) for mutagenesis.
 HostArray<float> scoredMap(const std::string &method, const HostArray<float> &map, const HostArray<float> &input) {
   HostArray<float> scored = map;
   if (method == "saliency" || method == "smoothgrad")
@@ -112,13 +146,36 @@ HostArray<float> scoredMap(const std::string &method, const HostArray<float> &ma
   return scored;
 }
 
+/// The HDF5 dataset of the generating model of the input's sequences (model_<split> for X_<split>), checked to match
+/// the input, or "" if there is none: the interpretability metrics need it.
+std::string generatingModelKey(const AttributeArguments &args, const std::vector<int64_t> &inputShape) {
+  std::string key = isNpy(args.input) ? "" : companionKey(args.key, "model");
+  if (key.empty())
+    return key;
+  std::vector<std::string> keys = listHdf5Datasets(args.input);
+  if (std::find(keys.begin(), keys.end(), key) == keys.end())
+    return "";
+  std::vector<int64_t> shape = hdf5DatasetShape(args.input, key);
+  if (shape.size() != 3 || shape[0] != inputShape[0] || shape[1] != 4 || shape[2] != inputShape[2])
+    throw Error(fmt::format("'{}': {} has shape ({}); expected ({}, 4, {}) like {}", args.input, key,
+                            fmt::join(shape, ", "), inputShape[0], inputShape[2], args.key));
+  return key;
+}
+
 /// Refuses options that cannot work before anything is read or compiled.
 void checkArguments(const AttributeArguments &args) {
   if (std::find(kMethods.begin(), kMethods.end(), args.method) == kMethods.end())
     throw Error(
         fmt::format("--method: unknown method '{}'; expected one of {}", args.method, fmt::join(kMethods, ", ")));
-  if (std::filesystem::path(args.out).extension() != ".npy")
+  if (!isNpy(args.out))
     throw Error(fmt::format("--out '{}': attribution maps are written as .npy", args.out));
+  if (args.output < 0)
+    throw Error(fmt::format("--output {}: the index of an output value is 0 or more", args.output));
+  if (args.limit < 0)
+    throw Error(fmt::format("--limit {}: give a positive number of sequences (0 or no --limit: all)", args.limit));
+  if (args.correct && (args.method == "ig" || args.method == "ism"))
+    throw Error(
+        fmt::format("--correct applies to gradient maps (saliency, gradxinput, smoothgrad), not {}", args.method));
   if (args.method == "ig" && (args.references < 1 || args.steps < 1))
     throw Error(fmt::format("--references {} --steps {}: integrated gradients need at least one of each",
                             args.references, args.steps));
@@ -132,6 +189,7 @@ void runAttribute(const AttributeArguments &args) {
   HostArray<float> all = loadSequenceInput(args.input, args.key);
   const std::vector<int64_t> rows = rowsToAttribute(args, all.shape.at(0));
   HostArray<float> input = selectRows(all, rows);
+  const std::string modelKey = generatingModelKey(args, all.shape);
   ResolvedModel resolved = resolveModel(args.model, ModelFileOptions{args.activation, input.shape.at(2), args.outputs});
   const Graph &graph = resolved.model->graph();
   Parameters parameters = Parameters::loadNpz(graph, args.weights);
@@ -144,20 +202,14 @@ void runAttribute(const AttributeArguments &args) {
   fmt::print("  compiled in {:.1f} s\n", secondsSince(start));
   start = std::chrono::steady_clock::now();
   HostArray<float> map = attributionMap(attributor, args, input);
-  if (args.correct)
-    correctGradient(map);
   fmt::print("  {} maps in {:.1f} s{}\n", input.shape[0], secondsSince(start),
              args.correct ? " (gradient-corrected)" : "");
   writeNpy(args.out, map);
   fmt::print("  written to {} ({})\n", args.out, fmt::join(map.shape, " x "));
 
-  std::string modelKey = std::filesystem::path(args.input).extension() == ".npy" ? "" : companionKey(args.key, "model");
   if (modelKey.empty())
     return;
-  std::vector<std::string> keys = listHdf5Datasets(args.input);
-  if (std::find(keys.begin(), keys.end(), modelKey) == keys.end())
-    return;
-  HostArray<float> models = selectRows(readHdf5Dataset(args.input, modelKey), rows);
+  HostArray<float> models = readHdf5Rows(args.input, modelKey, rows);
   InterpretabilityScores scores = interpretability(positionScores(scoredMap(args.method, map, input)), models);
   fmt::print("  interpretability against {} ({} of {} sequences carry motifs): AUROC {:.4f}, AUPR {:.4f}\n", modelKey,
              scores.scored, input.shape[0], scores.meanAuroc, scores.meanAupr);
@@ -186,11 +238,13 @@ void addAttributeCommand(CLI::App &app) {
   command->add_option("--samples", args->samples, "SmoothGrad: noisy copies per sequence (default 25)");
   command->add_option("--sigma", args->sigma, "SmoothGrad: noise standard deviation (default 0.1)");
   command->add_option("--seed", args->seed, "seed of the references and the noise (default 0)");
-  command->add_flag("--correct", args->correct, "gradient correction: subtract the mean over bases at each position");
+  command->add_flag("--correct", args->correct,
+                    "gradient correction of saliency, gradxinput and smoothgrad: the gradient's mean over the bases is "
+                    "subtracted at each position (before the product with the input)");
   command->add_option("--activation", args->activation, "first-layer activation the model was trained with");
   command->add_option("--outputs", args->outputs, "outputs of a model file (default: the model's own)");
   command->add_option("--out", args->out, "attribution maps (N, 4, L) as .npy")->required();
-  command->add_option("--threads", args->threads, "worker threads of the forward passes (default: all)");
+  command->add_option("--threads", args->threads, "worker threads (default: all)");
   command->callback([args] { runAttribute(*args); });
 }
 

@@ -169,6 +169,20 @@ TEST_F(AttributeCliTest, MistakesGiveOneClearError) {
   expectOneError(run("attribute " + kModel + " --input x.npy --positives --out a.npy"), {"--positives needs labels"});
   expectOneError(run("attribute " + kModel + " --input data.h5 --output 1 --out a.npy"),
                  {"output 1 to explain is out of range"});
+  expectOneError(run("attribute " + kModel + " --input data.h5 --positives --output -1 --out a.npy"), {"--output -1"});
+  expectOneError(run("attribute " + kModel + " --input data.h5 --limit -3 --out a.npy"), {"--limit -3"});
+  expectOneError(run("attribute " + kModel + " --input data.h5 --method ig --correct --out a.npy"),
+                 {"--correct applies to gradient maps", "not ig"});
+  HostArray<float> negatives({kSequences, 1});
+  writeHdf5File(path("none.h5"), {{"X_test", input_}, {"Y_test", negatives, Hdf5Storage::Int8}});
+  expectOneError(run("attribute " + kModel + " --input none.h5 --positives --out a.npy"),
+                 {"no sequences to attribute", "none labelled 1 for output 0"});
+  HostArray<float> fewModels({kSequences - 1, 4, kLength}, 0.25f);
+  writeHdf5File(path("short.h5"), {{"X_test", input_}, {"model_test", fewModels}});
+  expectOneError(run("attribute " + kModel + " --input short.h5 --out a.npy --threads 1"),
+                 {"model_test has shape (11, 4, 200); expected (12, 4, 200)"});
+  expectOneError(run("filters " + kModel + " --input data.h5 --window 199 --out f.meme"),
+                 {"--window 199", "at most 198"});
   expectOneError(run("attribute " + kModel + " --input data.h5 --method ig --references 0 --out a.npy"),
                  {"--references 0 --steps 20", "at least one of each"});
 }

@@ -150,9 +150,28 @@ TEST(Attribution, IntegratedGradientsAreCompleteExactlyOnALinearModelAndInTheLim
   EXPECT_LT(fineTotal, coarseTotal);
 }
 
+TEST(Attribution, IntegratedGradientsUseTheRightRiemannPoints) {
+  // Two steps: (x - r) * (g(r + (x - r) / 2) + g(x)) / 2, with the gradients from the interpreter.
+  const Fixture &f = fixture();
+  HostArray<float> references = randomOneHot(f.input.shape[0], kLength, 31);
+  HostArray<double> halfway(f.input.shape), at(f.input.shape);
+  for (int64_t i = 0; i < f.input.size(); ++i) {
+    halfway.data[i] = references.data[i] + 0.5 * (f.input.data[i] - references.data[i]);
+    at.data[i] = f.input.data[i];
+  }
+  HostArray<double> g1 = interpretedSaliency(f.model->graph(), f.parameters, halfway);
+  HostArray<double> g2 = interpretedSaliency(f.model->graph(), f.parameters, at);
+  HostArray<double> expected(f.input.shape);
+  for (int64_t i = 0; i < f.input.size(); ++i)
+    expected.data[i] = (f.input.data[i] - references.data[i]) * (g1.data[i] + g2.data[i]) / 2;
+  HostArray<float> actual = f.attributor.integratedGradients(f.input, references, 2);
+  EXPECT_LE(testing::relativeError(actual.data, expected.data), 1e-4);
+}
+
 TEST(Attribution, MapsDoNotDependOnTheThreadCount) {
-  // Rows of one sequence's integrated gradients and SmoothGrad fall into different chunks; the chunks run on two
-  // threads and still add up in the same order.
+  // Rows of one sequence's integrated gradients and SmoothGrad fall into different chunks (of 2 rows with two
+  // threads, of 4 with one); the maps come out the same. (The sums are in double, so this checks the chunking and the
+  // hand-over of rows, not the summation order.)
   const Fixture &f = fixture();
   Attributor twoThreads(f.model->graph(), f.parameters, kExplained, 4, 2);
   HostArray<float> references = randomOneHot(f.input.shape[0] * 3, kLength, 22);

@@ -189,6 +189,11 @@ TEST(DinucleotideShuffle, BatchRowsAreSingleShufflesOfTheirOwnStreams) {
   EXPECT_TRUE(std::equal(shuffles.data.begin() + count * 4 * length, shuffles.data.end(),
                          changedShuffles.data.begin() + count * 4 * length));
   EXPECT_EQ(dinucleotideShuffles(batch, 0, seed).shape, (std::vector<int64_t>{0, 4, length}));
+  // Shuffled in two pieces, each given the index of its first sequence, the batch gets the same shuffles.
+  HostArray<float> tail({2, 4, length}, std::vector<float>(batch.data.begin() + 4 * length, batch.data.end()));
+  HostArray<float> tailShuffles = dinucleotideShuffles(tail, count, seed, 1);
+  EXPECT_TRUE(
+      std::equal(tailShuffles.data.begin(), tailShuffles.data.end(), shuffles.data.begin() + count * 4 * length));
 }
 
 TEST(DinucleotideShuffle, OneHotRoundTrip) {
