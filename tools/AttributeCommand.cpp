@@ -8,6 +8,7 @@
 #include "runtime/OneHot.h"
 #include "runtime/Stopwatch.h"
 #include "stdlib/Interpretability.h"
+#include "stdlib/Logo.h"
 #include "tools/Commands.h"
 #include "tools/ModelResolver.h"
 
@@ -40,6 +41,8 @@ struct AttributeArguments {
   uint64_t seed = 0;
   bool correct = false;
   std::string out;
+  std::string logos;
+  int64_t logoCount = 5;
   int threads = 0;
 };
 
@@ -173,6 +176,8 @@ void checkArguments(const AttributeArguments &args) {
     throw Error(fmt::format("--output {}: the index of an output value is 0 or more", args.output));
   if (args.limit < 0)
     throw Error(fmt::format("--limit {}: give a positive number of sequences (0 or no --limit: all)", args.limit));
+  if (args.logoCount < 0)
+    throw Error(fmt::format("--logo-count {}: give 0 or more", args.logoCount));
   if (args.correct && (args.method == "ig" || args.method == "ism"))
     throw Error(
         fmt::format("--correct applies to gradient maps (saliency, gradxinput, smoothgrad), not {}", args.method));
@@ -206,6 +211,19 @@ void runAttribute(const AttributeArguments &args) {
              args.correct ? " (gradient-corrected)" : "");
   writeNpy(args.out, map);
   fmt::print("  written to {} ({})\n", args.out, fmt::join(map.shape, " x "));
+  if (!args.logos.empty()) {
+    std::filesystem::create_directories(args.logos);
+    const int64_t count = std::min(args.logoCount, input.shape[0]), row = map.shape[1] * map.shape[2];
+    LogoStyle style;
+    style.columnWidth = 6;
+    for (int64_t n = 0; n < count; ++n) {
+      style.title = fmt::format("{} of output {}, sequence {} of {}", args.method, args.output, rows[n], args.key);
+      for (const char *format : {".svg", ".png"})
+        writeLogo((std::filesystem::path(args.logos) / fmt::format("sequence{}{}", rows[n], format)).string(),
+                  attributionHeights(map.data.data() + n * row, map.shape[2]), style);
+    }
+    fmt::print("  logos of the first {} maps (SVG and PNG) in {}\n", count, args.logos);
+  }
 
   if (modelKey.empty())
     return;
@@ -241,6 +259,10 @@ void addAttributeCommand(CLI::App &app) {
   command->add_flag("--correct", args->correct,
                     "gradient correction of saliency, gradxinput and smoothgrad: the gradient's mean over the bases is "
                     "subtracted at each position (before the product with the input)");
+  command->add_option("--logos", args->logos,
+                      "also draw the first --logo-count maps as logos, DIR/sequence<n>.svg and .png (n: the row of "
+                      "--key); use gradxinput for the observed bases only, saliency --correct for all four");
+  command->add_option("--logo-count", args->logoCount, "how many maps --logos draws (default 5)");
   command->add_option("--activation", args->activation, "first-layer activation the model was trained with");
   command->add_option("--outputs", args->outputs, "outputs of a model file (default: the model's own)");
   command->add_option("--out", args->out, "attribution maps (N, 4, L) as .npy")->required();

@@ -3,6 +3,7 @@
 #include "runtime/Compile.h"
 #include "runtime/OneHot.h"
 #include "stdlib/FilterMotifs.h"
+#include "stdlib/Logo.h"
 #include "stdlib/Meme.h"
 #include "stdlib/MotifComparison.h"
 #include "stdlib/SyntheticData.h"
@@ -32,6 +33,7 @@ struct FiltersArguments {
   std::string compare;
   double eValue = 0.1;
   std::string groundTruth;
+  std::string logos;
   std::string out;
   int threads = 0;
 };
@@ -110,16 +112,26 @@ void runFilters(const FiltersArguments &args) {
   fmt::print("seqjit filters: {} filters of layer '{}' of model {} ({}) with {}, aligned on {} sequences of '{}'\n",
              motifs.size(), graph.nodes[layer].name, graph.name, resolved.origin, args.weights, input.shape[0],
              args.input);
+  if (!args.logos.empty())
+    std::filesystem::create_directories(args.logos);
   for (size_t f = 0; f < motifs.size(); ++f) {
     std::string best;
     if (!matches.empty() && !matches[f].empty()) {
       const MotifMatch &top = matches[f][0];
       best = fmt::format("  {} (E {:.2g}{})", database[top.target].label(), top.eValue, top.reverse ? ", -" : "");
     }
+    if (!args.logos.empty())
+      for (const char *format : {".svg", ".png"})
+        writeLogo((std::filesystem::path(args.logos) / (motifs[f].id + format)).string(), informationHeights(motifs[f]),
+                  {.title = fmt::format("{}: {} windows{}", motifs[f].id, motifs[f].sites, best),
+                   .axisLabel = "bits",
+                   .maximum = 2});
     fmt::print("  {:<9} {:>7} windows  {:<22}{}\n", motifs[f].id, motifs[f].sites,
                consensus(clipToInformativeCore(motifs[f])), best);
   }
   fmt::print("  written to {}{}\n", args.out, args.clip ? " (clipped to their informative cores)" : "");
+  if (!args.logos.empty())
+    fmt::print("  logos (SVG and PNG) in {}\n", args.logos);
   if (database.empty())
     return;
   const auto matched = std::count_if(matches.begin(), matches.end(), [](const auto &list) { return !list.empty(); });
@@ -157,6 +169,7 @@ void addFiltersCommand(CLI::App &app) {
   command->add_option("--ground-truth", args->groundTruth,
                       "motifs the filters should find: task1, task3, or comma-separated names; prints the fraction "
                       "of filters matching one");
+  command->add_option("--logos", args->logos, "also draw each filter's logo (bits) as DIR/filter<k>.svg and .png");
   command->add_option("--activation", args->activation, "first-layer activation the model was trained with");
   command->add_option("--outputs", args->outputs, "number of outputs the model was trained with");
   command->add_option("--out", args->out, "motifs as MEME text (.meme)")->required();

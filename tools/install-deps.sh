@@ -5,6 +5,7 @@ packages=(
   build-essential cmake ninja-build git pkg-config
   llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools
   libfmt-dev libcli11-dev libgtest-dev libgmock-dev libhdf5-dev libhts-dev nlohmann-json3-dev zlib1g-dev libzstd-dev
+  libcairo2-dev fonts-dejavu-core
   python3 python3-numpy python3-h5py python3-torch libopenblas0-openmp
 )
 missing=()

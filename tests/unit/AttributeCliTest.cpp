@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 namespace seqjit {
 namespace {
@@ -115,6 +116,19 @@ TEST_F(AttributeCliTest, PositivesAndLimitPickTheLabelledRowsInOrder) {
   ASSERT_EQ(written.shape, expected.shape);
   EXPECT_LE(testing::relativeError(written.data, expected.data), 1e-4);
   EXPECT_THAT(result.output, HasSubstr("for 3 positive sequences"));
+
+  // Logos of the first two maps, named by their rows of X_test, as SVG and PNG.
+  RunResult drawn = run("attribute " + kModel +
+                        " --input data.h5 --positives --limit 3 --out p.npy --logos logos --logo-count 2 --threads 1");
+  ASSERT_EQ(drawn.exitCode, 0) << drawn.output;
+  for (int64_t n : {positives[0], positives[1]}) {
+    std::ifstream png(path(fmt::format("logos/sequence{}.png", n)), std::ios::binary);
+    char signature[8] = {};
+    png.read(signature, 8);
+    EXPECT_EQ(std::string(signature + 1, 3), "PNG") << n;
+    EXPECT_TRUE(fs::exists(path(fmt::format("logos/sequence{}.svg", n)))) << n;
+  }
+  EXPECT_FALSE(fs::exists(path(fmt::format("logos/sequence{}.png", positives[2]))));
 }
 
 TEST_F(AttributeCliTest, FiltersAreTheAlignedWindowsOfTheInterpretersActivations) {
@@ -135,6 +149,11 @@ TEST_F(AttributeCliTest, FiltersAreTheAlignedWindowsOfTheInterpretersActivations
       EXPECT_NEAR(written[f].probabilities.data[i], expected[f].probabilities.data[i], 2e-6) << "filter " << f;
   }
   EXPECT_THAT(result.output, HasSubstr("layer 'act1'"));
+  RunResult drawn = run("filters " + kModel + " --input data.h5 --out f.meme --logos logos --threads 1");
+  ASSERT_EQ(drawn.exitCode, 0) << drawn.output;
+  for (const Motif &motif : written)
+    EXPECT_TRUE(fs::exists(path("logos/" + motif.id + ".png")) && fs::exists(path("logos/" + motif.id + ".svg")))
+        << motif.id;
   expectOneError(run("filters " + kModel + " --input data.h5 --out f.pwm"), {"'f.pwm'", "MEME text"});
   expectOneError(run("filters " + kModel + " --input data.h5 --out f.meme --ground-truth task1"),
                  {"--ground-truth needs --compare"});
