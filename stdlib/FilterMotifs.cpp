@@ -2,6 +2,7 @@
 #include "stdlib/FilterMotifs.h"
 
 #include "dsl/Error.h"
+#include "runtime/Compile.h"
 
 #include <fmt/format.h>
 
@@ -67,6 +68,26 @@ std::vector<Motif> filterMotifs(const HostArray<float> &activations, const HostA
     motifs.push_back(std::move(motif));
   }
   return motifs;
+}
+
+std::vector<Motif> modelFilterMotifs(const Graph &graph, const Parameters &parameters, const HostArray<float> &input,
+                                     const FilterAlignment &alignment, int threads) {
+  const int layer = firstActivationNode(graph);
+  const Node &node = graph.nodes[layer];
+  if (node.shape.size() != 2 || input.rank() != 3 || node.shape[1] != input.shape[2])
+    throw Error(fmt::format("model '{}': layer '{}' has shape ({}), not (filters, {}) positions aligned with the input",
+                            graph.name, node.name, fmt::join(node.shape, ", "),
+                            input.rank() == 3 ? input.shape[2] : 0));
+  CompiledModel firstLayer = compile(graphUpTo(graph, layer), {.batch = 100, .threads = threads});
+  return filterMotifs(firstLayer.forward(input, parameters), input, alignment);
+}
+
+std::vector<std::vector<MotifMatch>> matchFilterCores(const std::vector<Motif> &filters,
+                                                      const std::vector<Motif> &database, double eValueThreshold) {
+  std::vector<Motif> cores;
+  for (const Motif &motif : filters)
+    cores.push_back(clipToInformativeCore(motif));
+  return compareMotifs(cores, database, {.eValueThreshold = eValueThreshold});
 }
 
 Motif clipToInformativeCore(const Motif &motif, double information, int64_t pad) {

@@ -4,7 +4,9 @@
 
 #include "dsl/Graph.h"
 #include "runtime/HostArray.h"
+#include "runtime/Parameters.h"
 #include "stdlib/Meme.h"
+#include "stdlib/MotifComparison.h"
 
 #include <cstdint>
 #include <vector>
@@ -32,6 +34,18 @@ struct FilterAlignment {
 /// disagree.
 std::vector<Motif> filterMotifs(const HostArray<float> &activations, const HostArray<float> &input,
                                 const FilterAlignment &alignment = {});
+
+/// The motifs of the first activation layer of a model with `parameters`, aligned on one-hot `input` (N, 4, L): the
+/// model compiled up to that layer (on `threads` threads, 0: all), its activations passed to filterMotifs. Throws
+/// seqjit::Error if the model has no activation layer or its output is not (filters, L) positions aligned with the
+/// input.
+std::vector<Motif> modelFilterMotifs(const Graph &graph, const Parameters &parameters, const HostArray<float> &input,
+                                     const FilterAlignment &alignment = {}, int threads = 0);
+
+/// compareMotifs of each filter's informative core (clipToInformativeCore) against `database`, as the papers match
+/// filters.
+std::vector<std::vector<MotifMatch>> matchFilterCores(const std::vector<Motif> &filters,
+                                                      const std::vector<Motif> &database, double eValueThreshold);
 
 /// The motif cut to the rows from `pad` before its first to `pad` after its last row of more than `information`
 /// bits (the papers clip filters this way before Tomtom). A motif with no such row is returned whole.

@@ -22,8 +22,8 @@ namespace {
 
 constexpr std::array<char, 4> kLetters = {'A', 'C', 'G', 'T'};
 // The usual nucleotide colours (A green, C blue, G orange, T red), as RGB in [0, 1].
-constexpr std::array<std::array<double, 3>, 4> kColours = {{{0.0, 0.5, 0.0}, {0.0, 0.0, 0.8}, {1.0, 0.65, 0.0},
-                                                            {0.8, 0.0, 0.0}}};
+constexpr std::array<std::array<double, 3>, 4> kColours = {
+    {{0.0, 0.5, 0.0}, {0.0, 0.0, 0.8}, {1.0, 0.65, 0.0}, {0.8, 0.0, 0.0}}};
 constexpr double kLeftMargin = 44, kRightMargin = 8, kTopMargin = 8, kBottomMargin = 8, kTitleSpace = 22;
 
 cairo_status_t appendBytes(void *closure, const unsigned char *data, unsigned int length) {
@@ -80,9 +80,8 @@ void draw(cairo_t *cr, const HostArray<float> &heights, const LogoStyle &style, 
     // Smallest first, so the tallest letter ends farthest from the axis on either side.
     std::array<int, 4> order;
     std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(), [&](int a, int b) {
-      return std::abs(heights.data[l * 4 + a]) < std::abs(heights.data[l * 4 + b]);
-    });
+    std::sort(order.begin(), order.end(),
+              [&](int a, int b) { return std::abs(heights.data[l * 4 + a]) < std::abs(heights.data[l * 4 + b]); });
     double up = layout.axis, down = layout.axis;
     const double x = kLeftMargin + style.columnWidth * static_cast<double>(l);
     for (int b : order) {
@@ -149,38 +148,43 @@ HostArray<float> attributionHeights(const float *map, int64_t length) {
   return heights;
 }
 
-void writeLogo(const std::string &path, const HostArray<float> &heights, const LogoStyle &style) {
-  std::string extension = std::filesystem::path(path).extension().string();
-  std::transform(extension.begin(), extension.end(), extension.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (extension != ".svg" && extension != ".png")
-    throw Error(fmt::format("logo '{}': write .svg or .png", path));
+std::string renderLogo(const HostArray<float> &heights, const LogoStyle &style, const std::string &format,
+                       const std::string &what) {
+  if (format != "svg" && format != "png")
+    throw Error(fmt::format("{}: write .svg or .png", what));
   if (heights.rank() != 2 || heights.shape[1] != 4 || heights.shape[0] < 1)
-    throw Error(fmt::format("logo '{}': letter heights must be (positions, 4), got ({})", path,
-                            fmt::join(heights.shape, ", ")));
+    throw Error(
+        fmt::format("{}: letter heights must be (positions, 4), got ({})", what, fmt::join(heights.shape, ", ")));
   for (float h : heights.data)
     if (!std::isfinite(h))
-      throw Error(fmt::format("logo '{}': a letter height is not finite ({})", path, h));
+      throw Error(fmt::format("{}: a letter height is not finite ({})", what, h));
   const Layout layout = layoutOf(heights, style);
   std::string bytes;
   cairo_surface_t *surface =
-      extension == ".svg"
-          ? cairo_svg_surface_create_for_stream(appendBytes, &bytes, layout.width, layout.height)
-          : cairo_image_surface_create(CAIRO_FORMAT_ARGB32, static_cast<int>(std::ceil(layout.width)),
-                                       static_cast<int>(std::ceil(layout.height)));
+      format == "svg" ? cairo_svg_surface_create_for_stream(appendBytes, &bytes, layout.width, layout.height)
+                      : cairo_image_surface_create(CAIRO_FORMAT_ARGB32, static_cast<int>(std::ceil(layout.width)),
+                                                   static_cast<int>(std::ceil(layout.height)));
   cairo_t *cr = cairo_create(surface);
   draw(cr, heights, style, layout);
   cairo_status_t status = cairo_status(cr);
   cairo_destroy(cr);
-  if (status == CAIRO_STATUS_SUCCESS && extension == ".png")
+  if (status == CAIRO_STATUS_SUCCESS && format == "png")
     status = cairo_surface_write_to_png_stream(surface, appendBytes, &bytes);
   cairo_surface_finish(surface);
   if (status == CAIRO_STATUS_SUCCESS)
     status = cairo_surface_status(surface);
   cairo_surface_destroy(surface);
   if (status != CAIRO_STATUS_SUCCESS)
-    throw Error(fmt::format("logo '{}': drawing failed: {}", path, cairo_status_to_string(status)));
-  writeFileAtomically(path, bytes);
+    throw Error(fmt::format("{}: drawing failed: {}", what, cairo_status_to_string(status)));
+  return bytes;
+}
+
+void writeLogo(const std::string &path, const HostArray<float> &heights, const LogoStyle &style) {
+  std::string extension = std::filesystem::path(path).extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string what = fmt::format("logo '{}'", path);
+  writeFileAtomically(path, renderLogo(heights, style, extension.empty() ? "" : extension.substr(1), what));
 }
 
 } // namespace seqjit

@@ -18,12 +18,17 @@ HostArray<float> informationHeights(const Motif &motif);
 HostArray<float> attributionHeights(const float *map, int64_t length);
 
 struct LogoStyle {
-  double columnWidth = 20;  ///< Pixels per position.
-  double plotHeight = 120;  ///< Pixels from the axis to the top of the tallest column (and to the bottom below).
-  std::string title;        ///< Drawn above the plot when not empty.
-  std::string axisLabel;    ///< The y axis' label, e.g. "bits"; empty: none.
-  double maximum = 0;       ///< The height the plot spans above the axis; 0: the tallest column's.
+  double columnWidth = 20; ///< Pixels per position.
+  double plotHeight = 120; ///< Pixels from the axis to the top of the tallest column (and to the bottom below).
+  std::string title;       ///< Drawn above the plot when not empty.
+  std::string axisLabel;   ///< The y axis' label, e.g. "bits"; empty: none.
+  double maximum = 0;      ///< The height the plot spans above the axis; 0: the tallest column's.
 };
+
+/// The logo of `heights` (L, 4) as the bytes of an SVG document (`format` "svg") or a PNG image ("png"). Throws
+/// seqjit::Error (naming `what`) for another format, heights that are not (L, 4) or not finite.
+std::string renderLogo(const HostArray<float> &heights, const LogoStyle &style, const std::string &format,
+                       const std::string &what = "logo");
 
 /// Draws `heights` (L, 4) as a logo to `path`, SVG or PNG by its extension (.svg, .png), atomically. Throws
 /// seqjit::Error for another extension, heights that are not (L, 4) or not finite, or a file that cannot be written.

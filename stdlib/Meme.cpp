@@ -381,4 +381,14 @@ HostArray<float> reverseComplementMatrix(const HostArray<float> &probabilities) 
   return result;
 }
 
+std::string consensus(const Motif &motif) {
+  std::string letters;
+  for (int64_t j = 0; j < motif.width(); ++j) {
+    const float *row = motif.probabilities.data.data() + j * 4;
+    const int64_t best = std::max_element(row, row + 4) - row;
+    letters += row[best] >= 0.5f ? "ACGT"[best] : 'n';
+  }
+  return letters;
+}
+
 } // namespace seqjit

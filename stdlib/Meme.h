@@ -40,6 +40,9 @@ void writeMemeFile(const std::string &path, const std::vector<Motif> &motifs);
 /// seqjit::Error listing a few of the available motifs (those resembling `idOrName` if any) if there is none.
 const Motif &findMotif(const std::vector<Motif> &motifs, const std::string &idOrName);
 
+/// The motif's letters: upper case where one base has probability >= 0.5, else 'n'.
+std::string consensus(const Motif &motif);
+
 /// The reverse complement of a (W, 4) A C G T probability matrix: row j is row W-1-j with A<->T and C<->G
 /// swapped, i.e. the motif as read on the opposite strand.
 HostArray<float> reverseComplementMatrix(const HostArray<float> &probabilities);

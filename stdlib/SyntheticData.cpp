@@ -394,4 +394,20 @@ void writeSyntheticData(const std::string &path, const SyntheticData &data) {
   writeHdf5File(path, arrays, {{"motif_names", data.motifNames}, {"label_names", data.labelNames}});
 }
 
+std::vector<std::string> groundTruthMotifNames(const std::string &spec, const std::vector<Motif> &database) {
+  std::vector<std::string> names;
+  if (spec == "task1" || spec == "task3") {
+    for (const std::string &id : spec == "task1" ? task1MotifIds() : task3CoreMotifIds())
+      names.push_back(findMotif(database, id).name);
+    return names;
+  }
+  for (size_t start = 0; start <= spec.size();) {
+    const size_t comma = std::min(spec.find(',', start), spec.size());
+    if (comma > start)
+      names.push_back(spec.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return names;
+}
+
 } // namespace seqjit

@@ -106,6 +106,11 @@ double motifSimilarity(const HostArray<float> &a, const HostArray<float> &b);
 std::vector<Motif> selectBackgroundMotifs(const std::vector<Motif> &motifs, const std::vector<Motif> &core,
                                           int64_t count = kTask3BackgroundMotifCount);
 
+/// The names (in `database`) of the motifs a model should find: Task 1's 12 ("task1") or Task 3's 5 core motifs
+/// ("task3") looked up by id, or else `spec` as a comma-separated list of names. Throws seqjit::Error (from
+/// findMotif) if a task's motif is missing from `database`.
+std::vector<std::string> groundTruthMotifNames(const std::string &spec, const std::vector<Motif> &database);
+
 /// Koo & Eddy's Task 1 from `motifs` (which must hold the 12 task1MotifIds; normally the JASPAR 2016 file).
 /// Throws seqjit::Error for a missing motif, a count below 1, bad fractions, or a length too short for 5
 /// non-overlapping instances of the widest motif.

@@ -21,6 +21,8 @@ void addPredictCommand(CLI::App &app);
 void addAttributeCommand(CLI::App &app);
 /// seqjit filters: first-layer filters as motifs (activation-aligned PWMs) in MEME text.
 void addFiltersCommand(CLI::App &app);
+/// seqjit report: one HTML page about a trained model (metrics, filter logos and matches, attribution logos).
+void addReportCommand(CLI::App &app);
 /// seqjit generate-data: the papers' synthetic motif tasks (Task 1, Task 3) with their ground truth, as HDF5.
 void addGenerateDataCommand(CLI::App &app);
 

@@ -39,10 +39,7 @@ void runEvaluate(const EvaluateArguments &args) {
   if (!data)
     throw Error(args.data.data.empty() ? "no data: give --data D.h5 or --test FILE"
                                        : fmt::format("'{}' has no X_{}", args.data.data, args.split));
-  int64_t tasks = 1;
-  for (int64_t extent : data->labelShape())
-    tasks *= extent;
-  ResolvedModel resolved = resolveModel(args.model, ModelFileOptions{args.activation, data->inputShape().at(1), tasks});
+  ResolvedModel resolved = resolveModel(args.model, modelOptionsFor(*data, args.activation));
   const Graph &graph = resolved.model->graph();
   Parameters parameters = Parameters::loadNpz(graph, args.weights);
   CompileOptions options;

@@ -38,35 +38,6 @@ struct FiltersArguments {
   int threads = 0;
 };
 
-/// The names of the ground-truth motifs: Task 1's 12 or Task 3's 5 core motifs (by their ids in `database`), or a
-/// comma-separated list of names.
-std::vector<std::string> groundTruthNames(const std::string &spec, const std::vector<Motif> &database) {
-  std::vector<std::string> names;
-  if (spec == "task1" || spec == "task3") {
-    for (const std::string &id : spec == "task1" ? task1MotifIds() : task3CoreMotifIds())
-      names.push_back(findMotif(database, id).name);
-    return names;
-  }
-  for (size_t start = 0; start <= spec.size();) {
-    size_t comma = std::min(spec.find(',', start), spec.size());
-    if (comma > start)
-      names.push_back(spec.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return names;
-}
-
-/// The letters of a motif, upper case where one base has probability >= 0.5, else 'n'.
-std::string consensus(const Motif &motif) {
-  std::string letters;
-  for (int64_t j = 0; j < motif.width(); ++j) {
-    const float *row = motif.probabilities.data.data() + j * 4;
-    int64_t best = std::max_element(row, row + 4) - row;
-    letters += row[best] >= 0.5f ? "ACGT"[best] : 'n';
-  }
-  return letters;
-}
-
 void runFilters(const FiltersArguments &args) {
   if (!args.groundTruth.empty() && args.compare.empty())
     throw Error("--ground-truth needs --compare DATABASE.meme to match the filters against");
@@ -86,32 +57,18 @@ void runFilters(const FiltersArguments &args) {
   ResolvedModel resolved = resolveModel(args.model, ModelFileOptions{args.activation, input.shape.at(2), args.outputs});
   const Graph &graph = resolved.model->graph();
   Parameters parameters = Parameters::loadNpz(graph, args.weights);
-  const int layer = firstActivationNode(graph);
-  if (graph.nodes[layer].shape.size() != 2 || graph.nodes[layer].shape[1] != input.shape[2])
-    throw Error(fmt::format("model '{}': layer '{}' has shape ({}), not (filters, {}) positions aligned with the "
-                            "input",
-                            graph.name, graph.nodes[layer].name, fmt::join(graph.nodes[layer].shape, ", "),
-                            input.shape[2]));
-  CompiledModel firstLayer = compile(graphUpTo(graph, layer), {.batch = 100, .threads = args.threads});
-  HostArray<float> activations = firstLayer.forward(input, parameters);
-  std::vector<Motif> motifs = filterMotifs(activations, input, args.alignment);
+  std::vector<Motif> motifs = modelFilterMotifs(graph, parameters, input, args.alignment, args.threads);
   if (args.clip)
     for (Motif &motif : motifs)
       motif = clipToInformativeCore(motif);
   writeMemeFile(args.out, motifs);
   std::vector<Motif> database = args.compare.empty() ? std::vector<Motif>{} : readMemeFile(args.compare);
-  std::vector<std::vector<MotifMatch>> matches;
-  if (!database.empty()) {
-    // The papers compare each filter's informative core.
-    std::vector<Motif> cores;
-    for (const Motif &motif : motifs)
-      cores.push_back(clipToInformativeCore(motif));
-    matches = compareMotifs(cores, database, {.eValueThreshold = args.eValue});
-  }
+  std::vector<std::vector<MotifMatch>> matches =
+      database.empty() ? std::vector<std::vector<MotifMatch>>{} : matchFilterCores(motifs, database, args.eValue);
 
   fmt::print("seqjit filters: {} filters of layer '{}' of model {} ({}) with {}, aligned on {} sequences of '{}'\n",
-             motifs.size(), graph.nodes[layer].name, graph.name, resolved.origin, args.weights, input.shape[0],
-             args.input);
+             motifs.size(), graph.nodes[firstActivationNode(graph)].name, graph.name, resolved.origin, args.weights,
+             input.shape[0], args.input);
   if (!args.logos.empty())
     std::filesystem::create_directories(args.logos);
   for (size_t f = 0; f < motifs.size(); ++f) {
@@ -138,7 +95,7 @@ void runFilters(const FiltersArguments &args) {
   fmt::print("  filters matching a motif of {} (E <= {}): {:.3f}\n", args.compare, args.eValue,
              static_cast<double>(matched) / static_cast<double>(matches.size()));
   if (!args.groundTruth.empty()) {
-    std::vector<std::string> names = groundTruthNames(args.groundTruth, database);
+    std::vector<std::string> names = groundTruthMotifNames(args.groundTruth, database);
     fmt::print("  filters matching the ground truth ({}): {:.3f}\n", fmt::join(names, ", "),
                fractionMatching(matches, database, names));
   }

@@ -72,8 +72,8 @@ std::string dslHeadersText() {
 fs::path compileModelFile(const fs::path &source) {
   std::string compiler = std::getenv("CXX") ? std::getenv("CXX") : "c++";
   std::string flags = fmt::format("-std=c++20 -O1 -shared -fPIC -I{}", includeRoot());
-  std::string key = fmt::format("{:016x}", std::hash<std::string>{}(readText(source) + compiler + flags +
-                                                                     dslHeadersText()));
+  std::string key =
+      fmt::format("{:016x}", std::hash<std::string>{}(readText(source) + compiler + flags + dslHeadersText()));
   fs::path directory = cacheDirectory();
   std::error_code error;
   fs::create_directories(directory, error);
@@ -95,8 +95,8 @@ fs::path compileModelFile(const fs::path &source) {
   fs::remove(log, error);
   if (status != 0) {
     fs::remove(partial, error);
-    throw Error(fmt::format("model file {} does not compile; the compiler ({}) says:\n{}", source.string(),
-                            command, messages));
+    throw Error(
+        fmt::format("model file {} does not compile; the compiler ({}) says:\n{}", source.string(), command, messages));
   }
   fs::rename(partial, library, error); // Atomic: a concurrent run never loads a half-written object.
   if (error)
@@ -149,6 +149,13 @@ ResolvedModel resolveModel(const std::string &nameOrFile, const ModelFileOptions
     throw Error(fmt::format("model file {}: {}", nameOrFile, e.what()));
   }
   return {std::move(model), source.string(), owner};
+}
+
+ModelFileOptions modelOptionsFor(const Dataset &data, const std::string &activation, int64_t outputs) {
+  int64_t tasks = 1;
+  for (int64_t extent : data.labelShape())
+    tasks *= extent;
+  return ModelFileOptions{activation, data.inputShape().at(1), outputs > 0 ? outputs : tasks};
 }
 
 } // namespace seqjit

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "dsl/ModelFile.h"
+#include "runtime/Dataset.h"
 
 #include <memory>
 #include <string>
@@ -18,5 +19,9 @@ struct ResolvedModel {
 /// compiled with the system C++ compiler against seqjit's headers and cached by content hash.
 /// Throws seqjit::Error with the compiler's messages when the file does not compile.
 ResolvedModel resolveModel(const std::string &nameOrFile, const ModelFileOptions &options);
+
+/// The options that build a model for `data`: its sequence length, and `outputs` outputs, or if 0 one per task of
+/// the data's labels.
+ModelFileOptions modelOptionsFor(const Dataset &data, const std::string &activation, int64_t outputs = 0);
 
 } // namespace seqjit

@@ -190,12 +190,7 @@ void runTrain(const TrainArguments &args) {
     throw Error("no training data: give --data D.h5, or --train FILE");
   std::unique_ptr<Dataset> valid = openSplit(args.data, "valid");
   std::unique_ptr<Dataset> test = openSplit(args.data, "test");
-  int64_t length = train->inputShape().at(1);
-  int64_t tasks = 1;
-  for (int64_t extent : train->labelShape())
-    tasks *= extent;
-  ResolvedModel resolved =
-      resolveModel(args.model, ModelFileOptions{args.activation, length, args.outputs > 0 ? args.outputs : tasks});
+  ResolvedModel resolved = resolveModel(args.model, modelOptionsFor(*train, args.activation, args.outputs));
   const Graph &graph = resolved.model->graph();
   Parameters initial =
       args.weights.empty() ? Parameters::initialize(graph, args.seed) : Parameters::loadNpz(graph, args.weights);
@@ -205,7 +200,7 @@ void runTrain(const TrainArguments &args) {
                    runFingerprint(graph, objective, optimizer, options));
 
   fmt::print("seqjit train: model {} ({}), {} training sequences x {} nt, {} validation, {} test\n", graph.name,
-             resolved.origin, train->size(), length, valid ? std::to_string(valid->size()) : "no",
+             resolved.origin, train->size(), train->inputShape().at(1), valid ? std::to_string(valid->size()) : "no",
              test ? std::to_string(test->size()) : "no");
   fmt::print("  loss {}{}; optimizer {}; batch {}; up to {} epochs; augmentations {}\n", args.objective.loss,
              describeExtraTerms(args.objective), describeOptimizer(optimizer), options.batch, options.epochs,

@@ -17,6 +17,7 @@ int main(int argc, char **argv) {
   seqjit::addPredictCommand(app);
   seqjit::addAttributeCommand(app);
   seqjit::addFiltersCommand(app);
+  seqjit::addReportCommand(app);
   seqjit::addGenerateDataCommand(app);
   try {
     app.parse(argc, argv);

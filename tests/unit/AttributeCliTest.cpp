@@ -21,6 +21,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
+#include <sstream>
 
 namespace seqjit {
 namespace {
@@ -179,6 +181,63 @@ TEST_F(AttributeCliTest, FiltersComparedWithADatabaseReportTheFractionsMatching)
                                                    fractionMatching(matches, database, {"first", "sixth"}))));
   EXPECT_THAT(result.output, HasSubstr("filter0 "));
   EXPECT_THAT(result.output, HasSubstr("first (E "));
+}
+
+/// The bytes of base64 `text` (no validation: the report's encoder is what is under test).
+std::string decodeBase64(const std::string &text) {
+  const std::string digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string bytes;
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : text) {
+    if (c == '=')
+      break;
+    buffer = (buffer << 6) | static_cast<uint32_t>(digits.find(c));
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      bytes += static_cast<char>((buffer >> bits) & 0xff);
+    }
+  }
+  return bytes;
+}
+
+TEST_F(AttributeCliTest, ReportHasTheMetricsTheFilterLogosAndTheMapLogos) {
+  RunResult result = run("report " + kModel + " --data data.h5 --out r.html --threads 1");
+  ASSERT_EQ(result.exitCode, 0) << result.output;
+  std::ifstream in(path("r.html"));
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string html = text.str();
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(html.find("</html>"), std::string::npos);
+  // The mean AUROC of the metrics table is what seqjit evaluate reports.
+  RunResult evaluated = run("evaluate " + kModel + " --data data.h5 --threads 1");
+  ASSERT_EQ(evaluated.exitCode, 0) << evaluated.output;
+  std::smatch found;
+  ASSERT_TRUE(std::regex_search(evaluated.output, found, std::regex(R"(auroc:\s+([0-9.]+))")));
+  EXPECT_NE(html.find("<tr class=\"mean\"><td>mean</td><td>" + found[1].str() + "</td>"), std::string::npos);
+  // One logo per filter (24) and one per drawn positive sequence (3), each an SVG document.
+  int64_t positives = 0;
+  for (float y : labels_.data)
+    positives += y > 0.5f;
+  // (Found by hand: std::regex recurses per character and would overflow the stack on these long strings.)
+  const std::string prefix = "src=\"data:image/svg+xml;base64,";
+  std::vector<std::string> images;
+  for (size_t at = html.find(prefix); at != std::string::npos; at = html.find(prefix, at + 1)) {
+    const size_t start = at + prefix.size();
+    images.push_back(html.substr(start, html.find('"', start) - start));
+  }
+  EXPECT_EQ(static_cast<int64_t>(images.size()), 24 + std::min<int64_t>(3, positives));
+  for (const std::string &encoded : {images.front(), images.back()}) {
+    std::string svg = decodeBase64(encoded);
+    EXPECT_EQ(svg.rfind("<?xml", 0), 0u);
+    EXPECT_NE(svg.find("</svg>"), std::string::npos);
+  }
+  EXPECT_NE(html.find("Interpretability against the generating model: AUROC"), std::string::npos);
+  expectOneError(run("report " + kModel + " --data data.h5 --out r.htm"), {"'r.htm'", ".html"});
+  expectOneError(run("report " + kModel + " --data data.h5 --ground-truth task3 --out r.html"),
+                 {"--ground-truth needs --compare"});
 }
 
 TEST_F(AttributeCliTest, MistakesGiveOneClearError) {
