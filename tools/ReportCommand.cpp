@@ -132,8 +132,8 @@ std::string filtersSection(const ReportArguments &args, const Graph &graph, cons
   return html + "</table>\n";
 }
 
-std::string attributionSection(const ReportArguments &args, const Graph &graph, const Parameters &parameters,
-                               const HostArray<float> &all, const HostArray<float> &labels) {
+std::string attributionSection(const ReportArguments &args, const Attributor &attributor, const HostArray<float> &all,
+                               const HostArray<float> &labels) {
   const int64_t perRow = labels.shape[0] == 0 ? 0 : labels.size() / labels.shape[0];
   std::vector<int64_t> rows;
   for (int64_t n = 0; n < labels.shape[0] && static_cast<int64_t>(rows.size()) < args.sequences; ++n)
@@ -148,7 +148,6 @@ std::string attributionSection(const ReportArguments &args, const Graph &graph, 
   HostArray<float> input({static_cast<int64_t>(rows.size()), all.shape[1], all.shape[2]});
   for (size_t i = 0; i < rows.size(); ++i)
     std::copy_n(all.data.begin() + rows[i] * row, row, input.data.begin() + static_cast<int64_t>(i) * row);
-  Attributor attributor(graph, parameters, args.output, 100, args.threads);
   HostArray<float> map = attributor.gradientTimesInput(input);
   if (hasDataset(args.data, "model_test")) {
     InterpretabilityScores scores = interpretability(positionScores(map), readHdf5Rows(args.data, "model_test", rows));
@@ -185,6 +184,8 @@ void runReport(const ReportArguments &args) {
   ResolvedModel resolved = resolveModel(args.model, modelOptionsFor(*test, args.activation));
   const Graph &graph = resolved.model->graph();
   Parameters parameters = Parameters::loadNpz(graph, args.weights);
+  // Compiled first: it also checks --output against the model before anything is printed.
+  Attributor attributor(graph, parameters, args.output, 100, args.threads);
 
   fmt::print("seqjit report: model {} ({}) with {} on {}\n", graph.name, resolved.origin, args.weights,
              test->describe());
@@ -206,7 +207,7 @@ void runReport(const ReportArguments &args) {
       escaped(graph.name), escaped(graph.name), escaped(args.weights), escaped(args.data));
   html += metricsSection(outputs, taskNames);
   html += filtersSection(args, graph, parameters, alignOn);
-  html += attributionSection(args, graph, parameters, all, outputs.labels);
+  html += attributionSection(args, attributor, all, outputs.labels);
   html += "</body>\n</html>\n";
   writeFileAtomically(args.out, html);
   fmt::print("  written to {}\n", args.out);
