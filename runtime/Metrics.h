@@ -17,7 +17,8 @@ namespace seqjit {
 double auroc(std::span<const float> scores, std::span<const float> labels);
 
 /// Average precision, sum over distinct score thresholds of (recall increase) * precision, ties grouped
-/// (= sklearn's average_precision_score, the papers' AUPR). NaN without positives.
+/// (= sklearn's average_precision_score). NaN without positives. The papers' code reports
+/// sklearn.metrics.auc(recall, precision), a trapezoid under the precision-recall curve, which can read higher.
 double aupr(std::span<const float> scores, std::span<const float> labels);
 
 /// The fraction of examples with (score > 0.5) == (label > 0.5): scores are probabilities.
