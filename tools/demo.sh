@@ -9,6 +9,10 @@ data="${SEQJIT_DATA:-$root/../shared/data}"
 bash "$root/tools/build.sh"
 seqjit="$root/build/bin/seqjit"
 work="$root/build/demo"
+# Each run of the demo trains from scratch: its own earlier run directories go (train refuses to overwrite a
+# checkpoint without --resume).
+rm -rf "$work"/task3-cnn-deep-exp "$work"/task3-cnn-deep-relu "$work"/task3-cnn-deep-exp-fourier \
+  "$work"/irf1-residualbind-exp
 mkdir -p "$work"
 epochs="${SEQJIT_DEMO_EPOCHS:-4}"
 
