@@ -17,7 +17,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -34,14 +33,11 @@ using testing::RunResult;
 
 constexpr int64_t kSequences = 12, kLength = 200;
 
-class AttributeCliTest : public ::testing::Test {
+class AttributeCliTest : public testing::SeqjitDirectoryTest {
 protected:
+  AttributeCliTest() : SeqjitDirectoryTest("seqjit-attribute-cli") {}
   void SetUp() override {
-    ASSERT_TRUE(fs::exists(testing::seqjitBinary())) << "build the seqjit target first";
-    const auto *info = ::testing::UnitTest::GetInstance()->current_test_info();
-    directory_ = fs::temp_directory_path() / fmt::format("seqjit-attribute-cli-{}-{}", getpid(), info->name());
-    fs::remove_all(directory_);
-    fs::create_directories(directory_);
+    SeqjitDirectoryTest::SetUp();
     auto [x, y] = testing::plantedMotif(kSequences, kLength, 5);
     input_ = x;
     labels_ = y;
@@ -55,12 +51,6 @@ protected:
     writeNpy(path("x.npy"), x);
     parameters_.saveNpz(path("w.npz"));
   }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(directory_, ignored);
-  }
-  std::string path(const std::string &name) const { return (directory_ / name).string(); }
-  RunResult run(const std::string &arguments) const { return testing::runSeqjit(directory_, arguments); }
 
   /// The interpreter's d output[0] / d input (float64) of rows `rows` of the input.
   HostArray<double> expectedSaliency(const std::vector<int64_t> &rows) const {
@@ -72,7 +62,6 @@ protected:
     return interpretInputGradient<double>(model_->graph(), false, x, seed, parameters_);
   }
 
-  fs::path directory_;
   HostArray<float> input_, labels_, models_;
   std::unique_ptr<Model> model_ = buildZooModel("cnn-local", {.activation = "exp"});
   Parameters parameters_ = [this] {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -84,5 +85,33 @@ inline void expectOneError(const RunResult &result, const std::vector<std::strin
   for (const std::string &piece : expected)
     EXPECT_THAT(lines[0], ::testing::HasSubstr(piece));
 }
+
+/// A test that runs the seqjit driver in a temporary directory of its own (named after the suite's `prefix`, the
+/// process and the test), removed afterwards.
+class SeqjitDirectoryTest : public ::testing::Test {
+protected:
+  explicit SeqjitDirectoryTest(std::string prefix) : prefix_(std::move(prefix)) {}
+  void SetUp() override {
+    ASSERT_TRUE(std::filesystem::exists(seqjitBinary())) << seqjitBinary() << " is missing: build the seqjit target";
+    const auto *info = ::testing::UnitTest::GetInstance()->current_test_info();
+    directory_ = std::filesystem::temp_directory_path() / fmt::format("{}-{}-{}", prefix_, getpid(), info->name());
+    std::filesystem::remove_all(directory_);
+    std::filesystem::create_directories(directory_);
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(directory_, ignored);
+  }
+  std::string path(const std::string &name) const { return (directory_ / name).string(); }
+  /// Runs `seqjit <arguments>` in the directory with a private model-file cache.
+  RunResult run(const std::string &arguments, const std::string &environment = {}) const {
+    return runSeqjit(directory_, arguments, environment);
+  }
+
+  std::filesystem::path directory_;
+
+private:
+  std::string prefix_;
+};
 
 } // namespace seqjit::testing

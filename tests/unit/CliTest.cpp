@@ -18,7 +18,6 @@
 #include <fmt/format.h>
 
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -76,26 +75,10 @@ void expectCloseToReference(const HostArray<float> &actual, const HostArray<doub
   EXPECT_LE(worst, 1e-5 * scale) << "max |seqjit - interpreter| = " << worst << ", max |reference| = " << scale;
 }
 
-class CliTest : public ::testing::Test {
+class CliTest : public seqjit::testing::SeqjitDirectoryTest {
 protected:
-  void SetUp() override {
-    ASSERT_TRUE(fs::exists(seqjitBinary())) << seqjitBinary() << " is missing: build the seqjit target first";
-    const auto *info = ::testing::UnitTest::GetInstance()->current_test_info();
-    directory_ = fs::temp_directory_path() / fmt::format("seqjit-cli-{}-{}", getpid(), info->name());
-    fs::remove_all(directory_);
-    fs::create_directories(directory_);
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(directory_, ignored);
-  }
-
-  std::string path(const std::string &name) const { return (directory_ / name).string(); }
-
-  /// Runs `seqjit <arguments>` in the temporary directory with a private model-file cache.
-  RunResult run(const std::string &arguments, const std::string &environment = {}) const {
-    return runSeqjit(directory_, arguments, environment);
-  }
+  CliTest() : SeqjitDirectoryTest("seqjit-cli") {}
+  void SetUp() override { SeqjitDirectoryTest::SetUp(); }
 
   /// Writes `count` random one-hot sequences of `length` to `name` and returns them.
   HostArray<float> writeInput(const std::string &name, int64_t count = 5, int64_t length = 200) const {
@@ -109,8 +92,6 @@ protected:
     std::ofstream(path(name)) << text;
     return path(name);
   }
-
-  fs::path directory_;
 };
 
 std::unique_ptr<Model> cnnDeep() { return buildZooModel("cnn-deep", {.length = 200}); }

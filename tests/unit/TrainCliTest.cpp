@@ -30,14 +30,11 @@ using ::testing::HasSubstr;
 using testing::RunResult;
 using testing::runSeqjit;
 
-class TrainCliTest : public ::testing::Test {
+class TrainCliTest : public testing::SeqjitDirectoryTest {
 protected:
+  TrainCliTest() : SeqjitDirectoryTest("seqjit-train-cli") {}
   void SetUp() override {
-    ASSERT_TRUE(fs::exists(testing::seqjitBinary())) << "build the seqjit target first";
-    const auto *info = ::testing::UnitTest::GetInstance()->current_test_info();
-    directory_ = fs::temp_directory_path() / fmt::format("seqjit-train-cli-{}-{}", getpid(), info->name());
-    fs::remove_all(directory_);
-    fs::create_directories(directory_);
+    SeqjitDirectoryTest::SetUp();
     std::vector<Hdf5Array> arrays;
     uint64_t seed = 1;
     for (auto [split, count] : {std::pair{"train", 600}, std::pair{"valid", 200}, std::pair{"test", 200}}) {
@@ -47,14 +44,6 @@ protected:
     }
     writeHdf5File(path("data.h5"), arrays);
   }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(directory_, ignored);
-  }
-  std::string path(const std::string &name) const { return (directory_ / name).string(); }
-  RunResult run(const std::string &arguments) const { return runSeqjit(directory_, arguments); }
-
-  fs::path directory_;
 };
 
 const std::string kTrain = "train cnn-local --activation exp --data data.h5 --epochs 6 --seed 3 --threads 1 "
