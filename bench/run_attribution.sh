@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The attribution benchmark in one command: saliency, integrated gradients and naive ISM of seqjit vs PyTorch
+# The attribution benchmark in one command: saliency, integrated gradients, DeepSHAP and naive ISM of seqjit vs PyTorch
 # (OpenBLAS, 2 threads) per model, side by side, as ratios; the maps of both sides must agree.
 #
 # Environment knobs: REPS (default 3), WARMUP (default 1), MODELS (default "cnn-deep cnn-dist"), SEQUENCES (IG and
@@ -45,7 +45,8 @@ seqjit = {(r["model"], r["method"]): r for r in rows if r["side"] == "seqjit"}
 torch = {(r["model"], r["method"]): r for r in rows if r["side"] == "torch"}
 first = next(iter(seqjit.values()))
 lines = [f"# attribution maps of output 0 (eval mode), {datetime.datetime.now().isoformat(timespec='seconds')}; "
-         f"IG: {first['references']} dinucleotide-shuffled references x {first['steps']} steps; ISM: 3 L mutants",
+         f"IG: {first['references']} dinucleotide-shuffled references x {first['steps']} steps; DeepSHAP: "
+         f"the same references; ISM: 3 L mutants",
          machine_line(),
          f"# torch {next(iter(torch.values()), {}).get('torch', '?')}, 2 threads (OpenBLAS openmp); seqjit all cores "
          "(chunks of ceil(100 / cores) sequences side by side)",

@@ -7,6 +7,9 @@ torch.set_num_threads(THREADS)), and computes output 0's
   saliency  torch.autograd.grad of the output summed over the batch, w.r.t. the input;
   ig        integrated gradients: the STEPS points k/STEPS (k = 1..STEPS) from each reference to its sequence, their
             gradients in batches of BATCH rows, (x - r) * mean gradient, averaged over the references;
+  deepshap  DeepLIFT's rescale rule (Captum's max-pool rule) on each sequence stacked with each of its references,
+            BATCH pairs at a time, by autograd functions that replace the activations' and max pools' backward;
+            the hypothetical contributions m - sum_c m r, averaged over the references;
   ism       naive mutagenesis: all 3 L single-base mutants of a sequence in one no_grad forward pass.
 Each map must equal bench_attribution's (||torch - seqjit|| / ||torch|| within TOLERANCE), so both sides provably
 do the same work; then REPS timed runs after WARMUP. Prints one JSON line per method.
@@ -25,13 +28,18 @@ import time
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from torch_forward import load_model  # noqa: E402  (the twin with bench data's weights, in eval mode)
 
 # ||torch - seqjit|| / ||torch|| per method. Integrated gradients' interpolation points sit near relu and max-pool
 # kinks, where float32 rounding on either side can take the other branch: a looser bound there.
-TOLERANCE = {"saliency": 1e-4, "ig": 5e-3, "ism": 1e-4}
+# DeepSHAP: where a unit's value on the input and on the reference differ by about EPSILON (a few units in a hundred
+# sequence-reference pairs of CNN-deep), float32 accumulation error in the convolutions decides whether its
+# multiplier is the rescale ratio or the gradient, and the hypothetical contributions downstream of it follow.
+TOLERANCE = {"saliency": 1e-4, "ig": 5e-3, "deepshap": 1e-2, "ism": 1e-4}
+EPSILON = 1e-6  # below this |x - x_ref| a rescale multiplier is the gradient (seqjit's kDeepLiftEpsilon)
 
 
 def saliency(model, x):
@@ -49,6 +57,72 @@ def integrated_gradients(model, x, references, steps, batch):
     gradients = torch.cat([saliency(model, points[i:i + batch]) for i in range(0, points.shape[0], batch)])
     mean_gradient = gradients.reshape(-1, steps, *x.shape[1:]).mean(dim=1)
     return ((targets - references) * mean_gradient).reshape(sequences, per_sequence, *x.shape[1:]).mean(dim=1)
+
+
+class Rescale(torch.autograd.Function):
+    """f on a stack [inputs; references]; backward passes g * (f(x) - f(x_ref)) / (x - x_ref) to both halves."""
+
+    @staticmethod
+    def forward(ctx, z, f):
+        y = f(z)
+        ctx.save_for_backward(z, y)
+        ctx.f = f
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        z, y = ctx.saved_tensors
+        n = z.shape[0] // 2
+        with torch.enable_grad():
+            at = z[:n].detach().requires_grad_(True)
+            (derivative,) = torch.autograd.grad(ctx.f(at).sum(), at)
+        change = z[:n] - z[n:]
+        far = change.abs() > EPSILON
+        m = g[:n] * torch.where(far, (y[:n] - y[n:]) / torch.where(far, change, torch.ones_like(change)), derivative)
+        return torch.cat([m, m]), None
+
+
+class RescaleMaxPool(torch.autograd.Function):
+    """Max pooling of [inputs; references]; backward routes max(y, y_ref) - y_ref to the input's window maximum and
+    y - max(y, y_ref) to the reference's, divided by x - x_ref (Captum's rule)."""
+
+    @staticmethod
+    def forward(ctx, x, size, stride):
+        y, indices = F.max_pool1d(x, size, stride, return_indices=True)
+        ctx.save_for_backward(x, y, indices)
+        ctx.size, ctx.stride = size, stride
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y, indices = ctx.saved_tensors
+        n = x.shape[0] // 2
+
+        def unpool(values, where):
+            return F.max_unpool1d(values, where, ctx.size, ctx.stride, output_size=x[:n].shape[-1:])
+
+        change = y[:n] - y[n:]
+        toward_input = F.relu(change)
+        routed = unpool(g[:n] * toward_input, indices[:n]) + unpool(g[:n] * (change - toward_input), indices[n:])
+        difference = x[:n] - x[n:]
+        far = difference.abs() > EPSILON
+        m = torch.where(far, routed / torch.where(far, difference, torch.ones_like(difference)),
+                        unpool(g[:n], indices[:n]))
+        return torch.cat([m, m]), None, None
+
+
+def deepshap(model, x, references, batch):
+    per_sequence = references.shape[0] // x.shape[0]
+    targets = x.repeat_interleave(per_sequence, dim=0)  # row n*R + r is sequence n
+    hypothetical = []
+    for i in range(0, targets.shape[0], batch):
+        stacked = torch.cat([targets[i:i + batch], references[i:i + batch]]).requires_grad_(True)
+        count = targets[i:i + batch].shape[0]
+        output = model(stacked, function=lambda f, z: Rescale.apply(z, f), pool=RescaleMaxPool.apply)
+        (multipliers,) = torch.autograd.grad(output[:count, 0].sum(), stacked)
+        m = multipliers[:count]
+        hypothetical.append(m - (m * references[i:i + batch]).sum(dim=1, keepdim=True))
+    return torch.cat(hypothetical).reshape(x.shape[0], per_sequence, *x.shape[1:]).mean(dim=1)
 
 
 def mutagenesis(model, x):
@@ -91,12 +165,13 @@ def main(argv):
 
     torch.set_num_threads(args.threads)
     arrays = {name: torch.from_numpy(np.load(os.path.join(args.data, name + ".npy")))
-              for name in ["input", "few", "references", "saliency", "ig", "ism"]}
+              for name in ["input", "few", "references", "saliency", "ig", "deepshap", "ism"]}
     model = load_model(args.model, arrays["input"].shape[2], 0, args.activation, os.path.join(args.data, "weights.npz"))
     runs = {
         "saliency": (lambda: saliency(model, arrays["input"]), arrays["input"].shape[0]),
         "ig": (lambda: integrated_gradients(model, arrays["few"], arrays["references"], args.steps, args.batch),
                arrays["few"].shape[0]),
+        "deepshap": (lambda: deepshap(model, arrays["few"], arrays["references"], args.batch), arrays["few"].shape[0]),
         "ism": (lambda: mutagenesis(model, arrays["few"]), arrays["few"].shape[0]),
     }
     status = 0

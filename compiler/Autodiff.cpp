@@ -14,6 +14,11 @@ using namespace mlir;
 namespace seqjit {
 
 FailureOr<SmallVector<Value>> buildVjp(OpBuilder &b, ValueRange outputs, ValueRange cotangents, ValueRange wrt) {
+  return buildReverseSweep(b, outputs, cotangents, wrt, operandCotangents);
+}
+
+FailureOr<SmallVector<Value>> buildReverseSweep(OpBuilder &b, ValueRange outputs, ValueRange cotangents, ValueRange wrt,
+                                                CotangentRule rule) {
   assert(outputs.size() == cotangents.size() && "one cotangent per output");
   Block *block = b.getInsertionBlock();
 
@@ -50,7 +55,7 @@ FailureOr<SmallVector<Value>> buildVjp(OpBuilder &b, ValueRange outputs, ValueRa
     SmallVector<bool> needed;
     for (Value operand : op->getOperands())
       needed.push_back(active.contains(operand));
-    auto cotangentsOfOperands = operandCotangents(b, op, g, needed);
+    auto cotangentsOfOperands = rule(b, op, g, needed);
     if (failed(cotangentsOfOperands))
       return failure();
     for (auto [operand, cotangent] : llvm::zip(op->getOperands(), *cotangentsOfOperands))

@@ -3,6 +3,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/Pass/Pass.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 
 #include <memory>
 
@@ -15,6 +16,17 @@ namespace seqjit {
 /// gradient gives exact second-order gradients. Fails, with an error on the op, on an op without a VJP rule.
 mlir::FailureOr<llvm::SmallVector<mlir::Value>> buildVjp(mlir::OpBuilder &b, mlir::ValueRange outputs,
                                                          mlir::ValueRange cotangents, mlir::ValueRange wrt);
+
+/// The cotangents of `op`'s operands given its result's cotangent, one entry per operand (null: zero or not
+/// `needed`), emitted at the builder's insertion point: operandCotangents (compiler/VjpRules.h) for the VJP,
+/// the rescale rules (compiler/DeepLiftRules.h) for DeepLIFT's multipliers.
+using CotangentRule = llvm::function_ref<mlir::FailureOr<llvm::SmallVector<mlir::Value>>(
+    mlir::OpBuilder &, mlir::Operation *, mlir::Value, llvm::ArrayRef<bool>)>;
+
+/// buildVjp's reverse sweep with another rule for each op's operand cotangents.
+mlir::FailureOr<llvm::SmallVector<mlir::Value>> buildReverseSweep(mlir::OpBuilder &b, mlir::ValueRange outputs,
+                                                                  mlir::ValueRange cotangents, mlir::ValueRange wrt,
+                                                                  CotangentRule rule);
 
 /// The `seq-autodiff` pass: for every public func.func @f, adds @f_vjp(arguments..., cotangents of each result...)
 /// returning the cotangent of every argument. Running it twice differentiates the VJPs (second order).

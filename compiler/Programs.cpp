@@ -2,6 +2,7 @@
 #include "compiler/Programs.h"
 
 #include "compiler/Autodiff.h"
+#include "compiler/DeepLiftRules.h"
 #include "compiler/GraphImport.h"
 #include "compiler/ProgramFunction.h"
 #include "compiler/SeqBuilder.h"
@@ -370,6 +371,31 @@ OwningOpRef<ModuleOp> buildInputGradientModule(MLIRContext &context, const Graph
   if (failed(gradient))
     throw Error(fmt::format("model '{}': cannot differentiate the model (see the diagnostics above)", graph.name));
   finishProgramFunction(program, b, {output, (*gradient)[0]}, graph);
+  return std::move(program.module);
+}
+
+OwningOpRef<ModuleOp> buildDeepLiftModule(MLIRContext &context, const Graph &original, const ProgramOptions &options) {
+  Graph graph = withBatchNormMode(original, false);
+  OpBuilder b(&context);
+  Type elementType = programElementType(context, options);
+  Type inputType = batchedType(options.batch, graph.inputNode().shape, elementType);
+  Type seedType = batchedType(options.batch, graph.outputNode().shape, elementType);
+  ProgramFunction program =
+      createProgramFunction(b, graph, options, kDeepLiftFunction, {{"reference", inputType}, {"seed", seedType}});
+  Value reference = program.leading[0], seed = program.leading[1];
+  std::vector<Value> values = emitGraph(b, graph, program.input, program.parameters);
+  std::vector<Value> referenceValues = emitGraph(b, graph, reference, program.parameters);
+  DenseMap<Value, Value> twins;
+  for (size_t node = 0; node < values.size(); ++node)
+    twins[values[node]] = referenceValues[node];
+  Value output = values.at(graph.output);
+  auto multipliers = buildReverseSweep(b, {output}, {seed}, {program.input},
+                                       [&](OpBuilder &builder, Operation *op, Value g, ArrayRef<bool> needed) {
+                                         return operandMultipliers(builder, op, g, needed, twins);
+                                       });
+  if (failed(multipliers))
+    throw Error(fmt::format("model '{}': DeepLIFT cannot explain it (see the diagnostics above)", graph.name));
+  finishProgramFunction(program, b, {output, referenceValues.at(graph.output), (*multipliers)[0]}, graph);
   return std::move(program.module);
 }
 

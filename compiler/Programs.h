@@ -93,4 +93,13 @@ inline constexpr const char *kInputGradientFunction = "input_gradient";
 mlir::OwningOpRef<mlir::ModuleOp> buildInputGradientModule(mlir::MLIRContext &context, const Graph &graph,
                                                            const ProgramOptions &options);
 
+inline constexpr const char *kDeepLiftFunction = "deeplift";
+/// @deeplift(input, reference (like input), seed (B, outputs...), parameters...) returns (output, reference output,
+/// multipliers like input): DeepLIFT's rescale rule (compiler/DeepLiftRules.h) for <seed, output>, so that
+/// sum(multipliers * (input - reference)) = <seed, output - reference output> for each example. Batch norm always
+/// uses the running statistics (options.batchNormTraining is ignored). Throws seqjit::Error for a graph with an op
+/// DeepLIFT has no rule for.
+mlir::OwningOpRef<mlir::ModuleOp> buildDeepLiftModule(mlir::MLIRContext &context, const Graph &graph,
+                                                      const ProgramOptions &options);
+
 } // namespace seqjit

@@ -32,31 +32,58 @@ int64_t checkedOutput(const Graph &graph, int64_t output) {
   return output;
 }
 
-/// Sequences per call of the compiled input gradient: `batch` split over the threads, as compile() splits it.
-int64_t chunkOf(int64_t batch, int threads) {
+/// Sequences per call of the compiled programs: `batch` split over the threads, as compile() splits it.
+int64_t chunkSize(int64_t batch, int threads) {
   if (batch <= 0)
     throw Error(fmt::format("attribution: batch must be positive, got {}", batch));
   const int64_t workers = std::min<int64_t>(threads, batch);
   return (batch + workers - 1) / workers;
 }
 
+/// The number of references per sequence: `references` must hold the same positive number for each.
+int64_t referencesPerSequence(const Graph &graph, const HostArray<float> &input, const HostArray<float> &references,
+                              const std::string &method) {
+  checkInputShape(graph, input.shape, "attribution input");
+  checkInputShape(graph, references.shape, method + " references");
+  const int64_t sequences = input.shape[0];
+  if (sequences == 0 || references.shape[0] % sequences != 0 || references.shape[0] == 0)
+    throw Error(fmt::format("{}: {} references for {} sequences; expected the same positive number of references for "
+                            "every sequence",
+                            method, references.shape[0], sequences));
+  return references.shape[0] / sequences;
+}
+
 } // namespace
 
 Attributor::Attributor(const Graph &graph, Parameters parameters, int64_t output, int64_t batch, int threads)
     : graph_(graph), parameters_(std::move(parameters)), output_(checkedOutput(graph, output)),
-      threads_(workerThreads(threads)), batch_(chunkOf(batch, threads_)),
-      forward_(compile(graph, {.batch = batch, .threads = threads})),
-      gradient_(
-          CompiledInputGradient::compile(graph, {.batch = batch_, .float64 = false, .batchNormTraining = false})) {}
+      threads_(workerThreads(threads)), batch_(chunkSize(batch, threads_)),
+      forward_([this, batch, threads] { return compile(graph_, {.batch = batch, .threads = threads}); }),
+      gradient_([this] {
+        return CompiledInputGradient::compile(graph_, {.batch = batch_, .float64 = false, .batchNormTraining = false});
+      }),
+      deepLift_([this] { return CompiledDeepLift::compile(graph_, {.batch = batch_}); }) {}
 
-void Attributor::gradients(int64_t rows, const std::function<void(int64_t, float *)> &fill,
-                           const std::function<void(int64_t, const float *)> &consume) const {
-  const std::vector<int64_t> inputShape = batchedShape(batch_, graph_.inputNode().shape);
-  const int64_t row = inputShape[1] * inputShape[2];
+HostArray<float> Attributor::seed() const {
   const int64_t outputs = perExample(graph_.outputNode().shape);
   HostArray<float> seed(batchedShape(batch_, graph_.outputNode().shape));
   for (int64_t n = 0; n < batch_; ++n)
     seed.data[n * outputs + output_] = 1.0f;
+  return seed;
+}
+
+HostArray<float> Attributor::chunkOf(int64_t first, int64_t count,
+                                     const std::function<void(int64_t, float *)> &fill) const {
+  HostArray<float> chunk(batchedShape(batch_, graph_.inputNode().shape));
+  const int64_t row = chunk.size() / batch_;
+  for (int64_t i = 0; i < count; ++i)
+    fill(first + i, chunk.data.data() + i * row);
+  return chunk;
+}
+
+void Attributor::inChunks(int64_t rows, const std::function<HostArray<float>(int64_t, int64_t)> &compute,
+                          const std::function<void(int64_t, const float *)> &consume) const {
+  const int64_t row = perExample(graph_.inputNode().shape);
   // Chunks run side by side; their results are handed over one chunk at a time and in order, since rows of
   // different chunks may add into the same sequence's map: the sums are then the same whatever the threads.
   std::mutex consumeMutex;
@@ -64,13 +91,10 @@ void Attributor::gradients(int64_t rows, const std::function<void(int64_t, float
   int64_t nextToConsume = 0;
   runChunksInParallel((rows + batch_ - 1) / batch_, threads_, [&](int64_t index) {
     const int64_t first = index * batch_, count = std::min(batch_, rows - first);
-    HostArray<float> gradient;
+    HostArray<float> results;
     std::exception_ptr failure; // A failed chunk still takes its turn, so that later chunks are not kept waiting.
     try {
-      HostArray<float> chunk(inputShape);
-      for (int64_t i = 0; i < count; ++i)
-        fill(first + i, chunk.data.data() + i * row);
-      gradient = gradient_.run(chunk, seed, parameters_);
+      results = compute(first, count);
     } catch (...) {
       failure = std::current_exception();
     }
@@ -78,7 +102,7 @@ void Attributor::gradients(int64_t rows, const std::function<void(int64_t, float
     turn.wait(lock, [&] { return nextToConsume == index; });
     try {
       for (int64_t i = 0; i < count && !failure; ++i)
-        consume(first + i, gradient.data.data() + i * row);
+        consume(first + i, results.data.data() + i * row);
     } catch (...) {
       failure = std::current_exception();
     }
@@ -87,6 +111,15 @@ void Attributor::gradients(int64_t rows, const std::function<void(int64_t, float
     if (failure)
       std::rethrow_exception(failure);
   });
+}
+
+void Attributor::gradients(int64_t rows, const std::function<void(int64_t, float *)> &fill,
+                           const std::function<void(int64_t, const float *)> &consume) const {
+  const CompiledInputGradient &program = gradient_.get();
+  const HostArray<float> seeds = seed();
+  inChunks(
+      rows, [&](int64_t first, int64_t count) { return program.run(chunkOf(first, count, fill), seeds, parameters_); },
+      consume);
 }
 
 HostArray<float> Attributor::saliency(const HostArray<float> &input) const {
@@ -135,16 +168,10 @@ HostArray<float> Attributor::smoothGrad(const HostArray<float> &input, const Smo
 
 HostArray<float> Attributor::integratedGradients(const HostArray<float> &input, const HostArray<float> &references,
                                                  int64_t steps) const {
-  checkInputShape(graph_, input.shape, "attribution input");
-  checkInputShape(graph_, references.shape, "integrated-gradients references");
-  const int64_t sequences = input.shape[0];
-  if (sequences == 0 || references.shape[0] % sequences != 0 || references.shape[0] == 0)
-    throw Error(fmt::format("integrated gradients: {} references for {} sequences; expected the same positive number "
-                            "of references for every sequence",
-                            references.shape[0], sequences));
+  const int64_t perSequence = referencesPerSequence(graph_, input, references, "integrated gradients");
   if (steps < 1)
     throw Error(fmt::format("integrated gradients: {} steps; expected at least 1", steps));
-  const int64_t row = rowSize(input), perSequence = references.shape[0] / sequences;
+  const int64_t sequences = input.shape[0], row = rowSize(input);
   HostArray<double> sums(input.shape); // many terms: accumulated in double, rounded once
   // Row (n * R + r) * steps + (k - 1) is the point k/steps of the way from reference r of sequence n to it.
   gradients(
@@ -171,9 +198,50 @@ HostArray<float> Attributor::integratedGradients(const HostArray<float> &input, 
   return result;
 }
 
+DeepShapMaps Attributor::deepShap(const HostArray<float> &input, const HostArray<float> &references) const {
+  const int64_t perSequence = referencesPerSequence(graph_, input, references, "DeepSHAP");
+  const int64_t row = rowSize(input), channels = input.shape[1], length = input.shape[2];
+  const CompiledDeepLift &program = deepLift_.get();
+  const HostArray<float> seeds = seed();
+  // Many terms: accumulated in double, rounded once.
+  HostArray<double> contributions(input.shape), hypothetical(input.shape);
+  // Row i pairs sequence i / R with its reference i.
+  auto copyRow = [&](const HostArray<float> &from, int64_t index, float *to) {
+    std::copy_n(from.data.data() + index * row, row, to);
+  };
+  inChunks(
+      references.shape[0],
+      [&](int64_t first, int64_t count) {
+        HostArray<float> x = chunkOf(first, count, [&](int64_t i, float *to) { copyRow(input, i / perSequence, to); });
+        HostArray<float> r = chunkOf(first, count, [&](int64_t i, float *to) { copyRow(references, i, to); });
+        return program.run(x, r, seeds, parameters_).multipliers;
+      },
+      [&](int64_t i, const float *m) {
+        const int64_t n = i / perSequence;
+        const float *x = input.data.data() + n * row, *r = references.data.data() + i * row;
+        double *contribution = contributions.data.data() + n * row, *hypothesis = hypothetical.data.data() + n * row;
+        for (int64_t l = 0; l < length; ++l) {
+          double fromReference = 0; // sum_c m[c, l] r[c, l]
+          for (int64_t c = 0; c < channels; ++c) {
+            const int64_t at = c * length + l;
+            contribution[at] += static_cast<double>(m[at]) * (static_cast<double>(x[at]) - r[at]);
+            fromReference += static_cast<double>(m[at]) * r[at];
+          }
+          for (int64_t c = 0; c < channels; ++c)
+            hypothesis[c * length + l] += static_cast<double>(m[c * length + l]) - fromReference;
+        }
+      });
+  DeepShapMaps maps{HostArray<float>(input.shape), HostArray<float>(input.shape)};
+  for (int64_t i = 0; i < input.size(); ++i) {
+    maps.contributions.data[i] = static_cast<float>(contributions.data[i] / static_cast<double>(perSequence));
+    maps.hypothetical.data[i] = static_cast<float>(hypothetical.data[i] / static_cast<double>(perSequence));
+  }
+  return maps;
+}
+
 HostArray<float> Attributor::outputs(const HostArray<float> &input) const {
   checkInputShape(graph_, input.shape, "attribution input");
-  HostArray<float> all = forward_.forward(input, parameters_);
+  HostArray<float> all = forward_.get().forward(input, parameters_);
   const int64_t outputs = perExample(graph_.outputNode().shape);
   HostArray<float> picked({input.shape[0]});
   for (int64_t n = 0; n < input.shape[0]; ++n)

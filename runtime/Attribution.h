@@ -1,9 +1,10 @@
-// Attribution maps from the compiled graph: saliency, gradient x input, SmoothGrad, integrated gradients and
-// in-silico mutagenesis of one chosen output, for any model (eval mode: batch norm on running statistics).
+// Attribution maps from the compiled graph: saliency, gradient x input, SmoothGrad, integrated gradients, DeepSHAP
+// and in-silico mutagenesis of one chosen output, for any model (eval mode: batch norm on running statistics).
 #pragma once
 
 #include "runtime/Compile.h"
 #include "runtime/GradientPrograms.h"
+#include "runtime/Lazy.h"
 
 #include <cstdint>
 #include <functional>
@@ -19,13 +20,23 @@ struct SmoothGradOptions {
   uint64_t seed = 0;
 };
 
+/// DeepSHAP's maps of a sequence: DeepLIFT's multipliers m_r against each of its references r, averaged.
+struct DeepShapMaps {
+  /// The mean over r of m_r * (x - r), element by element: summed over a sequence, f(x) - mean_r f(r).
+  HostArray<float> contributions;
+  /// hypothetical[n, b, l] = the mean over r of sum_c m_r[c, l] (e_b[c] - r[c, l]): what position l would contribute
+  /// holding base b (Shrikumar's hypothetical contributions). For one-hot x, hypothetical * x puts each position's
+  /// contribution on its own base.
+  HostArray<float> hypothetical;
+};
+
 /// The compiled programs an attribution needs, for one model and its weights.
 class Attributor {
 public:
-  /// Compiles the forward pass and the input gradient for `batch` sequences at a time, split over `threads` threads
-  /// (0: as seqjit::compile chooses) in chunks of ceil(batch / threads). `output` is the flat index, within one
-  /// example's output, of the value to explain (the task for a (tasks) output). Throws seqjit::Error if `output` is out
-  /// of range.
+  /// Runs `batch` sequences at a time, split over `threads` threads (0: as seqjit::compile chooses) in chunks of
+  /// ceil(batch / threads). Each program (forward pass, input gradient, DeepLIFT) is compiled on first use. `output` is
+  /// the flat index, within one example's output, of the value to explain (the task for a (tasks) output). Throws
+  /// seqjit::Error if `output` is out of range.
   Attributor(const Graph &graph, Parameters parameters, int64_t output, int64_t batch = 100, int threads = 0);
 
   /// d output / d input, (N, C, L) like `input`.
@@ -40,6 +51,9 @@ public:
   /// approaches f(x) - mean_r f(r) as steps grows (completeness).
   HostArray<float> integratedGradients(const HostArray<float> &input, const HostArray<float> &references,
                                        int64_t steps) const;
+  /// DeepSHAP (Lundberg & Lee 2017): DeepLIFT with the rescale rule (compiler/DeepLiftRules.h) against each reference,
+  /// averaged; `references` as for integratedGradients.
+  DeepShapMaps deepShap(const HostArray<float> &input, const HostArray<float> &references) const;
   /// Naive in-silico mutagenesis of one-hot (N, 4, L) input: result[n, b, l] = f(x with base b at position l) -
   /// f(x), 0 at the sequence's own base; an all-zero (N) column has no own base, so all four are mutations.
   HostArray<float> mutagenesis(const HostArray<float> &input) const;
@@ -48,19 +62,28 @@ public:
   HostArray<float> outputs(const HostArray<float> &input) const;
 
 private:
+  /// Runs `rows` rows in chunks of the compiled batch on the threads: compute(first row, row count) returns the chunk's
+  /// results, C*L floats per row, each handed to consume(row, its C*L floats). `compute` runs concurrently; `consume`
+  /// one chunk at a time, in row order.
+  void inChunks(int64_t rows, const std::function<HostArray<float>(int64_t, int64_t)> &compute,
+                const std::function<void(int64_t, const float *)> &consume) const;
   /// Gradients of `rows` inputs made by fill(row, destination of C*L floats), each handed to
-  /// consume(row, gradient of C*L floats), run in chunks of the compiled batch on the threads. `fill` is called
-  /// concurrently (it must only write its destination); `consume` one chunk at a time, in row order.
+  /// consume(row, gradient of C*L floats). `fill` is called concurrently (it must only write its destination).
   void gradients(int64_t rows, const std::function<void(int64_t, float *)> &fill,
                  const std::function<void(int64_t, const float *)> &consume) const;
+  /// A batch of the compiled size whose first `count` rows hold fill(first + i, row i).
+  HostArray<float> chunkOf(int64_t first, int64_t count, const std::function<void(int64_t, float *)> &fill) const;
+  /// The seed selecting output_ for every row of a chunk.
+  HostArray<float> seed() const;
 
   Graph graph_;
   Parameters parameters_;
   int64_t output_;
   int threads_;
   int64_t batch_; ///< Sequences per call of the compiled input gradient.
-  CompiledModel forward_;
-  CompiledInputGradient gradient_;
+  Lazy<CompiledModel> forward_;
+  Lazy<CompiledInputGradient> gradient_;
+  Lazy<CompiledDeepLift> deepLift_;
 };
 
 /// Gradient correction (Majdandzic et al. 2023): subtracts, at every position, the mean over the channels, so that

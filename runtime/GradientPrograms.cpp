@@ -264,13 +264,66 @@ HostArray<T> interpretInputGradient(const Graph &graph, bool batchNormTraining, 
   return std::move(results[1]);
 }
 
+CompiledDeepLift::CompiledDeepLift(Graph graph, ProgramOptions options, std::unique_ptr<JitModule> module)
+    : graph_(std::move(graph)), options_(options), module_(std::move(module)) {}
+
+CompiledDeepLift CompiledDeepLift::compile(const Graph &graph, const ProgramOptions &options) {
+  if (options.batch <= 0 || options.float64)
+    throw Error(fmt::format("DeepLIFT of '{}': compile for a positive batch in float32 (got batch {})", graph.name,
+                            options.batch));
+  auto module =
+      JitModule::compileModule([&](mlir::MLIRContext &context) { return buildDeepLiftModule(context, graph, options); },
+                               "DeepLIFT of model '" + graph.name + "'", false, {kDeepLiftFunction});
+  return CompiledDeepLift(graph, options, std::move(module));
+}
+
+DeepLiftResult<float> CompiledDeepLift::run(const HostArray<float> &input, const HostArray<float> &reference,
+                                            const HostArray<float> &seed, const Parameters &parameters) const {
+  const std::vector<int64_t> inputShape = batchedShape(options_.batch, graph_.inputNode().shape);
+  const std::string compiledFor = fmt::format("(this DeepLIFT program was compiled for batches of {})", options_.batch);
+  checkShape(input.shape, inputShape, "the input " + compiledFor);
+  checkShape(reference.shape, inputShape, "the reference " + compiledFor);
+  std::vector<int64_t> outputShape = batchedShape(options_.batch, graph_.outputNode().shape);
+  checkShape(seed.shape, outputShape, "the seed");
+  ExtraArguments<float> extra{{&reference, &seed}, {}};
+  DeepLiftResult<float> result{HostArray<float>(outputShape), HostArray<float>(outputShape),
+                               HostArray<float>(input.shape)};
+  module_->call(kDeepLiftFunction, jitArguments(graph_, input, extra, parameters),
+                {{result.output.data.data(), outputShape},
+                 {result.referenceOutput.data.data(), outputShape},
+                 {result.multipliers.data.data(), input.shape}});
+  if (!allFinite(result.output) || !allFinite(result.referenceOutput) || !allFinite(result.multipliers))
+    diagnoseNonFinite("DeepLIFT of model '" + graph_.name + "'",
+                      namedArguments(graph_, input, {"the reference", "the seed"}, extra, parameters), [&] {
+                        interpretDeepLift<float>(graph_, input, reference, seed, parameters, {.checkNumerics = true});
+                      });
+  return result;
+}
+
+template <typename T>
+DeepLiftResult<T> interpretDeepLift(const Graph &graph, const HostArray<T> &input, const HostArray<T> &reference,
+                                    const HostArray<T> &seed, const Parameters &parameters,
+                                    const InterpretOptions &interpretOptions) {
+  checkInputShape(graph, input.shape, "DeepLIFT input");
+  checkShape(reference.shape, input.shape, "the reference");
+  checkShape(seed.shape, batchedShape(input.shape[0], graph.outputNode().shape), "the seed");
+  mlir::MLIRContext context;
+  ProgramOptions options{input.shape[0], std::is_same_v<T, double>, false};
+  auto results = interpretProgram<T>(
+      buildDeepLiftModule(context, graph, options), kDeepLiftFunction,
+      interpreterArguments(graph, input, ExtraArguments<T>{{&reference, &seed}, {}}, parameters), interpretOptions);
+  return {std::move(results[0]), std::move(results[1]), std::move(results[2])};
+}
+
 #define SEQJIT_INSTANTIATE_GRADIENT_PROGRAMS(T)                                                                        \
   template std::map<std::string, HostArray<T>> initialPowerVectors<T>(const Graph &, uint64_t);                        \
   template LossGradients<T> interpretLossGradient<T>(const Graph &, const Objective &, bool, const HostArray<T> &,     \
                                                      const HostArray<T> &, const Parameters &, const LossExtras<T> &,  \
                                                      const InterpretOptions &);                                        \
   template HostArray<T> interpretInputGradient<T>(const Graph &, bool, const HostArray<T> &, const HostArray<T> &,     \
-                                                  const Parameters &, const InterpretOptions &);
+                                                  const Parameters &, const InterpretOptions &);                       \
+  template DeepLiftResult<T> interpretDeepLift<T>(const Graph &, const HostArray<T> &, const HostArray<T> &,           \
+                                                  const HostArray<T> &, const Parameters &, const InterpretOptions &);
 
 SEQJIT_INSTANTIATE_GRADIENT_PROGRAMS(float)
 SEQJIT_INSTANTIATE_GRADIENT_PROGRAMS(double)

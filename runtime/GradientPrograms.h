@@ -81,4 +81,30 @@ HostArray<T> interpretInputGradient(const Graph &graph, bool batchNormTraining, 
                                     const HostArray<T> &seed, const Parameters &parameters,
                                     const InterpretOptions &interpretOptions = {});
 
+/// What @deeplift returns for a batch: the model's output on the input and on the reference, and the multipliers of
+/// the input (like it), with sum(multipliers * (input - reference)) = <seed, output - referenceOutput> per example.
+template <typename T> struct DeepLiftResult { HostArray<T> output, referenceOutput, multipliers; };
+
+class CompiledDeepLift {
+public:
+  /// Compiles @deeplift for batches of exactly options.batch sequences (batch norm on running statistics).
+  static CompiledDeepLift compile(const Graph &graph, const ProgramOptions &options);
+  /// Throws seqjit::Error if input or reference is not (batch, C, L) or the seed not (batch, outputs...);
+  /// non-finite results from finite arguments are diagnosed as CompiledLossGradient::run does.
+  DeepLiftResult<float> run(const HostArray<float> &input, const HostArray<float> &reference,
+                            const HostArray<float> &seed, const Parameters &parameters) const;
+
+private:
+  CompiledDeepLift(Graph graph, ProgramOptions options, std::unique_ptr<JitModule> module);
+  Graph graph_;
+  ProgramOptions options_;
+  std::shared_ptr<JitModule> module_;
+};
+
+/// @deeplift on the reference interpreter, in T.
+template <typename T>
+DeepLiftResult<T> interpretDeepLift(const Graph &graph, const HostArray<T> &input, const HostArray<T> &reference,
+                                    const HostArray<T> &seed, const Parameters &parameters,
+                                    const InterpretOptions &interpretOptions = {});
+
 } // namespace seqjit

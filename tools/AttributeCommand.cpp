@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <functional>
 #include <memory>
 
 namespace seqjit {
@@ -40,13 +41,14 @@ struct AttributeArguments {
   double sigma = 0.1;
   uint64_t seed = 0;
   bool correct = false;
+  bool hypothetical = false;
   std::string out;
   std::string logos;
   int64_t logoCount = 5;
   int threads = 0;
 };
 
-const std::vector<std::string> kMethods = {"saliency", "gradxinput", "smoothgrad", "ig", "ism"};
+const std::vector<std::string> kMethods = {"saliency", "gradxinput", "smoothgrad", "ig", "deepshap", "ism"};
 
 /// Rows `rows` of `array`, in that order.
 HostArray<float> selectRows(const HostArray<float> &array, const std::vector<int64_t> &rows) {
@@ -101,6 +103,25 @@ std::vector<int64_t> rowsToAttribute(const AttributeArguments &args, int64_t cou
   return rows;
 }
 
+/// attribute(block, references) of blocks of sequences, each against --references dinucleotide shuffles of itself
+/// (seeded by --seed and the sequence's index), so that the references never all sit in memory at once.
+HostArray<float> againstShuffledReferences(
+    const AttributeArguments &args, const HostArray<float> &input,
+    const std::function<HostArray<float>(const HostArray<float> &, const HostArray<float> &)> &attribute) {
+  constexpr int64_t kBlock = 256;
+  const int64_t sequences = input.shape[0], row = input.shape[1] * input.shape[2];
+  HostArray<float> map(input.shape);
+  for (int64_t first = 0; first < sequences; first += kBlock) {
+    const int64_t count = std::min(kBlock, sequences - first);
+    HostArray<float> block(
+        {count, input.shape[1], input.shape[2]},
+        std::vector<float>(input.data.begin() + first * row, input.data.begin() + (first + count) * row));
+    HostArray<float> blockMap = attribute(block, dinucleotideShuffles(block, args.references, args.seed, first));
+    std::copy(blockMap.data.begin(), blockMap.data.end(), map.data.begin() + first * row);
+  }
+  return map;
+}
+
 /// The map of --method; with --correct, the gradient is corrected before any product with the input.
 HostArray<float> attributionMap(const Attributor &attributor, const AttributeArguments &args,
                                 const HostArray<float> &input) {
@@ -116,31 +137,31 @@ HostArray<float> attributionMap(const Attributor &attributor, const AttributeArg
         gradient.data[i] *= input.data[i];
     return gradient;
   }
-  if (args.method == "ig") {
-    // In blocks of sequences, so that the references (R per sequence) never all sit in memory at once.
-    constexpr int64_t kBlock = 256;
-    const int64_t sequences = input.shape[0], row = input.shape[1] * input.shape[2];
-    HostArray<float> map(input.shape);
-    for (int64_t first = 0; first < sequences; first += kBlock) {
-      const int64_t count = std::min(kBlock, sequences - first);
-      HostArray<float> block(
-          {count, input.shape[1], input.shape[2]},
-          std::vector<float>(input.data.begin() + first * row, input.data.begin() + (first + count) * row));
-      HostArray<float> blockMap = attributor.integratedGradients(
-          block, dinucleotideShuffles(block, args.references, args.seed, first), args.steps);
-      std::copy(blockMap.data.begin(), blockMap.data.end(), map.data.begin() + first * row);
-    }
-    return map;
-  }
+  if (args.method == "ig")
+    return againstShuffledReferences(args, input,
+                                     [&](const HostArray<float> &block, const HostArray<float> &references) {
+                                       return attributor.integratedGradients(block, references, args.steps);
+                                     });
+  if (args.method == "deepshap")
+    return againstShuffledReferences(
+        args, input, [&](const HostArray<float> &block, const HostArray<float> &references) {
+          HostArray<float> hypothetical = attributor.deepShap(block, references).hypothetical;
+          if (!args.hypothetical)
+            for (int64_t i = 0; i < hypothetical.size(); ++i)
+              hypothetical.data[i] *= block.data[i];
+          return hypothetical;
+        });
   return attributor.mutagenesis(input);
 }
 
 /// A position's score for the interpretability metrics: the map at the observed base for gradient maps (gradient x
-/// input, as the papers score saliency), the map summed over the bases for integrated gradients (already x (x - r)),
-/// and minus the sum of a position's mutation effects (the loss of output) for mutagenesis.
-HostArray<float> scoredMap(const std::string &method, const HostArray<float> &map, const HostArray<float> &input) {
+/// input, as the papers score saliency), the map summed over the bases for integrated gradients (already x (x - r))
+/// and DeepSHAP (hypothetical contributions at the observed base), and minus the sum of a position's mutation effects
+/// (the loss of output) for mutagenesis.
+HostArray<float> scoredMap(const AttributeArguments &args, const HostArray<float> &map, const HostArray<float> &input) {
+  const std::string &method = args.method;
   HostArray<float> scored = map;
-  if (method == "saliency" || method == "smoothgrad")
+  if (method == "saliency" || method == "smoothgrad" || (method == "deepshap" && args.hypothetical))
     for (int64_t i = 0; i < scored.size(); ++i)
       scored.data[i] *= input.data[i];
   if (method == "ism")
@@ -178,12 +199,16 @@ void checkArguments(const AttributeArguments &args) {
     throw Error(fmt::format("--limit {}: give a positive number of sequences (0 or no --limit: all)", args.limit));
   if (args.logoCount < 0)
     throw Error(fmt::format("--logo-count {}: give 0 or more", args.logoCount));
-  if (args.correct && (args.method == "ig" || args.method == "ism"))
+  if (args.correct && (args.method == "ig" || args.method == "deepshap" || args.method == "ism"))
     throw Error(
         fmt::format("--correct applies to gradient maps (saliency, gradxinput, smoothgrad), not {}", args.method));
+  if (args.hypothetical && args.method != "deepshap")
+    throw Error(fmt::format("--hypothetical applies to --method deepshap, not {}", args.method));
   if (args.method == "ig" && (args.references < 1 || args.steps < 1))
     throw Error(fmt::format("--references {} --steps {}: integrated gradients need at least one of each",
                             args.references, args.steps));
+  if (args.method == "deepshap" && args.references < 1)
+    throw Error(fmt::format("--references {}: DeepSHAP needs at least one reference", args.references));
   if (args.method == "smoothgrad" && (args.samples < 1 || !(args.sigma >= 0)))
     throw Error(fmt::format("--samples {} --sigma {}: SmoothGrad needs at least one sample and sigma >= 0",
                             args.samples, args.sigma));
@@ -199,15 +224,13 @@ void runAttribute(const AttributeArguments &args) {
   const Graph &graph = resolved.model->graph();
   Parameters parameters = Parameters::loadNpz(graph, args.weights);
 
-  auto start = std::chrono::steady_clock::now();
   Attributor attributor(graph, parameters, args.output, 100, args.threads);
-  fmt::print("seqjit attribute: {} of output {} of model {} ({}) with {}, for {} {}sequences of '{}'\n", args.method,
-             args.output, graph.name, resolved.origin, args.weights, input.shape[0], args.positives ? "positive " : "",
-             args.input);
-  fmt::print("  compiled in {:.1f} s\n", secondsSince(start));
-  start = std::chrono::steady_clock::now();
+  fmt::print("seqjit attribute: {}{} of output {} of model {} ({}) with {}, for {} {}sequences of '{}'\n", args.method,
+             args.hypothetical ? " (hypothetical contributions)" : "", args.output, graph.name, resolved.origin,
+             args.weights, input.shape[0], args.positives ? "positive " : "", args.input);
+  auto start = std::chrono::steady_clock::now();
   HostArray<float> map = attributionMap(attributor, args, input);
-  fmt::print("  {} maps in {:.1f} s{}\n", input.shape[0], secondsSince(start),
+  fmt::print("  {} maps in {:.1f} s, compiling included{}\n", input.shape[0], secondsSince(start),
              args.correct ? " (gradient-corrected)" : "");
   writeNpy(args.out, map);
   fmt::print("  written to {} ({})\n", args.out, fmt::join(map.shape, " x "));
@@ -228,7 +251,7 @@ void runAttribute(const AttributeArguments &args) {
   if (modelKey.empty())
     return;
   HostArray<float> models = readHdf5Rows(args.input, modelKey, rows);
-  InterpretabilityScores scores = interpretability(positionScores(scoredMap(args.method, map, input)), models);
+  InterpretabilityScores scores = interpretability(positionScores(scoredMap(args, map, input)), models);
   fmt::print("  interpretability against {} ({} of {} sequences carry motifs): AUROC {:.4f}, AUPR {:.4f}\n", modelKey,
              scores.scored, input.shape[0], scores.meanAuroc, scores.meanAupr);
 }
@@ -238,7 +261,7 @@ void runAttribute(const AttributeArguments &args) {
 void addAttributeCommand(CLI::App &app) {
   auto args = std::make_shared<AttributeArguments>();
   CLI::App *command = app.add_subcommand("attribute", "Attribution maps (saliency, gradient x input, SmoothGrad, "
-                                                      "integrated gradients, in-silico mutagenesis) as .npy");
+                                                      "integrated gradients, DeepSHAP, in-silico mutagenesis) as .npy");
   command->add_option("model", args->model, "stdlib model name or model file (.cpp), as trained")->required();
   command->add_option("--weights", args->weights, "trained weights (.npz, e.g. a run's weights.npz)")->required();
   command->add_option("--input", args->input, "sequences: .npy (N, 4, L) or HDF5 (dataset --key)")->required();
@@ -248,11 +271,14 @@ void addAttributeCommand(CLI::App &app) {
   command->add_option("--limit", args->limit, "attribute only the first N sequences (of those selected)");
   command->add_flag("--positives", args->positives,
                     "only the sequences labelled 1 for --output (Y_<split> of an HDF5 --input), as the papers do");
-  command->add_option("--method", args->method, "saliency (default), gradxinput, smoothgrad, ig or ism");
+  command->add_option("--method", args->method, "saliency (default), gradxinput, smoothgrad, ig, deepshap or ism");
   command->add_option("--output", args->output, "index of the output to explain within one example (default 0)");
   command->add_option("--steps", args->steps, "integrated gradients: steps from each reference (default 20)");
   command->add_option("--references", args->references,
-                      "integrated gradients: dinucleotide-shuffled references per sequence (default 10)");
+                      "ig and deepshap: dinucleotide-shuffled references per sequence (default 10)");
+  command->add_flag("--hypothetical", args->hypothetical,
+                    "deepshap: write the hypothetical contributions of all four bases at every position (default: "
+                    "each position's contribution at its observed base)");
   command->add_option("--samples", args->samples, "SmoothGrad: noisy copies per sequence (default 25)");
   command->add_option("--sigma", args->sigma, "SmoothGrad: noise standard deviation (default 0.1)");
   command->add_option("--seed", args->seed, "seed of the references and the noise (default 0)");

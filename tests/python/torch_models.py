@@ -133,7 +133,11 @@ class ZooModel(nn.Module):
         self.dense("output", outputs, bias=True)
 
     # -- running ---------------------------------------------------------------------------------------------
-    def forward(self, x):
+    def forward(self, x, function=None, pool=None):
+        """The model on x; `function(f, x)` and `pool(x, size, stride)` (default: f(x) and max pooling) let an
+        attribution method replace how activations and max pools are applied (DeepLIFT's rescale rules)."""
+        function = function or (lambda f, v: f(v))
+        pool = pool or F.max_pool1d
         skip = None
         for kind, argument in self.steps:
             if kind == "conv":
@@ -142,11 +146,11 @@ class ZooModel(nn.Module):
             elif kind == "module":
                 x = getattr(self, argument)(x)
             elif kind == "function":
-                x = argument(x)
+                x = function(argument, x)
             elif kind == "dropout":
                 x = F.dropout(x, argument, self.training)
             elif kind == "pool":
-                x = F.max_pool1d(x, argument[0], argument[1])
+                x = pool(x, argument[0], argument[1])
             elif kind == "flatten":
                 x = torch.flatten(x, 1)
             elif kind == "save":

@@ -5,6 +5,7 @@
 #include "CliRunner.h"
 #include "Closeness.h"
 #include "PlantedMotif.h"
+#include "runtime/DinucleotideShuffle.h"
 #include "runtime/GradientPrograms.h"
 #include "runtime/Hdf5.h"
 #include "runtime/Npy.h"
@@ -16,7 +17,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
 
 #include <filesystem>
 #include <fstream>
@@ -91,6 +91,43 @@ TEST_F(AttributeCliTest, SaliencyOfEverySequenceEqualsTheInterpreterAndIsScored)
   InterpretabilityScores scores = interpretability(positionScores(scored), models_);
   EXPECT_THAT(result.output, HasSubstr(fmt::format("({} of {} sequences carry motifs): AUROC {:.4f}, AUPR {:.4f}",
                                                    kSequences, kSequences, scores.meanAuroc, scores.meanAupr)));
+}
+
+TEST_F(AttributeCliTest, DeepShapEqualsTheInterpretersDeepLiftAgainstTheDocumentedShuffles) {
+  constexpr int64_t sequences = 2, references = 3, row = 4 * kLength;
+  RunResult result =
+      run("attribute " + kModel +
+          " --input data.h5 --limit 2 --method deepshap --references 3 --seed 4 --out d.npy --threads 1");
+  ASSERT_EQ(result.exitCode, 0) << result.output;
+  RunResult all = run("attribute " + kModel +
+                      " --input data.h5 --limit 2 --method deepshap --hypothetical --references 3 --seed 4 --out h.npy "
+                      "--threads 1");
+  ASSERT_EQ(all.exitCode, 0) << all.output;
+  EXPECT_THAT(all.output, HasSubstr("deepshap (hypothetical contributions) of output 0"));
+
+  // Each sequence against its 3 shuffles (--seed 4, streams by row), DeepLIFT on the interpreter in double.
+  HostArray<float> x({sequences, 4, kLength}, std::vector<float>(input_.data.begin(), input_.data.begin() + 2 * row));
+  HostArray<float> shuffles = dinucleotideShuffles(x, references, 4, 0);
+  HostArray<double> repeated(shuffles.shape), seed({sequences * references, 1}, 1.0);
+  for (int64_t i = 0; i < sequences * references; ++i)
+    std::copy_n(x.data.begin() + (i / references) * row, row, repeated.data.begin() + i * row);
+  DeepLiftResult<double> exact =
+      interpretDeepLift<double>(model_->graph(), repeated, shuffles.cast<double>(), seed, parameters_);
+  HostArray<double> hypothetical(x.shape), observed(x.shape);
+  for (int64_t i = 0; i < sequences * references; ++i)
+    for (int64_t l = 0; l < kLength; ++l) {
+      double fromReference = 0;
+      for (int64_t c = 0; c < 4; ++c)
+        fromReference += exact.multipliers.data[i * row + c * kLength + l] * shuffles.data[i * row + c * kLength + l];
+      for (int64_t c = 0; c < 4; ++c) {
+        const int64_t at = (i / references) * row + c * kLength + l;
+        const double h = (exact.multipliers.data[i * row + c * kLength + l] - fromReference) / references;
+        hypothetical.data[at] += h;
+        observed.data[at] += h * x.data[at];
+      }
+    }
+  EXPECT_LE(testing::relativeError(readNpy<float>(path("h.npy")).data, hypothetical.data), 1e-3);
+  EXPECT_LE(testing::relativeError(readNpy<float>(path("d.npy")).data, observed.data), 1e-3);
 }
 
 TEST_F(AttributeCliTest, PositivesAndLimitPickTheLabelledRowsInOrder) {
@@ -231,7 +268,11 @@ TEST_F(AttributeCliTest, ReportHasTheMetricsTheFilterLogosAndTheMapLogos) {
 
 TEST_F(AttributeCliTest, MistakesGiveOneClearError) {
   expectOneError(run("attribute " + kModel + " --input data.h5 --method deeplift --out a.npy"),
-                 {"--method: unknown method 'deeplift'", "saliency, gradxinput, smoothgrad, ig, ism"});
+                 {"--method: unknown method 'deeplift'", "saliency, gradxinput, smoothgrad, ig, deepshap, ism"});
+  expectOneError(run("attribute " + kModel + " --input data.h5 --method ig --hypothetical --out a.npy"),
+                 {"--hypothetical applies to --method deepshap, not ig"});
+  expectOneError(run("attribute " + kModel + " --input data.h5 --method deepshap --references 0 --out a.npy"),
+                 {"--references 0", "DeepSHAP needs at least one reference"});
   expectOneError(run("attribute " + kModel + " --input data.h5 --out a.tsv"), {"'a.tsv'", "written as .npy"});
   expectOneError(run("attribute " + kModel + " --input x.npy --positives --out a.npy"), {"--positives needs labels"});
   expectOneError(run("attribute " + kModel + " --input data.h5 --output 1 --out a.npy"),

@@ -1,10 +1,12 @@
 // Attribution maps against independent computations: saliency and SmoothGrad against the reference interpreter's
 // input gradient (float64), integrated gradients against completeness (exact on a linear model, converging on a
-// nonlinear one), mutagenesis against the interpreter's forward pass on each mutant, gradient correction by its
+// nonlinear one), DeepSHAP against the interpreter's DeepLIFT and (on a linear model) exact Shapley values by
+// enumeration, mutagenesis against the interpreter's forward pass on each mutant, gradient correction by its
 // definition.
 #include "runtime/Attribution.h"
 #include "Closeness.h"
 #include "ExpectError.h"
+#include "runtime/DinucleotideShuffle.h"
 #include "runtime/OneHot.h"
 #include "runtime/Random.h"
 #include "runtime/ReferenceInterpreter.h"
@@ -55,8 +57,9 @@ struct Fixture {
 };
 
 const Fixture &fixture() {
-  static const Fixture f;
-  return f;
+  // Never destroyed: its programs compile on first use, after LLVM's own statics, which would be torn down first.
+  static const Fixture *f = new Fixture;
+  return *f;
 }
 
 /// The interpreter's d output[kExplained] / d input of `input`, in double.
@@ -168,6 +171,97 @@ TEST(Attribution, IntegratedGradientsUseTheRightRiemannPoints) {
   EXPECT_LE(testing::relativeError(actual.data, expected.data), 1e-4);
 }
 
+TEST(Attribution, DeepShapAveragesTheInterpretersDeepLiftOverTheReferences) {
+  const Fixture &f = fixture();
+  const int64_t perSequence = 3, sequences = f.input.shape[0], row = 4 * kLength;
+  HostArray<float> references = dinucleotideShuffles(f.input, perSequence, 2, 0);
+  DeepShapMaps maps = f.attributor.deepShap(f.input, references);
+  ASSERT_EQ(maps.contributions.shape, f.input.shape);
+  ASSERT_EQ(maps.hypothetical.shape, f.input.shape);
+
+  // Each sequence repeated against each of its references, on the interpreter in double.
+  HostArray<double> repeated(references.shape), seed({references.shape[0], kOutputs});
+  for (int64_t i = 0; i < references.shape[0]; ++i) {
+    std::copy_n(f.input.data.begin() + (i / perSequence) * row, row, repeated.data.begin() + i * row);
+    seed.data[i * kOutputs + kExplained] = 1.0;
+  }
+  DeepLiftResult<double> exact =
+      interpretDeepLift<double>(f.model->graph(), repeated, references.cast<double>(), seed, f.parameters);
+  HostArray<double> contributions(f.input.shape), hypothetical(f.input.shape);
+  for (int64_t i = 0; i < references.shape[0]; ++i)
+    for (int64_t l = 0; l < kLength; ++l) {
+      double fromReference = 0;
+      for (int64_t c = 0; c < 4; ++c)
+        fromReference += exact.multipliers.data[i * row + c * kLength + l] * references.data[i * row + c * kLength + l];
+      for (int64_t c = 0; c < 4; ++c) {
+        const int64_t at = c * kLength + l, to = (i / perSequence) * row + at;
+        const double m = exact.multipliers.data[i * row + at];
+        contributions.data[to] += m * (repeated.data[i * row + at] - references.data[i * row + at]) / perSequence;
+        hypothetical.data[to] += (m - fromReference) / perSequence;
+      }
+    }
+  EXPECT_LE(testing::relativeError(maps.contributions.data, contributions.data), 1e-4);
+  // A multiplier alone is a ratio of two nearly equal float32 differences where x is close to its reference; only
+  // its product with that small difference (the contribution) is as precise as the output.
+  EXPECT_LE(testing::relativeError(maps.hypothetical.data, hypothetical.data), 1e-3);
+
+  // Complete: a sequence's contributions sum to f(x) - mean f(r); and on one-hot input, hypothetical * x holds each
+  // position's contributions at its own base.
+  for (double gap : completenessGaps(f.attributor, maps.contributions, f.input, references))
+    EXPECT_LE(std::abs(gap), 1e-4);
+  for (int64_t n = 0; n < sequences; ++n)
+    for (int64_t l = 0; l < kLength; ++l) {
+      double position = 0, ownBase = 0;
+      for (int64_t c = 0; c < 4; ++c) {
+        position += maps.contributions.data[n * row + c * kLength + l];
+        ownBase += maps.hypothetical.data[n * row + c * kLength + l] * f.input.data[n * row + c * kLength + l];
+      }
+      EXPECT_NEAR(ownBase, position, 1e-5) << n << " " << l;
+    }
+}
+
+TEST(Attribution, DeepShapOfALinearModelIsTheExactShapleyValue) {
+  // Shapley values by enumeration of every coalition S of the 4L input elements, the value of S being the mean
+  // over the references of f(x on S, the reference elsewhere) (the interventional value DeepSHAP approximates).
+  constexpr int64_t length = 3, features = 4 * length, perSequence = 3;
+  auto model = std::make_unique<Model>("shapley_linear");
+  Tensor x = model->input(length);
+  x = batchNorm(conv1d(x, {.filters = 2, .width = 2, .padding = Padding::Same}, "conv"), {}, "bn");
+  x = dense(flatten(avgPool1d(x, 1)), 2, true, "out");
+  model->setOutput(x);
+  Parameters parameters = Parameters::initialize(model->graph(), 4);
+  parameters.randomizeBatchNorm(model->graph(), 5);
+  Attributor attributor(model->graph(), parameters, 1, 64, 1);
+  HostArray<float> input = randomOneHot(1, length, 3), references = randomOneHot(perSequence, length, 4);
+
+  const int64_t coalitions = int64_t{1} << features;
+  HostArray<float> hybrids({coalitions * perSequence, 4, length});
+  for (int64_t set = 0; set < coalitions; ++set)
+    for (int64_t r = 0; r < perSequence; ++r)
+      for (int64_t i = 0; i < features; ++i)
+        hybrids.data[(set * perSequence + r) * features + i] =
+            (set >> i) & 1 ? input.data[i] : references.data[r * features + i];
+  HostArray<float> outputs = attributor.outputs(hybrids);
+  std::vector<double> value(coalitions);
+  for (int64_t set = 0; set < coalitions; ++set)
+    for (int64_t r = 0; r < perSequence; ++r)
+      value[set] += outputs.data[set * perSequence + r] / perSequence;
+  std::vector<double> factorial(features + 1, 1.0);
+  for (int64_t k = 1; k <= features; ++k)
+    factorial[k] = factorial[k - 1] * static_cast<double>(k);
+  std::vector<double> shapley(features);
+  for (int64_t i = 0; i < features; ++i)
+    for (int64_t set = 0; set < coalitions; ++set) {
+      if ((set >> i) & 1)
+        continue;
+      const int64_t size = __builtin_popcountll(set);
+      shapley[i] += factorial[size] * factorial[features - size - 1] / factorial[features] *
+                    (value[set | (int64_t{1} << i)] - value[set]);
+    }
+  DeepShapMaps maps = attributor.deepShap(input, references);
+  EXPECT_LE(testing::relativeError(maps.contributions.data, shapley), 1e-5);
+}
+
 TEST(Attribution, MapsDoNotDependOnTheThreadCount) {
   // Rows of one sequence's integrated gradients and SmoothGrad fall into different chunks (of 2 rows with two
   // threads, of 4 with one); the maps come out the same. (The sums are in double, so this checks the chunking and the
@@ -179,6 +273,8 @@ TEST(Attribution, MapsDoNotDependOnTheThreadCount) {
             f.attributor.integratedGradients(f.input, references, 5).data);
   SmoothGradOptions options{.samples = 7, .sigma = 0.1, .seed = 1};
   EXPECT_EQ(twoThreads.smoothGrad(f.input, options).data, f.attributor.smoothGrad(f.input, options).data);
+  EXPECT_EQ(twoThreads.deepShap(f.input, references).hypothetical.data,
+            f.attributor.deepShap(f.input, references).hypothetical.data);
 }
 
 TEST(Attribution, MutagenesisEqualsTheInterpreterOnEveryMutant) {
@@ -236,6 +332,8 @@ TEST(Attribution, RefusesAnOutputOutOfRangeAndMismatchedReferences) {
   testing::expectError([&] { f.attributor.integratedGradients(f.input, randomOneHot(7, kLength, 1), 10); },
                        {"7 references for 5 sequences"});
   testing::expectError([&] { f.attributor.integratedGradients(f.input, f.input, 0); }, {"0 steps"});
+  testing::expectError([&] { f.attributor.deepShap(f.input, randomOneHot(6, kLength, 1)); },
+                       {"DeepSHAP: 6 references for 5 sequences"});
 }
 
 } // namespace

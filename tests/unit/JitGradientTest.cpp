@@ -4,6 +4,7 @@
 // one program; the spectral norm with its power vectors; the multinomial loss), and the diagnosis of NaN.
 #include "Closeness.h"
 #include "ExpectError.h"
+#include "ZooNames.h"
 #include "runtime/GradientPrograms.h"
 #include "runtime/OneHot.h"
 #include "runtime/Random.h"
@@ -186,19 +187,7 @@ TEST_P(JitGradientTest, InputGradientEqualsInterpreter) {
   EXPECT_LE(testing::relativeError(actual.data, expected.data), 1e-4);
 }
 
-std::vector<std::string> zooNames() {
-  std::vector<std::string> names;
-  for (const ModelEntry &entry : modelZoo())
-    names.push_back(entry.name);
-  return names;
-}
-
-INSTANTIATE_TEST_SUITE_P(Zoo, JitGradientTest, ::testing::ValuesIn(zooNames()),
-                         [](const ::testing::TestParamInfo<std::string> &info) {
-                           std::string name = info.param;
-                           std::replace(name.begin(), name.end(), '-', '_');
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Zoo, JitGradientTest, ::testing::ValuesIn(testing::zooNames()), testing::zooTestName);
 
 TEST(JitGradient, RefusesABatchOfAnotherSize) {
   auto model = buildZooModel("cnn-dist", {});

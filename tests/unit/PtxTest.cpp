@@ -1,4 +1,5 @@
 // The forward program of every stdlib model lowers to PTX for sm_90 that NVIDIA's ptxas accepts.
+#include "ZooNames.h"
 #include "compiler/PtxEmitter.h"
 #include "stdlib/Models.h"
 
@@ -6,9 +7,9 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <unistd.h>
 #include <filesystem>
 #include <fstream>
+#include <unistd.h>
 
 #ifndef SEQJIT_PTXAS
 #define SEQJIT_PTXAS ""
@@ -43,8 +44,8 @@ TEST_P(PtxTest, PtxasAcceptsTheForwardProgram) {
     EXPECT_NE(module.ptx.find(".entry"), std::string::npos) << module.name;
     auto ptxFile = directory / (module.name + ".ptx");
     std::ofstream(ptxFile) << module.ptx;
-    std::string command = ptxas + " -arch=sm_90 " + ptxFile.string() + " -o " +
-                          (directory / "out.cubin").string() + " 2> " + (directory / "ptxas.log").string();
+    std::string command = ptxas + " -arch=sm_90 " + ptxFile.string() + " -o " + (directory / "out.cubin").string() +
+                          " 2> " + (directory / "ptxas.log").string();
     int status = std::system(command.c_str());
     std::ifstream log(directory / "ptxas.log");
     std::string messages((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
@@ -53,19 +54,7 @@ TEST_P(PtxTest, PtxasAcceptsTheForwardProgram) {
   std::filesystem::remove_all(directory);
 }
 
-std::vector<std::string> zooNames() {
-  std::vector<std::string> names;
-  for (const ModelEntry &entry : modelZoo())
-    names.push_back(entry.name);
-  return names;
-}
-
-INSTANTIATE_TEST_SUITE_P(Zoo, PtxTest, ::testing::ValuesIn(zooNames()),
-                         [](const ::testing::TestParamInfo<std::string> &info) {
-                           std::string name = info.param;
-                           std::replace(name.begin(), name.end(), '-', '_');
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Zoo, PtxTest, ::testing::ValuesIn(testing::zooNames()), testing::zooTestName);
 
 } // namespace
 } // namespace seqjit
