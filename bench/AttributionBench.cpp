@@ -1,4 +1,4 @@
-// bench_attribution: throughput of the attribution maps (saliency, integrated gradients, DeepSHAP, naive ISM) of zoo
+// bench_attribution: throughput of the attribution maps (saliency, integrated gradients, DeepSHAP, ISM) of zoo
 // models, with the weights, sequences, references and maps written out so that bench/torch_attribution.py computes
 // the same maps in PyTorch and checks them.
 #include "BenchSupport.h"
@@ -26,7 +26,8 @@ constexpr const char *kUsage =
     "              references each (default 10), --steps steps (default 20)\n"
     "    deepshap  DeepSHAP (DeepLIFT's rescale rule) of --sequences sequences against the same references\n"
     "    ism       naive in-silico mutagenesis of --sequences sequences (3 L mutants each)\n"
-    "  Writes DIR/<model>/{weights.npz,input,few,references,saliency,ig,deepshap,ism}.npy for "
+    "    ism_incremental  the same by incremental mutagenesis (only the windows a mutation changes)\n"
+    "  Writes DIR/<model>/{weights.npz,input,few,references,saliency,ig,deepshap,ism,ism_incremental}.npy for "
     "bench/torch_attribution.py\n"
     "  and, with --json, appends one JSON object per model and method to FILE.\n";
 
@@ -55,6 +56,7 @@ void benchmarkModel(const std::string &name, const BenchArguments &args, const A
   attributor.saliency(one);
   attributor.deepShap(one, one);
   attributor.outputs(one);
+  attributor.incrementalMutagenesis(one);
   double compileSeconds = secondsSince(start);
 
   struct Method {
@@ -68,6 +70,7 @@ void benchmarkModel(const std::string &name, const BenchArguments &args, const A
       {"ig", extra.sequences, [&] { return attributor.integratedGradients(few, references, extra.steps); }, {}},
       {"deepshap", extra.sequences, [&] { return attributor.deepShap(few, references).hypothetical; }, {}},
       {"ism", extra.sequences, [&] { return attributor.mutagenesis(few); }, {}},
+      {"ism_incremental", extra.sequences, [&] { return attributor.incrementalMutagenesis(few); }, {}},
   };
   for (Method &method : methods) {
     std::vector<double> seconds = timeRepetitions(args.warmup, args.reps, [&] { method.map = method.run(); });
@@ -88,7 +91,8 @@ void benchmarkModel(const std::string &name, const BenchArguments &args, const A
                   {"saliency", &methods[0].map},
                   {"ig", &methods[1].map},
                   {"deepshap", &methods[2].map},
-                  {"ism", &methods[3].map}});
+                  {"ism", &methods[3].map},
+                  {"ism_incremental", &methods[4].map}});
 }
 
 } // namespace

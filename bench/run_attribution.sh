@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The attribution benchmark in one command: saliency, integrated gradients, DeepSHAP and naive ISM of seqjit vs PyTorch
-# (OpenBLAS, 2 threads) per model, side by side, as ratios; the maps of both sides must agree.
+# The attribution benchmark in one command: saliency, integrated gradients, DeepSHAP and ISM (naive and incremental) of
+# seqjit vs PyTorch (OpenBLAS, 2 threads; PyTorch's ISM is naive) per model, side by side, as ratios; the maps of both
+# sides must agree.
 #
 # Environment knobs: REPS (default 3), WARMUP (default 1), MODELS (default "cnn-deep cnn-dist"), SEQUENCES (IG and
 # ISM, default 10), SEQJIT_BUILD_DIR (default <repo>/build), SEQJIT_BENCH_LOCK (set: build under
@@ -50,14 +51,14 @@ lines = [f"# attribution maps of output 0 (eval mode), {datetime.datetime.now().
          machine_line(),
          f"# torch {next(iter(torch.values()), {}).get('torch', '?')}, 2 threads (OpenBLAS openmp); seqjit all cores "
          "(chunks of ceil(100 / cores) sequences side by side)",
-         f"{'model':<9} {'method':<9} {'seqs':>5} {'seqjit s':>9} {'torch s':>9} {'torch/seqjit':>12} "
+         f"{'model':<9} {'method':<15} {'seqs':>5} {'seqjit s':>9} {'torch s':>9} {'torch/seqjit':>12} "
          f"{'seqjit seq/s':>12} {'torch seq/s':>11} {'rel err':>8}"]
 for key, s in seqjit.items():
     t = torch.get(key)
     if t is None:
-        lines.append(f"{key[0]:<9} {key[1]:<9} {s['sequences']:>5} {s['median_s']:>9.3f} {'(failed)':>9}")
+        lines.append(f"{key[0]:<9} {key[1]:<15} {s['sequences']:>5} {s['median_s']:>9.3f} {'(failed)':>9}")
         continue
-    lines.append(f"{key[0]:<9} {key[1]:<9} {s['sequences']:>5} {s['median_s']:>9.3f} {t['median_s']:>9.3f} "
+    lines.append(f"{key[0]:<9} {key[1]:<15} {s['sequences']:>5} {s['median_s']:>9.3f} {t['median_s']:>9.3f} "
                  f"{t['median_s'] / s['median_s']:>12.3f} {s['sequences_per_s']:>12.1f} {t['sequences_per_s']:>11.1f} "
                  f"{t['rel_err_vs_seqjit']:>8.1e}" + ("" if t["maps_agree"] else "  MAPS DIFFER"))
 lines.append("# ratio > 1 means seqjit is faster; medians over the reps; rel err = ||torch - seqjit|| / ||torch||")

@@ -10,7 +10,9 @@ torch.set_num_threads(THREADS)), and computes output 0's
   deepshap  DeepLIFT's rescale rule (Captum's max-pool rule) on each sequence stacked with each of its references,
             BATCH pairs at a time, by autograd functions that replace the activations' and max pools' backward;
             the hypothetical contributions m - sum_c m r, averaged over the references;
-  ism       naive mutagenesis: all 3 L single-base mutants of a sequence in one no_grad forward pass.
+  ism       naive mutagenesis: all 3 L single-base mutants of a sequence in one no_grad forward pass;
+  ism_incremental  the same naive mutagenesis (PyTorch has no incremental ISM), checked against and timed next to
+            seqjit's incremental ISM.
 Each map must equal bench_attribution's (||torch - seqjit|| / ||torch|| within TOLERANCE), so both sides provably
 do the same work; then REPS timed runs after WARMUP. Prints one JSON line per method.
 
@@ -38,7 +40,7 @@ from torch_forward import load_model  # noqa: E402  (the twin with bench data's 
 # DeepSHAP: where a unit's value on the input and on the reference differ by about EPSILON (a few units in a hundred
 # sequence-reference pairs of CNN-deep), float32 accumulation error in the convolutions decides whether its
 # multiplier is the rescale ratio or the gradient, and the hypothetical contributions downstream of it follow.
-TOLERANCE = {"saliency": 1e-4, "ig": 5e-3, "deepshap": 1e-2, "ism": 1e-4}
+TOLERANCE = {"saliency": 1e-4, "ig": 5e-3, "deepshap": 1e-2, "ism": 1e-4, "ism_incremental": 1e-4}
 EPSILON = 1e-6  # below this |x - x_ref| a rescale multiplier is the gradient (seqjit's kDeepLiftEpsilon)
 
 
@@ -165,7 +167,7 @@ def main(argv):
 
     torch.set_num_threads(args.threads)
     arrays = {name: torch.from_numpy(np.load(os.path.join(args.data, name + ".npy")))
-              for name in ["input", "few", "references", "saliency", "ig", "deepshap", "ism"]}
+              for name in ["input", "few", "references", "saliency", "ig", "deepshap", "ism", "ism_incremental"]}
     model = load_model(args.model, arrays["input"].shape[2], 0, args.activation, os.path.join(args.data, "weights.npz"))
     runs = {
         "saliency": (lambda: saliency(model, arrays["input"]), arrays["input"].shape[0]),
@@ -173,6 +175,7 @@ def main(argv):
                arrays["few"].shape[0]),
         "deepshap": (lambda: deepshap(model, arrays["few"], arrays["references"], args.batch), arrays["few"].shape[0]),
         "ism": (lambda: mutagenesis(model, arrays["few"]), arrays["few"].shape[0]),
+        "ism_incremental": (lambda: mutagenesis(model, arrays["few"]), arrays["few"].shape[0]),
     }
     status = 0
     for method, (run, sequences) in runs.items():

@@ -55,6 +55,72 @@ RankedTensorType batchedType(int64_t batch, const Shape &shape, Type elementType
   return RankedTensorType::get(dims, elementType);
 }
 
+Value emitNode(OpBuilder &builder, const Node &node, ValueRange inputs, ValueRange params, Type type) {
+  MLIRContext &context = *builder.getContext();
+  Location loc = nodeLocation(context, node);
+  StringAttr layer = builder.getStringAttr(node.name);
+  switch (node.op.kind) {
+  case OpKind::Input:
+    break;
+  case OpKind::Conv1d: {
+    const auto &a = std::get<Conv1dAttrs>(node.op.attributes);
+    Value bias = a.bias ? params[1] : Value();
+    return builder.create<seq::Conv1dOp>(loc, type, inputs[0], params[0], bias, a.stride, a.dilation,
+                                         paddingName(a.padding), layer);
+  }
+  case OpKind::BatchNorm: {
+    const auto &a = std::get<BatchNormAttrs>(node.op.attributes);
+    return builder.create<seq::BatchNormOp>(loc, type, inputs[0], params[0], params[1], params[2], params[3],
+                                            builder.getF64FloatAttr(a.eps), builder.getF64FloatAttr(a.momentum),
+                                            builder.getBoolAttr(a.training), layer);
+  }
+  case OpKind::Activation: {
+    const auto &a = std::get<ActivationAttrs>(node.op.attributes);
+    return builder.create<seq::ActivationOp>(loc, type, inputs[0], builder.getStringAttr(activationKindName(a.kind)),
+                                             builder.getF64FloatAttr(a.scale), builder.getF64FloatAttr(a.shift),
+                                             builder.getF64FloatAttr(a.alpha), layer);
+  }
+  case OpKind::MaxPool1d:
+  case OpKind::AvgPool1d: {
+    const auto &a = std::get<PoolAttrs>(node.op.attributes);
+    int64_t stride = a.stride == 0 ? a.size : a.stride;
+    if (node.op.kind == OpKind::MaxPool1d)
+      return builder.create<seq::MaxPool1dOp>(loc, type, inputs[0], a.size, stride, layer);
+    return builder.create<seq::AvgPool1dOp>(loc, type, inputs[0], a.size, stride, layer);
+  }
+  case OpKind::GlobalMaxPool:
+    return builder.create<seq::GlobalMaxPoolOp>(loc, type, inputs[0], layer);
+  case OpKind::GlobalAvgPool:
+    return builder.create<seq::GlobalAvgPoolOp>(loc, type, inputs[0], layer);
+  case OpKind::Dropout:
+    return builder.create<seq::DropoutOp>(
+        loc, type, inputs[0], builder.getF64FloatAttr(std::get<DropoutAttrs>(node.op.attributes).rate), layer);
+  case OpKind::Flatten:
+    return builder.create<seq::FlattenOp>(loc, type, inputs[0], layer);
+  case OpKind::Dense: {
+    Value bias = params.size() > 1 ? params[1] : Value();
+    return builder.create<seq::DenseOp>(loc, type, inputs[0], params[0], bias, layer);
+  }
+  case OpKind::Add:
+    return builder.create<seq::AddOp>(loc, type, inputs, layer);
+  case OpKind::Concat:
+    return builder.create<seq::ConcatOp>(loc, type, inputs, layer);
+  case OpKind::ReverseComplement:
+    return builder.create<seq::ReverseComplementOp>(loc, type, inputs[0], layer);
+  }
+  return Value();
+}
+
+std::vector<size_t> parameterOffsets(const Graph &graph) {
+  std::vector<size_t> offsets;
+  size_t next = 0;
+  for (const Node &node : graph.nodes) {
+    offsets.push_back(next);
+    next += node.parameters.size();
+  }
+  return offsets;
+}
+
 std::vector<Value> emitGraph(OpBuilder &builder, const Graph &graph, Value input, ValueRange parameters,
                              const DropoutMasks &dropoutMasks, const BatchMixes &batchMixes) {
   MLIRContext &context = *builder.getContext();
@@ -62,85 +128,22 @@ std::vector<Value> emitGraph(OpBuilder &builder, const Graph &graph, Value input
   int64_t batch = inputType.getDimSize(0);
   Type elementType = inputType.getElementType();
   std::vector<Value> values(graph.nodes.size());
-  size_t nextParameter = 0;
+  std::vector<size_t> offsets = parameterOffsets(graph);
   for (const Node &node : graph.nodes) {
     Location loc = nodeLocation(context, node);
     SmallVector<Value> inputs;
     for (int id : node.inputs)
       inputs.push_back(values.at(id));
-    SmallVector<Value> params;
-    for (size_t i = 0; i < node.parameters.size(); ++i)
-      params.push_back(parameters[nextParameter++]);
+    ValueRange params = parameters.slice(offsets[node.id], node.parameters.size());
     Type type = batchedType(batch, node.shape, elementType);
     StringAttr layer = builder.getStringAttr(node.name);
     Value result;
-    switch (node.op.kind) {
-    case OpKind::Input:
+    if (node.op.kind == OpKind::Input)
       result = input;
-      break;
-    case OpKind::Conv1d: {
-      const auto &a = std::get<Conv1dAttrs>(node.op.attributes);
-      Value bias = a.bias ? params[1] : Value();
-      result = builder.create<seq::Conv1dOp>(loc, type, inputs[0], params[0], bias, a.stride, a.dilation,
-                                             paddingName(a.padding), layer);
-      break;
-    }
-    case OpKind::BatchNorm: {
-      const auto &a = std::get<BatchNormAttrs>(node.op.attributes);
-      result = builder.create<seq::BatchNormOp>(loc, type, inputs[0], params[0], params[1], params[2], params[3],
-                                                builder.getF64FloatAttr(a.eps), builder.getF64FloatAttr(a.momentum),
-                                                builder.getBoolAttr(a.training), layer);
-      break;
-    }
-    case OpKind::Activation: {
-      const auto &a = std::get<ActivationAttrs>(node.op.attributes);
-      result = builder.create<seq::ActivationOp>(
-          loc, type, inputs[0], builder.getStringAttr(activationKindName(a.kind)), builder.getF64FloatAttr(a.scale),
-          builder.getF64FloatAttr(a.shift), builder.getF64FloatAttr(a.alpha), layer);
-      break;
-    }
-    case OpKind::MaxPool1d:
-    case OpKind::AvgPool1d: {
-      const auto &a = std::get<PoolAttrs>(node.op.attributes);
-      int64_t stride = a.stride == 0 ? a.size : a.stride;
-      if (node.op.kind == OpKind::MaxPool1d)
-        result = builder.create<seq::MaxPool1dOp>(loc, type, inputs[0], a.size, stride, layer);
-      else
-        result = builder.create<seq::AvgPool1dOp>(loc, type, inputs[0], a.size, stride, layer);
-      break;
-    }
-    case OpKind::GlobalMaxPool:
-      result = builder.create<seq::GlobalMaxPoolOp>(loc, type, inputs[0], layer);
-      break;
-    case OpKind::GlobalAvgPool:
-      result = builder.create<seq::GlobalAvgPoolOp>(loc, type, inputs[0], layer);
-      break;
-    case OpKind::Dropout:
-      if (auto mask = dropoutMasks.find(node.id); mask != dropoutMasks.end()) {
-        result = builder.create<seq::MulOp>(loc, type, inputs[0], mask->second, layer);
-        break;
-      }
-      result = builder.create<seq::DropoutOp>(
-          loc, type, inputs[0], builder.getF64FloatAttr(std::get<DropoutAttrs>(node.op.attributes).rate), layer);
-      break;
-    case OpKind::Flatten:
-      result = builder.create<seq::FlattenOp>(loc, type, inputs[0], layer);
-      break;
-    case OpKind::Dense: {
-      Value bias = params.size() > 1 ? params[1] : Value();
-      result = builder.create<seq::DenseOp>(loc, type, inputs[0], params[0], bias, layer);
-      break;
-    }
-    case OpKind::Add:
-      result = builder.create<seq::AddOp>(loc, type, inputs, layer);
-      break;
-    case OpKind::Concat:
-      result = builder.create<seq::ConcatOp>(loc, type, inputs, layer);
-      break;
-    case OpKind::ReverseComplement:
-      result = builder.create<seq::ReverseComplementOp>(loc, type, inputs[0], layer);
-      break;
-    }
+    else if (auto mask = dropoutMasks.find(node.id); node.op.kind == OpKind::Dropout && mask != dropoutMasks.end())
+      result = builder.create<seq::MulOp>(loc, type, inputs[0], mask->second, layer);
+    else
+      result = emitNode(builder, node, inputs, params, type);
     if (auto mix = batchMixes.find(node.id); mix != batchMixes.end()) {
       // M h over the batch axis is dense_input_grad(M, h) on h flattened to (batch, features): M (B, B) plays the
       // output cotangent and h the weight, so mixing reuses an op whose VJPs exist for both operands.

@@ -45,6 +45,14 @@ std::vector<mlir::Value> emitGraph(mlir::OpBuilder &builder, const Graph &graph,
                                    mlir::ValueRange parameters, const DropoutMasks &dropoutMasks = {},
                                    const BatchMixes &batchMixes = {});
 
+/// Emits `node`'s op on `inputs` and its own parameters `params`, with result type `type` (which need not be the
+/// node's shape: window programs run nodes on windows of the sequence). Dropout is the identity (seq.dropout).
+mlir::Value emitNode(mlir::OpBuilder &builder, const Node &node, mlir::ValueRange inputs, mlir::ValueRange params,
+                     mlir::Type type);
+
+/// The index of each node's first parameter among the function's parameter arguments (parameterOrder).
+std::vector<size_t> parameterOffsets(const Graph &graph);
+
 /// The state_dict names of the function's parameter arguments, in order.
 std::vector<std::string> parameterOrder(const Graph &graph);
 

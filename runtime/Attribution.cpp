@@ -62,7 +62,8 @@ Attributor::Attributor(const Graph &graph, Parameters parameters, int64_t output
       gradient_([this] {
         return CompiledInputGradient::compile(graph_, {.batch = batch_, .float64 = false, .batchNormTraining = false});
       }),
-      deepLift_([this] { return CompiledDeepLift::compile(graph_, {.batch = batch_}); }) {}
+      deepLift_([this] { return CompiledDeepLift::compile(graph_, {.batch = batch_}); }),
+      mutationWindows_([this] { return CompiledMutationWindows::compile(graph_, batch_); }) {}
 
 HostArray<float> Attributor::seed() const {
   const int64_t outputs = perExample(graph_.outputNode().shape);
@@ -278,6 +279,10 @@ HostArray<float> Attributor::mutagenesis(const HostArray<float> &input) const {
       result.data[n * row + slots[m]] = mutated.data[m] - wildType.data[n];
   }
   return result;
+}
+
+HostArray<float> Attributor::incrementalMutagenesis(const HostArray<float> &input) const {
+  return mutationWindows_.get().run(input, parameters_, output_, threads_);
 }
 
 void correctGradient(HostArray<float> &map) {

@@ -4,6 +4,7 @@
 
 #include "runtime/Compile.h"
 #include "runtime/GradientPrograms.h"
+#include "runtime/IncrementalMutagenesis.h"
 #include "runtime/Lazy.h"
 
 #include <cstdint>
@@ -34,7 +35,8 @@ struct DeepShapMaps {
 class Attributor {
 public:
   /// Runs `batch` sequences at a time, split over `threads` threads (0: as seqjit::compile chooses) in chunks of
-  /// ceil(batch / threads). Each program (forward pass, input gradient, DeepLIFT) is compiled on first use. `output` is
+  /// ceil(batch / threads). Each program (forward pass, input gradient, DeepLIFT, mutation windows) is compiled on
+  /// first use. `output` is
   /// the flat index, within one example's output, of the value to explain (the task for a (tasks) output). Throws
   /// seqjit::Error if `output` is out of range.
   Attributor(const Graph &graph, Parameters parameters, int64_t output, int64_t batch = 100, int threads = 0);
@@ -57,6 +59,9 @@ public:
   /// Naive in-silico mutagenesis of one-hot (N, 4, L) input: result[n, b, l] = f(x with base b at position l) -
   /// f(x), 0 at the sequence's own base; an all-zero (N) column has no own base, so all four are mutations.
   HostArray<float> mutagenesis(const HostArray<float> &input) const;
+  /// The same map by incremental mutagenesis (runtime/IncrementalMutagenesis.h): each layer computed only on the
+  /// positions a mutation changes. Throws seqjit::Error for a model whose first layer reads the whole sequence.
+  HostArray<float> incrementalMutagenesis(const HostArray<float> &input) const;
 
   /// The explained output f of every sequence (N).
   HostArray<float> outputs(const HostArray<float> &input) const;
@@ -84,6 +89,7 @@ private:
   Lazy<CompiledModel> forward_;
   Lazy<CompiledInputGradient> gradient_;
   Lazy<CompiledDeepLift> deepLift_;
+  Lazy<CompiledMutationWindows> mutationWindows_;
 };
 
 /// Gradient correction (Majdandzic et al. 2023): subtracts, at every position, the mean over the channels, so that

@@ -42,6 +42,7 @@ struct AttributeArguments {
   uint64_t seed = 0;
   bool correct = false;
   bool hypothetical = false;
+  bool naive = false;
   std::string out;
   std::string logos;
   int64_t logoCount = 5;
@@ -151,7 +152,7 @@ HostArray<float> attributionMap(const Attributor &attributor, const AttributeArg
               hypothetical.data[i] *= block.data[i];
           return hypothetical;
         });
-  return attributor.mutagenesis(input);
+  return args.naive ? attributor.mutagenesis(input) : attributor.incrementalMutagenesis(input);
 }
 
 /// A position's score for the interpretability metrics: the map at the observed base for gradient maps (gradient x
@@ -204,6 +205,8 @@ void checkArguments(const AttributeArguments &args) {
         fmt::format("--correct applies to gradient maps (saliency, gradxinput, smoothgrad), not {}", args.method));
   if (args.hypothetical && args.method != "deepshap")
     throw Error(fmt::format("--hypothetical applies to --method deepshap, not {}", args.method));
+  if (args.naive && args.method != "ism")
+    throw Error(fmt::format("--naive applies to --method ism, not {}", args.method));
   if (args.method == "ig" && (args.references < 1 || args.steps < 1))
     throw Error(fmt::format("--references {} --steps {}: integrated gradients need at least one of each",
                             args.references, args.steps));
@@ -279,6 +282,9 @@ void addAttributeCommand(CLI::App &app) {
   command->add_flag("--hypothetical", args->hypothetical,
                     "deepshap: write the hypothetical contributions of all four bases at every position (default: "
                     "each position's contribution at its observed base)");
+  command->add_flag("--naive", args->naive,
+                    "ism: run the whole model on every mutant (default: incremental, only the positions a mutation "
+                    "changes; the same map)");
   command->add_option("--samples", args->samples, "SmoothGrad: noisy copies per sequence (default 25)");
   command->add_option("--sigma", args->sigma, "SmoothGrad: noise standard deviation (default 0.1)");
   command->add_option("--seed", args->seed, "seed of the references and the noise (default 0)");

@@ -130,6 +130,30 @@ TEST_F(AttributeCliTest, DeepShapEqualsTheInterpretersDeepLiftAgainstTheDocument
   EXPECT_LE(testing::relativeError(readNpy<float>(path("d.npy")).data, observed.data), 1e-3);
 }
 
+TEST_F(AttributeCliTest, IsmIncrementalAndNaiveEqualTheInterpretersForwardPassOfEveryMutant) {
+  RunResult incremental =
+      run("attribute " + kModel + " --input data.h5 --limit 1 --method ism --out i.npy --threads 1");
+  ASSERT_EQ(incremental.exitCode, 0) << incremental.output;
+  RunResult naive = run("attribute " + kModel + " --input data.h5 --limit 1 --method ism --naive --out n.npy");
+  ASSERT_EQ(naive.exitCode, 0) << naive.output;
+  const int64_t row = 4 * kLength;
+  HostArray<double> sequence({1, 4, kLength}, std::vector<double>(input_.data.begin(), input_.data.begin() + row));
+  const double wildType = interpretForward<double>(model_->graph(), parameters_.tensors(), sequence).data[0];
+  std::vector<double> expected(row);
+  for (int64_t l = 0; l < kLength; ++l)
+    for (int64_t b = 0; b < 4; ++b) {
+      if (sequence.data[b * kLength + l] == 1.0)
+        continue;
+      HostArray<double> mutant = sequence;
+      for (int64_t c = 0; c < 4; ++c)
+        mutant.data[c * kLength + l] = c == b ? 1.0 : 0.0;
+      expected[b * kLength + l] =
+          interpretForward<double>(model_->graph(), parameters_.tensors(), mutant).data[0] - wildType;
+    }
+  EXPECT_LE(testing::relativeError(readNpy<float>(path("i.npy")).data, expected), 1e-4);
+  EXPECT_LE(testing::relativeError(readNpy<float>(path("n.npy")).data, expected), 1e-4);
+}
+
 TEST_F(AttributeCliTest, PositivesAndLimitPickTheLabelledRowsInOrder) {
   RunResult result =
       run("attribute " + kModel + " --input data.h5 --positives --limit 3 --method saliency --out p.npy --threads 1");
@@ -271,6 +295,8 @@ TEST_F(AttributeCliTest, MistakesGiveOneClearError) {
                  {"--method: unknown method 'deeplift'", "saliency, gradxinput, smoothgrad, ig, deepshap, ism"});
   expectOneError(run("attribute " + kModel + " --input data.h5 --method ig --hypothetical --out a.npy"),
                  {"--hypothetical applies to --method deepshap, not ig"});
+  expectOneError(run("attribute " + kModel + " --input data.h5 --naive --out a.npy"),
+                 {"--naive applies to --method ism, not saliency"});
   expectOneError(run("attribute " + kModel + " --input data.h5 --method deepshap --references 0 --out a.npy"),
                  {"--references 0", "DeepSHAP needs at least one reference"});
   expectOneError(run("attribute " + kModel + " --input data.h5 --out a.tsv"), {"'a.tsv'", "written as .npy"});
