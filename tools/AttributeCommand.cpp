@@ -7,6 +7,7 @@
 #include "runtime/Npy.h"
 #include "runtime/OneHot.h"
 #include "runtime/Stopwatch.h"
+#include "stdlib/AttributionConsistency.h"
 #include "stdlib/Interpretability.h"
 #include "stdlib/Logo.h"
 #include "tools/Commands.h"
@@ -251,12 +252,20 @@ void runAttribute(const AttributeArguments &args) {
     fmt::print("  logos of the first {} maps (SVG and PNG) in {}\n", count, args.logos);
   }
 
+  try {
+    fmt::print("  consistency across the {} maps: KLD 3-mer {:.4f}, k-attr-mean {:.4f}\n", input.shape[0],
+               kmerConsistency(map, input), attributionVectorConsistency(map, input));
+  } catch (const Error &error) {
+    fmt::print("  consistency across the maps: not defined ({})\n", error.what());
+  }
   if (modelKey.empty())
     return;
   HostArray<float> models = readHdf5Rows(args.input, modelKey, rows);
   InterpretabilityScores scores = interpretability(positionScores(scoredMap(args, map, input)), models);
   fmt::print("  interpretability against {} ({} of {} sequences carry motifs): AUROC {:.4f}, AUPR {:.4f}\n", modelKey,
              scores.scored, input.shape[0], scores.meanAuroc, scores.meanAupr);
+  fmt::print("  attribution SNR {:.3f} ({} sequences), motif localisation AUROC {:.4f} ({} motif instances)\n",
+             scores.meanSnr, scores.snrScored, scores.localisationAuroc, scores.motifInstances);
 }
 
 } // namespace

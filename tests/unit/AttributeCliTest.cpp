@@ -10,6 +10,7 @@
 #include "runtime/Hdf5.h"
 #include "runtime/Npy.h"
 #include "runtime/ReferenceInterpreter.h"
+#include "stdlib/AttributionConsistency.h"
 #include "stdlib/FilterMotifs.h"
 #include "stdlib/Interpretability.h"
 #include "stdlib/Models.h"
@@ -91,6 +92,14 @@ TEST_F(AttributeCliTest, SaliencyOfEverySequenceEqualsTheInterpreterAndIsScored)
   InterpretabilityScores scores = interpretability(positionScores(scored), models_);
   EXPECT_THAT(result.output, HasSubstr(fmt::format("({} of {} sequences carry motifs): AUROC {:.4f}, AUPR {:.4f}",
                                                    kSequences, kSequences, scores.meanAuroc, scores.meanAupr)));
+  EXPECT_THAT(result.output, HasSubstr(fmt::format(
+                                 "attribution SNR {:.3f} ({} sequences), motif localisation AUROC {:.4f} ({} motif "
+                                 "instances)",
+                                 scores.meanSnr, scores.snrScored, scores.localisationAuroc, scores.motifInstances)));
+  // The consistency line, on the written maps and the sequences they explain.
+  EXPECT_THAT(result.output,
+              HasSubstr(fmt::format("consistency across the {} maps: KLD 3-mer {:.4f}, k-attr-mean {:.4f}", kSequences,
+                                    kmerConsistency(written, input_), attributionVectorConsistency(written, input_))));
 }
 
 TEST_F(AttributeCliTest, DeepShapEqualsTheInterpretersDeepLiftAgainstTheDocumentedShuffles) {

@@ -89,6 +89,40 @@ TEST(Interpretability, PerSequenceScoresAgainstIndependentCounts) {
   EXPECT_NEAR(worst.aupr[2], 0.5 * (1.0 / 9.0 + 2.0 / 10.0), 1e-12);
 }
 
+/// A (1, 4, L) generating model: the positions in `motif` certain of base A, the others uniform.
+HostArray<float> modelWithMotifAt(int64_t length, const std::vector<int64_t> &motif) {
+  HostArray<float> model({1, 4, length}, 0.25f);
+  for (int64_t l : motif)
+    for (int64_t b = 0; b < 4; ++b)
+      model.data[b * length + l] = b == 0 ? 1.0f : 0.0f;
+  return model;
+}
+
+TEST(Interpretability, SignalToNoiseIsTheMotifMeanOverThePositiveBackgroundMean) {
+  // Motif at 2 and 3: signal (2.0 + 1.0) / 2 = 1.5; background scores 0.1, -0.2, 0.3, 0.0 of which the positive
+  // ones average 0.2: SNR 7.5.
+  HostArray<float> scores({1, 6}, {0.1f, -0.2f, 2.0f, 1.0f, 0.3f, 0.0f});
+  InterpretabilityScores result = interpretability(scores, modelWithMotifAt(6, {2, 3}));
+  ASSERT_EQ(result.snr.size(), 1u);
+  EXPECT_NEAR(result.snr[0], 7.5, 1e-6);
+  EXPECT_NEAR(result.meanSnr, 7.5, 1e-6);
+  // No positive background score: no SNR, left out of the mean.
+  HostArray<float> negative({1, 6}, {-0.1f, -0.2f, 2.0f, 1.0f, -0.3f, 0.0f});
+  InterpretabilityScores none = interpretability(negative, modelWithMotifAt(6, {2, 3}));
+  EXPECT_TRUE(std::isnan(none.snr[0]));
+  EXPECT_EQ(none.snrScored, 0);
+}
+
+TEST(Interpretability, LocalisationScoresEachMotifInstanceAgainstTheBackground) {
+  // Instances at 1-2 (both above every background score: AUROC 1) and 6-7 (0.45 beats 5 of the 6 background
+  // scores, 0.05 beats 1: 6 of 12 pairs, AUROC 0.5): localisation 0.75, where the per-sequence AUROC is 18 / 24.
+  HostArray<float> scores({1, 10}, {0.0f, 0.9f, 0.8f, 0.5f, 0.1f, 0.2f, 0.45f, 0.05f, 0.3f, 0.4f});
+  InterpretabilityScores result = interpretability(scores, modelWithMotifAt(10, {1, 2, 6, 7}));
+  EXPECT_EQ(result.motifInstances, 2);
+  EXPECT_NEAR(result.localisationAuroc, 0.75, 1e-9);
+  EXPECT_NEAR(result.meanAuroc, 18.0 / 24.0, 1e-9);
+}
+
 TEST(Interpretability, RefusesMismatchedShapes) {
   testing::expectError(
       [] {
