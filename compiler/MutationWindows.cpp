@@ -132,10 +132,11 @@ MutationWindowPlan planMutationWindows(const Graph &graph) {
       start.push_back(low);
       plan.width[node.id] = std::max(plan.width[node.id], high - low + 1);
     }
-    // A position-wise op joins the segment of its only input when nothing else reads that input.
+    // A position-wise op joins the segment of its only input when nothing else reads that input (and the input is
+    // not the model's output, whose values the head returns).
     const int input = node.inputs[0];
-    if (positionWise(node.op.kind) && node.inputs.size() == 1 && input != 0 && consumers[input] == 1 &&
-        !plan.segments[segmentOf[input]].onHost) {
+    if (positionWise(node.op.kind) && node.inputs.size() == 1 && input != 0 && input != graph.output &&
+        consumers[input] == 1 && !plan.segments[segmentOf[input]].onHost) {
       segmentOf[node.id] = segmentOf[input];
       plan.segments[segmentOf[node.id]].nodes.push_back(node.id);
       continue;
@@ -159,8 +160,9 @@ MutationWindowPlan planMutationWindows(const Graph &graph) {
   if (plan.trunk[graph.output])
     frontier.insert(graph.output);
   if (frontier.count(0))
-    throw Error(fmt::format("model '{}': incremental mutagenesis needs a position-local first layer (conv1d, pools, "
-                            "batch norm, activations); this model reads the whole sequence at once",
+    throw Error(fmt::format("model '{}': incremental mutagenesis needs every layer that reads the sequence to be "
+                            "position-local (conv1d, pools, batch norm, activations, add, concat); this model reads "
+                            "the whole sequence at once (use naive mutagenesis: seqjit attribute --method ism --naive)",
                             graph.name));
   for (const MutationWindowPlan::Segment &segment : plan.segments)
     cached.insert(segment.nodes.back());

@@ -42,7 +42,8 @@ struct MutationWindowPlan {
   std::vector<int> cached;
 };
 
-/// The plan for `graph` (its input (C, L), batch norm in inference mode).
+/// The plan for `graph` (its input (C, L), batch norm in inference mode). Throws seqjit::Error when a head op
+/// (flatten, dense, a global pool, reverse complement) reads the sequence itself: nothing could be saved.
 MutationWindowPlan planMutationWindows(const Graph &graph);
 
 inline constexpr const char *kNodeValuesFunction = "node_values";

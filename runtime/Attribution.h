@@ -60,7 +60,8 @@ public:
   /// f(x), 0 at the sequence's own base; an all-zero (N) column has no own base, so all four are mutations.
   HostArray<float> mutagenesis(const HostArray<float> &input) const;
   /// The same map by incremental mutagenesis (runtime/IncrementalMutagenesis.h): each layer computed only on the
-  /// positions a mutation changes. Throws seqjit::Error for a model whose first layer reads the whole sequence.
+  /// positions a mutation changes. Throws seqjit::Error for a model in which a layer that reads the whole sequence at
+  /// once (dense, flatten, a global pool, reverse complement) takes the input itself.
   HostArray<float> incrementalMutagenesis(const HostArray<float> &input) const;
 
   /// The explained output f of every sequence (N).

@@ -80,8 +80,9 @@ HostArray<float> CompiledMutationWindows::run(const HostArray<float> &input, con
                     float *destination) {
     const Node &node = graph_.nodes.at(id);
     const int64_t channels = node.shape.at(0), nodeLength = node.shape.at(1);
-    const int64_t low = std::clamp<int64_t>(first, 0, nodeLength),
-                  high = std::clamp(first + count, int64_t{0}, nodeLength);
+    // The part of [first, first + count) inside [0, nodeLength), empty (low = high) when they do not meet.
+    const int64_t low = std::clamp(std::clamp<int64_t>(first, 0, nodeLength), first, first + count);
+    const int64_t high = std::clamp(std::clamp(first + count, int64_t{0}, nodeLength), low, first + count);
     const float *unmutated =
         id == 0 ? state.sequence : state.cache->at(id).data.data() + state.row * channels * nodeLength;
     const HostArray<float> *fresh = id == 0 ? nullptr : &state.fresh.at(id);

@@ -11,8 +11,8 @@ namespace seqjit {
 
 class CompiledMutationWindows {
 public:
-  /// Compiles the window programs for `batch` mutants per call. Throws seqjit::Error for a model whose first layer
-  /// is not position-local (nothing to save: use naive mutagenesis).
+  /// Compiles the window programs for `batch` mutants per call. Throws seqjit::Error for a model in which a layer
+  /// that is not position-local reads the sequence itself (nothing to save: use naive mutagenesis).
   static CompiledMutationWindows compile(const Graph &graph, int64_t batch);
 
   /// In-silico mutagenesis of one-hot (N, 4, L) `input` for `output` (the flat index within one example's output):

@@ -151,12 +151,12 @@ double attributionVectorConsistency(const HostArray<float> &map, const HostArray
                                     const VectorConsistencyOptions &options) {
   checkShapes(map, sequences, "k-attr-mean consistency");
   const int64_t sequencesCount = map.shape[0], length = map.shape[2];
-  const int64_t bins = static_cast<int64_t>(std::numbers::pi / options.bin);
-  if (options.window < 1 || options.window > length || !(options.kept > 0 && options.kept <= 1) || bins < 3 ||
-      options.neighbourhood < 1)
+  if (options.window < 1 || options.window > length || !(options.kept > 0 && options.kept <= 1) ||
+      !(options.bin >= 0.001 && options.bin <= std::numbers::pi / 3) || options.neighbourhood < 1)
     throw Error(fmt::format("k-attr-mean consistency: window {} (1 to L = {}), kept fraction {} (in (0, 1]), bin {} "
-                            "(at most pi / 3), neighbourhood {} (1 or more)",
+                            "(0.001 to pi / 3), neighbourhood {} (1 or more)",
                             options.window, length, options.kept, options.bin, options.neighbourhood));
+  const int64_t bins = static_cast<int64_t>(std::numbers::pi / options.bin);
   static const double kAxes[3][4] = {
       {-1 / std::sqrt(2.0), 1 / std::sqrt(2.0), 0, 0},
       {-1 / std::sqrt(6.0), -1 / std::sqrt(6.0), 2 / std::sqrt(6.0), 0},
@@ -222,6 +222,7 @@ double attributionVectorConsistency(const HostArray<float> &map, const HostArray
         continue;
       double prior = 0;
       int64_t counted = 0;
+      // Their code's neighbourhood, bins i-3 .. i+2 within 1 .. bins-1 (bin 0 is left out, the last bin is not).
       for (int64_t di = -options.neighbourhood; di < options.neighbourhood; ++di)
         for (int64_t dj = -options.neighbourhood; dj < options.neighbourhood; ++dj)
           if (i + di > 0 && i + di < bins && j + dj > 0 && j + dj < bins) {

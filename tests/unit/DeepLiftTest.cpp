@@ -121,6 +121,30 @@ TEST(DeepLift, MaxPoolAndExpRulesGiveTheHandWorkedMultipliers) {
   EXPECT_LE(testing::relativeError(compiled.multipliers.data, expected), 1e-6);
 }
 
+TEST(DeepLift, OverlappingMaxPoolWindowsRouteEachChangeOnce) {
+  // conv (weights 1 2 3 4), max pool 2 every 1, dense 1 1. Input ACG scores 1 2 3, reference GCA 3 2 1. Window 1:
+  // y = 2 < y_ref = 3, the change -1 goes to the reference's maximum (position 0); window 2: 3 > 2, +1 to the
+  // input's maximum (position 2). Position 0: -1 / (1 - 3) = 1/2; position 2: 1 / (3 - 1) = 1/2; position 1 has no
+  // difference, so its multiplier is the gradient, 1 (it is the input's maximum of window 1).
+  auto model = std::make_unique<Model>("overlapping_pools");
+  Tensor x = model->input(3);
+  x = maxPool1d(conv1d(x, {.filters = 1, .width = 1, .bias = false}, "conv"), 2, 1);
+  model->setOutput(dense(flatten(x), 1, false, "out"));
+  Parameters parameters = Parameters::fromArrays(
+      model->graph(),
+      {{"conv.weight", HostArray<float>({1, 4, 1}, {1, 2, 3, 4})}, {"out.weight", HostArray<float>({1, 2}, {1, 1})}},
+      "the test's weights");
+  const std::vector<double> score = {0.5, 1.0, 0.5};
+  std::vector<double> expected(12);
+  for (int64_t c = 0; c < 4; ++c)
+    for (int64_t l = 0; l < 3; ++l)
+      expected[c * 3 + l] = static_cast<double>(c + 1) * score[l];
+  DeepLiftResult<double> exact =
+      interpretDeepLift<double>(model->graph(), sequence("ACG").cast<double>(), sequence("GCA").cast<double>(),
+                                HostArray<double>({1, 1}, {1.0}), parameters);
+  EXPECT_LE(testing::relativeError(exact.multipliers.data, expected), 1e-12);
+}
+
 TEST(DeepLift, WithTheInputAsItsOwnReferenceTheMultipliersAreTheGradient) {
   // Every difference is zero, so every rule falls back on the derivative: DeepLIFT becomes the input gradient.
   auto model = buildZooModel("cnn-deep", {.activation = "exp"});
