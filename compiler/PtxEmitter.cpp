@@ -29,15 +29,10 @@ std::string findLibdevice() {
   return "";
 }
 
-std::vector<PtxModule> emitPtx(const Graph &graph, const ImportOptions &options, const PtxOptions &ptxOptions) {
-  if (options.batch <= 0)
-    throw Error(fmt::format("model '{}': PTX emission needs a static batch size", graph.name));
-  mlir::MLIRContext context;
-  auto module = importGraph(context, graph, options);
+std::vector<PtxModule> emitModulePtx(mlir::ModuleOp module, const std::string &name, const PtxOptions &ptxOptions) {
   std::string libdevice = ptxOptions.libdevice.empty() ? findLibdevice() : ptxOptions.libdevice;
-  if (mlir::failed(runPipeline(*module, ptxPipeline(ptxOptions.chip, ptxOptions.features, libdevice))))
-    throw Error(fmt::format("model '{}': lowering to PTX for {} failed (see the diagnostics above)", graph.name,
-                            ptxOptions.chip));
+  if (mlir::failed(runPipeline(module, ptxPipeline(ptxOptions.chip, ptxOptions.features, libdevice))))
+    throw Error(fmt::format("{}: lowering to PTX for {} failed (see the diagnostics above)", name, ptxOptions.chip));
   std::vector<PtxModule> modules;
   module->walk([&](mlir::gpu::BinaryOp binary) {
     for (mlir::Attribute attribute : binary.getObjects()) {
@@ -49,8 +44,16 @@ std::vector<PtxModule> emitPtx(const Graph &graph, const ImportOptions &options,
     }
   });
   if (modules.empty())
-    throw Error(fmt::format("model '{}': the GPU pipeline produced no PTX", graph.name));
+    throw Error(fmt::format("{}: the GPU pipeline produced no PTX", name));
   return modules;
+}
+
+std::vector<PtxModule> emitPtx(const Graph &graph, const ImportOptions &options, const PtxOptions &ptxOptions) {
+  if (options.batch <= 0)
+    throw Error(fmt::format("model '{}': PTX emission needs a static batch size", graph.name));
+  mlir::MLIRContext context;
+  auto module = importGraph(context, graph, options);
+  return emitModulePtx(*module, fmt::format("model '{}'", graph.name), ptxOptions);
 }
 
 } // namespace seqjit

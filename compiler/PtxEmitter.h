@@ -24,7 +24,12 @@ struct PtxModule {
   std::string ptx;  ///< PTX text, without the trailing NUL.
 };
 
-/// Lowers `graph` (static batch) to PTX, one module per kernel. Throws seqjit::Error on failure.
+/// Lowers a module of seq functions with static shapes (any program builder's: forward, train step, input gradient,
+/// DeepLIFT, mutation windows) to PTX, one module per kernel; `name` names it in errors. Throws seqjit::Error on
+/// failure.
+std::vector<PtxModule> emitModulePtx(mlir::ModuleOp module, const std::string &name, const PtxOptions &ptxOptions = {});
+
+/// The forward program of `graph` (static batch) as PTX.
 std::vector<PtxModule> emitPtx(const Graph &graph, const ImportOptions &options, const PtxOptions &ptxOptions = {});
 
 } // namespace seqjit
