@@ -151,8 +151,10 @@ std::string attributionSection(const ReportArguments &args, const Attributor &at
   HostArray<float> map = attributor.gradientTimesInput(input);
   if (hasDataset(args.data, "model_test")) {
     InterpretabilityScores scores = interpretability(positionScores(map), readHdf5Rows(args.data, "model_test", rows));
-    html += fmt::format(" Interpretability against the generating model: AUROC {:.4f}, AUPR {:.4f}.", scores.meanAuroc,
-                        scores.meanAupr);
+    html +=
+        fmt::format(" Interpretability against the generating model: AUROC {:.4f}, AUPR {:.4f}; attribution SNR "
+                    "{:.3f}; motif localisation AUROC {:.4f} ({} motif instances).",
+                    scores.meanAuroc, scores.meanAupr, scores.meanSnr, scores.localisationAuroc, scores.motifInstances);
   }
   html += "</p>\n";
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -184,7 +186,7 @@ void runReport(const ReportArguments &args) {
   ResolvedModel resolved = resolveModel(args.model, modelOptionsFor(*test, args.activation));
   const Graph &graph = resolved.model->graph();
   Parameters parameters = Parameters::loadNpz(graph, args.weights);
-  // Compiled first: it also checks --output against the model before anything is printed.
+  // Made first: it checks --output against the model before anything is printed (its programs compile on first use).
   Attributor attributor(graph, parameters, args.output, 100, args.threads);
 
   fmt::print("seqjit report: model {} ({}) with {} on {}\n", graph.name, resolved.origin, args.weights,

@@ -294,6 +294,8 @@ TEST_F(AttributeCliTest, ReportHasTheMetricsTheFilterLogosAndTheMapLogos) {
     EXPECT_NE(svg.find("</svg>"), std::string::npos);
   }
   EXPECT_NE(html.find("Interpretability against the generating model: AUROC"), std::string::npos);
+  EXPECT_NE(html.find("; attribution SNR "), std::string::npos);
+  EXPECT_NE(html.find("; motif localisation AUROC "), std::string::npos);
   expectOneError(run("report " + kModel + " --data data.h5 --out r.htm"), {"'r.htm'", ".html"});
   expectOneError(run("report " + kModel + " --data data.h5 --ground-truth task3 --out r.html"),
                  {"--ground-truth needs --compare"});
