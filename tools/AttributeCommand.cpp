@@ -244,7 +244,9 @@ void runAttribute(const AttributeArguments &args) {
     LogoStyle style;
     style.columnWidth = 6;
     for (int64_t n = 0; n < count; ++n) {
-      style.title = fmt::format("{} of output {}, sequence {} of {}", args.method, args.output, rows[n], args.key);
+      style.title =
+          fmt::format("{}{} of output {}, sequence {} of {}", args.method,
+                      args.hypothetical ? " (hypothetical contributions)" : "", args.output, rows[n], args.key);
       for (const char *format : {".svg", ".png"})
         writeLogo((std::filesystem::path(args.logos) / fmt::format("sequence{}{}", rows[n], format)).string(),
                   attributionHeights(map.data.data() + n * row, map.shape[2]), style);
