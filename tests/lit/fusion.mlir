@@ -1,0 +1,33 @@
+// The fusion decisions of the tensor stages both pipelines share (convert-seq-to-linalg, canonicalize,
+// linalg-fuse-elementwise-ops, cse): conv1d + bias + batch norm + exp + max pool become two loop nests. The bias is
+// the convolution's initial value; batch norm (on the running statistics) and the exponential fold into the max
+// pool's reduction, so each pooled value is normalised, exponentiated and compared in one pass with no
+// intermediate tensor. (The convolution itself stays its own nest: fusing it with its epilogue is issue 6's
+// tile-and-fuse.) SEQJIT_DUMP_IR=linalg-fuse-elementwise-ops shows the same for any model.
+// RUN: %seqjit-opt %s --convert-seq-to-linalg --canonicalize --linalg-fuse-elementwise-ops --cse | FileCheck %s
+
+// CHECK-LABEL: func.func @conv_bn_exp_pool
+// The bias, broadcast into the convolution's output.
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel"]
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: linalg.yield
+// The convolution: (n, f, c, k, l), reducing over channels and taps.
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction", "reduction", "parallel"]
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// No loop nest of its own for batch norm or the exponential:
+// CHECK-NOT: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel"]
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "reduction"]
+// CHECK: math.rsqrt
+// CHECK: math.fma
+// CHECK: math.exp
+// CHECK: arith.maximumf
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @conv_bn_exp_pool(%x: tensor<2x4x10xf32>, %w: tensor<3x4x5xf32>, %b: tensor<3xf32>, %g: tensor<3xf32>, %be: tensor<3xf32>, %m: tensor<3xf32>, %v: tensor<3xf32>) -> tensor<2x3x3xf32> {
+  %0 = seq.conv1d %x, %w, %b {stride = 1 : i64, dilation = 1 : i64, padding = "same", layer = "conv1"} : (tensor<2x4x10xf32>, tensor<3x4x5xf32>, tensor<3xf32>) -> tensor<2x3x10xf32>
+  %1 = seq.batch_norm %0, %g, %be, %m, %v {eps = 1.0e-3 : f64, momentum = 0.01 : f64, training = false, layer = "bn1"} : (tensor<2x3x10xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<2x3x10xf32>
+  %2 = seq.activation %1 {kind = "exp", scale = 1.0 : f64, shift = 0.0 : f64, alpha = 1.0 : f64, layer = "act1"} : tensor<2x3x10xf32> -> tensor<2x3x10xf32>
+  %3 = seq.max_pool1d %2 {size = 3 : i64, stride = 3 : i64, layer = "pool1"} : tensor<2x3x10xf32> -> tensor<2x3x3xf32>
+  return %3 : tensor<2x3x3xf32>
+}
