@@ -12,6 +12,7 @@
 #include "stdlib/Logo.h"
 #include "tools/Commands.h"
 #include "tools/ModelResolver.h"
+#include "tools/TrainedModelOptions.h"
 
 #include <fmt/format.h>
 
@@ -26,10 +27,7 @@ namespace seqjit {
 namespace {
 
 struct AttributeArguments {
-  std::string model;
-  std::string weights;
-  std::string activation;
-  int64_t outputs = 0;
+  TrainedModelArguments trained;
   std::string input;
   std::string key = "X_test";
   int64_t limit = 0;
@@ -47,7 +45,6 @@ struct AttributeArguments {
   std::string out;
   std::string logos;
   int64_t logoCount = 5;
-  int threads = 0;
 };
 
 const std::vector<std::string> kMethods = {"saliency", "gradxinput", "smoothgrad", "ig", "deepshap", "ism"};
@@ -224,14 +221,15 @@ void runAttribute(const AttributeArguments &args) {
   const std::vector<int64_t> rows = rowsToAttribute(args, all.shape.at(0));
   HostArray<float> input = selectRows(all, rows);
   const std::string modelKey = generatingModelKey(args, all.shape);
-  ResolvedModel resolved = resolveModel(args.model, ModelFileOptions{args.activation, input.shape.at(2), args.outputs});
+  ResolvedModel resolved = resolveModel(
+      args.trained.model, ModelFileOptions{args.trained.activation, input.shape.at(2), args.trained.outputs});
   const Graph &graph = resolved.model->graph();
-  Parameters parameters = Parameters::loadNpz(graph, args.weights);
+  Parameters parameters = Parameters::loadNpz(graph, args.trained.weights);
 
-  Attributor attributor(graph, parameters, args.output, 100, args.threads);
+  Attributor attributor(graph, parameters, args.output, 100, args.trained.threads);
   fmt::print("seqjit attribute: {}{} of output {} of model {} ({}) with {}, for {} {}sequences of '{}'\n", args.method,
              args.hypothetical ? " (hypothetical contributions)" : "", args.output, graph.name, resolved.origin,
-             args.weights, input.shape[0], args.positives ? "positive " : "", args.input);
+             args.trained.weights, input.shape[0], args.positives ? "positive " : "", args.input);
   auto start = std::chrono::steady_clock::now();
   HostArray<float> map = attributionMap(attributor, args, input);
   fmt::print("  {} maps in {:.1f} s, compiling included{}\n", input.shape[0], secondsSince(start),
@@ -276,8 +274,7 @@ void addAttributeCommand(CLI::App &app) {
   auto args = std::make_shared<AttributeArguments>();
   CLI::App *command = app.add_subcommand("attribute", "Attribution maps (saliency, gradient x input, SmoothGrad, "
                                                       "integrated gradients, DeepSHAP, in-silico mutagenesis) as .npy");
-  command->add_option("model", args->model, "stdlib model name or model file (.cpp), as trained")->required();
-  command->add_option("--weights", args->weights, "trained weights (.npz, e.g. a run's weights.npz)")->required();
+  addTrainedModelOptions(command, args->trained, true);
   command->add_option("--input", args->input, "sequences: .npy (N, 4, L) or HDF5 (dataset --key)")->required();
   command->add_option("--key", args->key,
                       "HDF5 dataset of the sequences (default X_test); with synthetic data, model_<split> is the "
@@ -306,10 +303,7 @@ void addAttributeCommand(CLI::App &app) {
                       "also draw the first --logo-count maps as logos, DIR/sequence<n>.svg and .png (n: the row of "
                       "--key); use gradxinput for the observed bases only, saliency --correct for all four");
   command->add_option("--logo-count", args->logoCount, "how many maps --logos draws (default 5)");
-  command->add_option("--activation", args->activation, "first-layer activation the model was trained with");
-  command->add_option("--outputs", args->outputs, "outputs of a model file (default: the model's own)");
   command->add_option("--out", args->out, "attribution maps (N, 4, L) as .npy")->required();
-  command->add_option("--threads", args->threads, "worker threads (default: all)");
   command->callback([args] { runAttribute(*args); });
 }
 

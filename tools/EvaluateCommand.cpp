@@ -7,6 +7,7 @@
 #include "tools/Commands.h"
 #include "tools/DataOptions.h"
 #include "tools/ModelResolver.h"
+#include "tools/TrainedModelOptions.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -19,14 +20,11 @@ namespace seqjit {
 namespace {
 
 struct EvaluateArguments {
-  std::string model;
-  std::string weights;
-  std::string activation;
+  TrainedModelArguments trained;
   DataArguments data;
   std::string split = "test";
   std::string loss = "bce";
   std::string output;
-  int threads = 0;
 };
 
 void runEvaluate(const EvaluateArguments &args) {
@@ -39,16 +37,16 @@ void runEvaluate(const EvaluateArguments &args) {
   if (!data)
     throw Error(args.data.data.empty() ? "no data: give --data D.h5 or --test FILE"
                                        : fmt::format("'{}' has no X_{}", args.data.data, args.split));
-  ResolvedModel resolved = resolveModel(args.model, modelOptionsFor(*data, args.activation));
+  ResolvedModel resolved = resolveModel(args.trained.model, modelOptionsFor(*data, args.trained.activation));
   const Graph &graph = resolved.model->graph();
-  Parameters parameters = Parameters::loadNpz(graph, args.weights);
+  Parameters parameters = Parameters::loadNpz(graph, args.trained.weights);
   CompileOptions options;
-  options.threads = args.threads;
+  options.threads = args.trained.threads;
   CompiledModel model = compile(graph, options);
   DatasetOutputs result = forwardDataset(model, *data, parameters);
 
-  fmt::print("seqjit evaluate: model {} ({}) with {} on {}: {} sequences\n", graph.name, resolved.origin, args.weights,
-             data->describe(), data->size());
+  fmt::print("seqjit evaluate: model {} ({}) with {} on {}: {} sequences\n", graph.name, resolved.origin,
+             args.trained.weights, data->describe(), data->size());
   nlohmann::json json{{"loss", dataLoss(result.outputs, result.labels, loss)}};
   fmt::print("  loss ({}): {:.6f}\n", args.loss, json["loss"].get<double>());
   if (result.outputs.rank() <= 2) {
@@ -77,14 +75,11 @@ void addEvaluateCommand(CLI::App &app) {
   auto args = std::make_shared<EvaluateArguments>();
   CLI::App *command = app.add_subcommand("evaluate", "Loss and metrics (AUROC, AUPR, accuracy, Pearson, Spearman) "
                                                      "of trained weights on a data split");
-  command->add_option("model", args->model, "stdlib model name or model file (.cpp), as trained")->required();
-  command->add_option("--weights", args->weights, "trained weights (.npz, e.g. a run's weights.npz)")->required();
+  addTrainedModelOptions(command, args->trained, false);
   addDataOptions(command, args->data, {"test"});
   command->add_option("--split", args->split, "split of --data: test (default), valid or train");
   command->add_option("--loss", args->loss, "the loss the model was trained with (bce, mse, poisson, multinomial)");
-  command->add_option("--activation", args->activation, "first-layer activation the model was trained with");
   command->add_option("--out", args->output, "also write the values as JSON (per task and mean)");
-  command->add_option("--threads", args->threads, "worker threads (default: all)");
   command->callback([args] { runEvaluate(*args); });
 }
 

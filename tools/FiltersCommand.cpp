@@ -9,6 +9,7 @@
 #include "stdlib/SyntheticData.h"
 #include "tools/Commands.h"
 #include "tools/ModelResolver.h"
+#include "tools/TrainedModelOptions.h"
 
 #include <fmt/format.h>
 
@@ -21,10 +22,7 @@ namespace seqjit {
 namespace {
 
 struct FiltersArguments {
-  std::string model;
-  std::string weights;
-  std::string activation;
-  int64_t outputs = 0;
+  TrainedModelArguments trained;
   std::string input;
   std::string key = "X_test";
   int64_t limit = 0;
@@ -35,7 +33,6 @@ struct FiltersArguments {
   std::string groundTruth;
   std::string logos;
   std::string out;
-  int threads = 0;
 };
 
 void runFilters(const FiltersArguments &args) {
@@ -54,10 +51,11 @@ void runFilters(const FiltersArguments &args) {
     input.data.resize(static_cast<size_t>(args.limit * input.shape[1] * input.shape[2]));
     input.shape[0] = args.limit;
   }
-  ResolvedModel resolved = resolveModel(args.model, ModelFileOptions{args.activation, input.shape.at(2), args.outputs});
+  ResolvedModel resolved = resolveModel(
+      args.trained.model, ModelFileOptions{args.trained.activation, input.shape.at(2), args.trained.outputs});
   const Graph &graph = resolved.model->graph();
-  Parameters parameters = Parameters::loadNpz(graph, args.weights);
-  std::vector<Motif> motifs = modelFilterMotifs(graph, parameters, input, args.alignment, args.threads);
+  Parameters parameters = Parameters::loadNpz(graph, args.trained.weights);
+  std::vector<Motif> motifs = modelFilterMotifs(graph, parameters, input, args.alignment, args.trained.threads);
   if (args.clip)
     for (Motif &motif : motifs)
       motif = clipToInformativeCore(motif);
@@ -67,8 +65,8 @@ void runFilters(const FiltersArguments &args) {
       database.empty() ? std::vector<std::vector<MotifMatch>>{} : matchFilterCores(motifs, database, args.eValue);
 
   fmt::print("seqjit filters: {} filters of layer '{}' of model {} ({}) with {}, aligned on {} sequences of '{}'\n",
-             motifs.size(), graph.nodes[firstActivationNode(graph)].name, graph.name, resolved.origin, args.weights,
-             input.shape[0], args.input);
+             motifs.size(), graph.nodes[firstActivationNode(graph)].name, graph.name, resolved.origin,
+             args.trained.weights, input.shape[0], args.input);
   if (!args.logos.empty())
     std::filesystem::create_directories(args.logos);
   for (size_t f = 0; f < motifs.size(); ++f) {
@@ -107,8 +105,7 @@ void addFiltersCommand(CLI::App &app) {
   auto args = std::make_shared<FiltersArguments>();
   CLI::App *command =
       app.add_subcommand("filters", "First-layer filters as motifs: activation-aligned PWMs written as MEME text");
-  command->add_option("model", args->model, "stdlib model name or model file (.cpp), as trained")->required();
-  command->add_option("--weights", args->weights, "trained weights (.npz, e.g. a run's weights.npz)")->required();
+  addTrainedModelOptions(command, args->trained, true);
   command->add_option("--input", args->input, "sequences to align on: .npy (N, 4, L) or HDF5 (dataset --key)")
       ->required();
   command->add_option("--key", args->key, "HDF5 dataset of the sequences (default X_test)");
@@ -127,10 +124,7 @@ void addFiltersCommand(CLI::App &app) {
                       "motifs the filters should find: task1, task3, or comma-separated names; prints the fraction "
                       "of filters matching one");
   command->add_option("--logos", args->logos, "also draw each filter's logo (bits) as DIR/filter<k>.svg and .png");
-  command->add_option("--activation", args->activation, "first-layer activation the model was trained with");
-  command->add_option("--outputs", args->outputs, "number of outputs the model was trained with");
   command->add_option("--out", args->out, "motifs as MEME text (.meme)")->required();
-  command->add_option("--threads", args->threads, "worker threads (default: all)");
   command->callback([args] { runFilters(*args); });
 }
 

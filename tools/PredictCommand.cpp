@@ -8,6 +8,7 @@
 #include "runtime/SequenceFiles.h"
 #include "tools/Commands.h"
 #include "tools/ModelResolver.h"
+#include "tools/TrainedModelOptions.h"
 
 #include <fmt/format.h>
 
@@ -19,10 +20,7 @@ namespace seqjit {
 namespace {
 
 struct PredictArguments {
-  std::string model;
-  std::string weights;
-  std::string activation;
-  int64_t outputs = 0;
+  TrainedModelArguments trained;
   std::string input;
   std::string key = "X_test";
   std::string labels;
@@ -31,7 +29,6 @@ struct PredictArguments {
   std::string loss = "bce";
   bool logits = false;
   std::string output;
-  int threads = 0;
 };
 
 /// The sequences to predict, and a name per sequence for the TSV: FASTA record names, BED intervals as
@@ -91,12 +88,13 @@ void runPredict(const PredictArguments &args) {
   LossKind loss = parseLossKind(args.loss);
   PredictInput input = openInput(args);
   ResolvedModel resolved =
-      resolveModel(args.model, ModelFileOptions{args.activation, input.data->inputShape().at(1), args.outputs});
+      resolveModel(args.trained.model,
+                   ModelFileOptions{args.trained.activation, input.data->inputShape().at(1), args.trained.outputs});
   const Graph &graph = resolved.model->graph();
-  Parameters parameters = Parameters::loadNpz(graph, args.weights);
+  Parameters parameters = Parameters::loadNpz(graph, args.trained.weights);
   checkInputShape(graph, batchedShape(input.data->size(), input.data->inputShape()), args.input);
   CompileOptions options;
-  options.threads = args.threads;
+  options.threads = args.trained.threads;
   CompiledModel model = compile(graph, options);
   HostArray<float> outputs = forwardDataset(model, *input.data, parameters).outputs;
   HostArray<float> predictions = args.logits ? outputs : outputPredictions(outputs, loss);
@@ -115,8 +113,7 @@ void addPredictCommand(CLI::App &app) {
   auto args = std::make_shared<PredictArguments>();
   CLI::App *command = app.add_subcommand("predict", "Predictions of trained weights for FASTA, BED, HDF5 or .npy "
                                                     "sequences, as TSV or .npy");
-  command->add_option("model", args->model, "stdlib model name or model file (.cpp), as trained")->required();
-  command->add_option("--weights", args->weights, "trained weights (.npz, e.g. a run's weights.npz)")->required();
+  addTrainedModelOptions(command, args->trained, true);
   command
       ->add_option(
           "--input", args->input,
@@ -133,9 +130,6 @@ void addPredictCommand(CLI::App &app) {
                       "the loss the model was trained with: decides the prediction (sigmoid "
                       "for bce, exp for poisson, softmax for multinomial)");
   command->add_flag("--logits", args->logits, "write the raw model outputs instead");
-  command->add_option("--activation", args->activation, "first-layer activation the model was trained with");
-  command->add_option("--outputs", args->outputs, "number of outputs the model was trained with");
-  command->add_option("--threads", args->threads, "worker threads (default: all)");
   command->callback([args] { runPredict(*args); });
 }
 

@@ -16,6 +16,7 @@
 #include "tools/Commands.h"
 #include "tools/DataOptions.h"
 #include "tools/ModelResolver.h"
+#include "tools/TrainedModelOptions.h"
 
 #include <fmt/format.h>
 
@@ -28,9 +29,7 @@ namespace seqjit {
 namespace {
 
 struct ReportArguments {
-  std::string model;
-  std::string weights;
-  std::string activation;
+  TrainedModelArguments trained;
   std::string data;
   int64_t output = 0;
   int64_t sequences = 3;
@@ -39,7 +38,6 @@ struct ReportArguments {
   std::string groundTruth;
   double eValue = 0.1;
   std::string out;
-  int threads = 0;
 };
 
 std::string escaped(const std::string &text) {
@@ -98,7 +96,7 @@ std::string metricsSection(const DatasetOutputs &outputs, const std::vector<std:
 
 std::string filtersSection(const ReportArguments &args, const Graph &graph, const Parameters &parameters,
                            const HostArray<float> &input) {
-  std::vector<Motif> motifs = modelFilterMotifs(graph, parameters, input, {}, args.threads);
+  std::vector<Motif> motifs = modelFilterMotifs(graph, parameters, input, {}, args.trained.threads);
   std::vector<Motif> database = args.compare.empty() ? std::vector<Motif>{} : readMemeFile(args.compare);
   std::vector<std::vector<MotifMatch>> matches =
       database.empty() ? std::vector<std::vector<MotifMatch>>{} : matchFilterCores(motifs, database, args.eValue);
@@ -183,15 +181,16 @@ void runReport(const ReportArguments &args) {
   std::unique_ptr<Dataset> test = openSplit(dataArguments, "test");
   if (!test)
     throw Error(fmt::format("'{}' has no X_test to report on", args.data));
-  ResolvedModel resolved = resolveModel(args.model, modelOptionsFor(*test, args.activation));
+  ResolvedModel resolved = resolveModel(args.trained.model, modelOptionsFor(*test, args.trained.activation));
   const Graph &graph = resolved.model->graph();
-  Parameters parameters = Parameters::loadNpz(graph, args.weights);
+  Parameters parameters = Parameters::loadNpz(graph, args.trained.weights);
   // Made first: it checks --output against the model before anything is printed (its programs compile on first use).
-  Attributor attributor(graph, parameters, args.output, 100, args.threads);
+  Attributor attributor(graph, parameters, args.output, 100, args.trained.threads);
 
-  fmt::print("seqjit report: model {} ({}) with {} on {}\n", graph.name, resolved.origin, args.weights,
+  fmt::print("seqjit report: model {} ({}) with {} on {}\n", graph.name, resolved.origin, args.trained.weights,
              test->describe());
-  DatasetOutputs outputs = forwardDataset(compile(graph, {.batch = 100, .threads = args.threads}), *test, parameters);
+  DatasetOutputs outputs =
+      forwardDataset(compile(graph, {.batch = 100, .threads = args.trained.threads}), *test, parameters);
   std::vector<std::string> taskNames =
       hasDataset(args.data, "label_names") ? readHdf5Strings(args.data, "label_names") : std::vector<std::string>{};
   HostArray<float> all = loadSequenceInput(args.data, "X_test");
@@ -206,7 +205,7 @@ void runReport(const ReportArguments &args) {
       "<style>body{{font-family:sans-serif;margin:2em;max-width:1400px}}table{{border-collapse:collapse}}"
       "td,th{{border:1px solid #ccc;padding:2px 8px;text-align:right}}tr.mean td{{font-weight:bold}}"
       "figure{{margin:0.5em 0}}</style>\n</head>\n<body>\n<h1>{}</h1>\n<p>Weights {}; test split of {}.</p>\n",
-      escaped(graph.name), escaped(graph.name), escaped(args.weights), escaped(args.data));
+      escaped(graph.name), escaped(graph.name), escaped(args.trained.weights), escaped(args.data));
   html += metricsSection(outputs, taskNames);
   html += filtersSection(args, graph, parameters, alignOn);
   html += attributionSection(args, attributor, all, outputs.labels);
@@ -221,8 +220,7 @@ void addReportCommand(CLI::App &app) {
   auto args = std::make_shared<ReportArguments>();
   CLI::App *command = app.add_subcommand(
       "report", "One HTML page about a trained model: test metrics, filter logos and matches, attribution logos");
-  command->add_option("model", args->model, "stdlib model name or model file (.cpp), as trained")->required();
-  command->add_option("--weights", args->weights, "trained weights (.npz, e.g. a run's weights.npz)")->required();
+  addTrainedModelOptions(command, args->trained, false);
   command->add_option("--data", args->data, "HDF5 file with X_test, Y_test (and model_test for synthetic data)")
       ->required();
   command->add_option("--output", args->output, "output explained by the attribution maps (default 0)");
@@ -231,9 +229,7 @@ void addReportCommand(CLI::App &app) {
   command->add_option("--compare", args->compare, "MEME database the filters are matched against, e.g. JASPAR");
   command->add_option("--ground-truth", args->groundTruth, "task1, task3 or names: the motifs the filters should find");
   command->add_option("--evalue", args->eValue, "E-value threshold of a match (default 0.1)");
-  command->add_option("--activation", args->activation, "first-layer activation the model was trained with");
   command->add_option("--out", args->out, "the report (.html)")->required();
-  command->add_option("--threads", args->threads, "worker threads (default: all)");
   command->callback([args] { runReport(*args); });
 }
 
