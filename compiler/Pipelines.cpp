@@ -2,6 +2,7 @@
 #include "compiler/Pipelines.h"
 
 #include "compiler/Autodiff.h"
+#include "compiler/ContractionKernels.h"
 #include "compiler/SeqToLinalg.h"
 
 #include "mlir/InitAllPasses.h"
@@ -24,9 +25,14 @@ const char *kTensorStages = "convert-seq-to-linalg, canonicalize, linalg-fuse-el
 } // namespace
 
 std::string cpuPipeline() {
+  VectorTarget target = hostVectorTarget();
   return std::string(kTensorStages) +
-         ", buffer-deallocation-pipeline, convert-bufferization-to-memref, convert-linalg-to-loops, lower-affine, convert-scf-to-cf, canonicalize, "
-         "expand-strided-metadata, finalize-memref-to-llvm, convert-math-to-llvm, convert-math-to-libm, "
+         ", func.func(seqjit-contraction-kernels{vector-bits=" + std::to_string(target.vectorBits) +
+         " registers=" + std::to_string(target.registers) +
+         "}), buffer-deallocation-pipeline, convert-bufferization-to-memref, convert-linalg-to-loops, lower-affine, "
+         "convert-scf-to-cf, canonicalize, "
+         "expand-strided-metadata, convert-math-to-llvm, convert-math-to-libm, "
+         "convert-vector-to-llvm{reassociate-fp-reductions}, finalize-memref-to-llvm, "
          "convert-arith-to-llvm, convert-index-to-llvm, convert-func-to-llvm, convert-cf-to-llvm, "
          "reconcile-unrealized-casts";
 }
@@ -39,7 +45,9 @@ std::string ptxPipeline(const std::string &chip, const std::string &features, co
   return std::string(kTensorStages) +
          ", convert-linalg-to-parallel-loops, func.func(gpu-map-parallel-loops), convert-parallel-loops-to-gpu, "
          "gpu-kernel-outlining, lower-affine, convert-scf-to-cf, " +
-         attach + ", gpu.module(convert-gpu-to-nvvm, convert-math-to-llvm), reconcile-unrealized-casts, gpu-module-to-binary{format=isa}";
+         attach +
+         ", gpu.module(convert-gpu-to-nvvm, convert-math-to-llvm), reconcile-unrealized-casts, "
+         "gpu-module-to-binary{format=isa}";
 }
 
 void registerPipelinePasses() {
@@ -47,13 +55,13 @@ void registerPipelinePasses() {
   std::call_once(once, [] {
     registerAllPasses();
     registerSeqjitPasses();
+    registerContractionKernelsPass();
     registerPass([] { return createAutodiffPass(); });
     PassPipelineRegistration<>("seqjit-lower-to-llvm", "seqjit's CPU pipeline: seq to the LLVM dialect",
                                [](OpPassManager &pm) { (void)parsePassPipeline(cpuPipeline(), pm); });
-    PassPipelineRegistration<>("seqjit-lower-to-ptx", "seqjit's GPU pipeline: seq to PTX for sm_90",
-                               [](OpPassManager &pm) {
-                                 (void)parsePassPipeline(ptxPipeline("sm_90", "+ptx80", ""), pm);
-                               });
+    PassPipelineRegistration<>(
+        "seqjit-lower-to-ptx", "seqjit's GPU pipeline: seq to PTX for sm_90",
+        [](OpPassManager &pm) { (void)parsePassPipeline(ptxPipeline("sm_90", "+ptx80", ""), pm); });
   });
 }
 

@@ -2,8 +2,10 @@
 // linalg-fuse-elementwise-ops, cse): conv1d + bias + batch norm + exp + max pool become two loop nests. The bias is
 // the convolution's initial value; batch norm (on the running statistics) and the exponential fold into the max
 // pool's reduction, so each pooled value is normalised, exponentiated and compared in one pass with no
-// intermediate tensor. (The convolution itself stays its own nest: fusing it with its epilogue is issue 6's
-// tile-and-fuse.) SEQJIT_DUMP_IR=linalg-fuse-elementwise-ops shows the same for any model.
+// intermediate tensor. (The convolution stays its own nest here. On the CPU, seqjit-contraction-kernels later
+// applies an elementwise epilogue, batch norm + activation without a pool, to the convolution's registers:
+// contraction-kernels.mlir. A pooled epilogue stays separate.) SEQJIT_DUMP_IR=linalg-fuse-elementwise-ops shows
+// the same for any model.
 // RUN: %seqjit-opt %s --convert-seq-to-linalg --canonicalize --linalg-fuse-elementwise-ops --cse | FileCheck %s
 
 // CHECK-LABEL: func.func @conv_bn_exp_pool

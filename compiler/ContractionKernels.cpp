@@ -1,0 +1,466 @@
+// Register-tiled CPU kernels for the multiply-accumulate contractions: see ContractionKernels.h.
+//
+// A contraction out[...] += a[...] * b[...] is planned as follows. One loop dimension is the vector dimension: every
+// operand that depends on it does so through its last, unit-stride index with coefficient 1, so that a vector of
+// consecutive iterations is one vector load. Up to two more parallel dimensions (the row and the column) index a
+// block of accumulators; each is chosen so that an input does not depend on it, and that input's load is shared by
+// the whole row or column. When the vector dimension is parallel, an accumulator holds `lanes` outputs (the column
+// may then be several vectors side by side); when it is a reduction, an accumulator holds partial sums that are
+// added together once, after the reduction loops. Loops over the other parallel dimensions surround the block, and
+// the reduction loops run innermost with the accumulators as loop-carried values, so that they live in registers.
+// The iteration space is split into boxes that the blocks fill exactly; what is left at an edge gets a smaller
+// block or, below four lanes, scalar loops with one accumulator.
+#include "compiler/ContractionKernels.h"
+
+#include "compiler/BufferAccess.h"
+#include "compiler/KernelEpilogue.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <optional>
+#include <tuple>
+#include <vector>
+
+using namespace mlir;
+
+namespace seqjit {
+
+VectorTarget hostVectorTarget() {
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  auto has = [&](llvm::StringRef name) { return features.lookup(name); };
+  if (has("avx512f"))
+    return {512, 32};
+  if (has("avx"))
+    return {256, 16};
+  return {128, 16};
+}
+
+namespace {
+
+/// A linalg.generic on buffers whose body is out += lhs * rhs, with static loop extents.
+struct Contraction {
+  linalg::GenericOp op;
+  BufferAccess lhs, rhs, out;
+  SmallVector<int64_t> extents;
+  SmallVector<bool> isReduction;
+  FloatType element;
+  std::optional<KernelEpilogue> epilogue; ///< the elementwise op after it, if the kernel applies it
+};
+
+/// Whether `block` is exactly: %p = mulf(in0, in1); %s = addf(out, %p) (either operand order); yield %s.
+bool isMultiplyAccumulate(Block &block) {
+  if (block.getNumArguments() != 3 || block.getOperations().size() != 3)
+    return false;
+  auto multiply = dyn_cast<arith::MulFOp>(&block.front());
+  auto add = dyn_cast_if_present<arith::AddFOp>(multiply ? multiply->getNextNode() : nullptr);
+  auto yield = dyn_cast<linalg::YieldOp>(block.getTerminator());
+  if (!multiply || !add || !yield || yield->getOperand(0) != add.getResult())
+    return false;
+  Value in0 = block.getArgument(0), in1 = block.getArgument(1), acc = block.getArgument(2);
+  bool productOfInputs =
+      (multiply.getLhs() == in0 && multiply.getRhs() == in1) || (multiply.getLhs() == in1 && multiply.getRhs() == in0);
+  bool addsToAccumulator = (add.getLhs() == acc && add.getRhs() == multiply.getResult()) ||
+                           (add.getRhs() == acc && add.getLhs() == multiply.getResult());
+  return productOfInputs && addsToAccumulator;
+}
+
+std::optional<Contraction> matchContraction(linalg::GenericOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      !isMultiplyAccumulate(*op.getBlock()))
+    return std::nullopt;
+  auto element = dyn_cast<FloatType>(op.getBlock()->getArgument(2).getType());
+  if (!element || (element.getWidth() != 32 && element.getWidth() != 64))
+    return std::nullopt;
+  SmallVector<int64_t> extents = op.getStaticLoopRanges();
+  if (llvm::any_of(extents, ShapedType::isDynamic))
+    return std::nullopt;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  std::optional<BufferAccess> lhs = bufferAccess(op.getDpsInputs()[0], maps[0]),
+                              rhs = bufferAccess(op.getDpsInputs()[1], maps[1]),
+                              out = bufferAccess(op.getDpsInits()[0], maps[2]);
+  if (!lhs || !rhs || !out)
+    return std::nullopt;
+  SmallVector<bool> isReduction;
+  for (utils::IteratorType iterator : op.getIteratorTypesArray())
+    isReduction.push_back(iterator == utils::IteratorType::reduction);
+  return Contraction{
+      op, std::move(*lhs), std::move(*rhs), std::move(*out), std::move(extents), std::move(isReduction), element};
+}
+
+/// The shape of the register block: see the file comment.
+struct KernelPlan {
+  unsigned vectorDim = 0;
+  int64_t lanes = 0;
+  int rowDim = -1; ///< -1: none
+  int64_t rowBlock = 1;
+  int colDim = -1; ///< -1: none; vectorDim: colBlock vectors side by side
+  int64_t colBlock = 1;
+
+  bool severalVectors() const { return colDim == static_cast<int>(vectorDim); }
+  /// How far one block reaches along `dim`.
+  int64_t step(unsigned dim) const {
+    if (dim == vectorDim)
+      return severalVectors() ? lanes * colBlock : lanes;
+    if (static_cast<int>(dim) == rowDim)
+      return rowBlock;
+    if (static_cast<int>(dim) == colDim)
+      return colBlock;
+    return 1;
+  }
+  /// Where accumulator (row, col) sits along `dim`, relative to the block.
+  int64_t offset(unsigned dim, int64_t row, int64_t col) const {
+    int64_t at = 0;
+    if (static_cast<int>(dim) == rowDim)
+      at += row;
+    if (static_cast<int>(dim) == colDim)
+      at += severalVectors() ? col * lanes : col;
+    return at;
+  }
+  SmallVector<unsigned> blockedDims() const {
+    SmallVector<unsigned> dims;
+    if (rowDim >= 0)
+      dims.push_back(rowDim);
+    if (colDim >= 0 && !severalVectors())
+      dims.push_back(colDim);
+    dims.push_back(vectorDim);
+    return dims;
+  }
+};
+
+constexpr int64_t kMinimumLanes = 4;
+
+std::optional<KernelPlan> planKernel(const Contraction &c, VectorTarget target) {
+  const int64_t maxLanes = target.vectorBits / FloatType(c.element).getWidth();
+  const int64_t accumulators = target.registers / 2; // the other half holds the loaded operands
+  const unsigned dims = c.extents.size();
+  // The vector dimension: the most lanes over the share of its extent that whole vectors of four or more lanes
+  // cover (the rest is scalar); on a tie a parallel one (no horizontal sums at the end), then the longer.
+  std::optional<KernelPlan> plan;
+  auto better = [&](unsigned d, int64_t lanes) {
+    if (!plan)
+      return true;
+    auto key = [&](unsigned dim, int64_t l) {
+      double covered = static_cast<double>(c.extents[dim] - c.extents[dim] % kMinimumLanes) / c.extents[dim];
+      return std::make_tuple(static_cast<double>(l) * covered, !c.isReduction[dim], c.extents[dim]);
+    };
+    return key(d, lanes) > key(plan->vectorDim, plan->lanes);
+  };
+  for (unsigned d = 0; d < dims; ++d) {
+    if (!c.lhs.dependsOn(d) && !c.rhs.dependsOn(d))
+      continue;
+    bool contiguous = llvm::all_of(std::array<const BufferAccess *, 3>{&c.lhs, &c.rhs, &c.out},
+                                   [&](const BufferAccess *a) { return !a->dependsOn(d) || a->vectorisableAlong(d); });
+    int64_t lanes = maxLanes;
+    while (lanes > kMinimumLanes && lanes > c.extents[d])
+      lanes /= 2;
+    if (contiguous && lanes <= c.extents[d] && better(d, lanes)) {
+      plan = KernelPlan{};
+      plan->vectorDim = d;
+      plan->lanes = lanes;
+    }
+  }
+  if (!plan)
+    return std::nullopt;
+  // Row and column: parallel dimensions of the output that some input does not depend on (its load is reused).
+  SmallVector<unsigned> candidates;
+  auto reuse = [&](unsigned d) { return int(!c.lhs.dependsOn(d)) + int(!c.rhs.dependsOn(d)); };
+  for (unsigned d = 0; d < dims; ++d)
+    if (d != plan->vectorDim && !c.isReduction[d] && c.out.dependsOn(d) && reuse(d) > 0)
+      candidates.push_back(d);
+  llvm::stable_sort(candidates, [&](unsigned a, unsigned b) {
+    return std::make_pair(reuse(a), c.extents[a]) > std::make_pair(reuse(b), c.extents[b]);
+  });
+  unsigned v = plan->vectorDim;
+  if (!c.isReduction[v] && c.extents[v] >= 2 * plan->lanes) {
+    plan->colDim = v;
+    plan->colBlock = 2;
+    if (!candidates.empty()) {
+      plan->rowDim = candidates[0];
+      plan->rowBlock = std::min(c.extents[candidates[0]], accumulators / 2);
+    }
+    return plan;
+  }
+  if (candidates.size() == 1) {
+    plan->rowDim = candidates[0];
+    plan->rowBlock = std::min(c.extents[candidates[0]], accumulators);
+  } else if (candidates.size() >= 2) {
+    plan->rowDim = candidates[0];
+    plan->rowBlock = std::min<int64_t>(c.extents[candidates[0]], 4);
+    plan->colDim = candidates[1];
+    plan->colBlock = std::min(c.extents[candidates[1]], accumulators / plan->rowBlock);
+  }
+  return plan;
+}
+
+/// The plan for the `remainder` iterations left along `dim` after whole blocks; where fewer than four lanes are
+/// left, scalar code (one lane, the same rows and columns of accumulators).
+KernelPlan shrink(KernelPlan plan, unsigned dim, int64_t remainder) {
+  if (static_cast<int>(dim) == plan.rowDim) {
+    plan.rowBlock = remainder;
+    return plan;
+  }
+  if (dim != plan.vectorDim) {
+    plan.colBlock = remainder;
+    return plan;
+  }
+  if (plan.severalVectors() && remainder >= plan.lanes) {
+    plan.colBlock = remainder / plan.lanes;
+    return plan;
+  }
+  plan.colBlock = plan.severalVectors() ? 1 : plan.colBlock;
+  while (plan.lanes > remainder && plan.lanes > kMinimumLanes)
+    plan.lanes /= 2;
+  if (plan.lanes > remainder) {
+    plan.lanes = 1;
+    plan.colDim = plan.severalVectors() ? -1 : plan.colDim;
+  }
+  return plan;
+}
+
+/// A box of the iteration space: [lo[d], hi[d]) along each dimension d.
+struct Box {
+  SmallVector<int64_t> lo, hi;
+};
+
+class KernelEmitter {
+public:
+  KernelEmitter(Contraction c, OpBuilder &b) : c(std::move(c)), b(b), loc(this->c.op.getLoc()) {}
+
+  void emit(const Box &box, const KernelPlan &plan) {
+    for (unsigned d = 0; d < box.lo.size(); ++d)
+      if (box.hi[d] <= box.lo[d])
+        return;
+    for (unsigned d : plan.blockedDims()) {
+      int64_t size = box.hi[d] - box.lo[d], whole = size - size % plan.step(d);
+      if (whole == size)
+        continue;
+      if (whole > 0) {
+        Box head = box;
+        head.hi[d] = box.lo[d] + whole;
+        emit(head, plan);
+      }
+      Box tail = box;
+      tail.lo[d] = box.lo[d] + whole;
+      emit(tail, shrink(plan, d, size - whole));
+      return;
+    }
+    emitKernel(box, plan);
+  }
+
+private:
+  Contraction c;
+  OpBuilder &b;
+  Location loc;
+
+  Type valueType(const KernelPlan &plan) const {
+    return plan.lanes == 1 ? Type(c.element) : VectorType::get({plan.lanes}, c.element);
+  }
+
+  /// The value of `access` at `at` as a `type` (the element type, or a vector of it): a vector load where it
+  /// moves along the vector dimension, else a scalar load, broadcast to a vector.
+  Value load(OpBuilder &ob, const BufferAccess &access, const KernelPlan &plan, ValueRange at, Type type) {
+    Value scalarOrVector = isa<VectorType>(type) && access.dependsOn(plan.vectorDim)
+                               ? ob.create<vector::LoadOp>(loc, type, access.buffer, at).getResult()
+                               : ob.create<memref::LoadOp>(loc, access.buffer, at).getResult();
+    if (scalarOrVector.getType() == type)
+      return scalarOrVector;
+    return ob.create<vector::BroadcastOp>(loc, type, scalarOrVector);
+  }
+
+  void store(OpBuilder &ob, Value value, const BufferAccess &access, ValueRange at) {
+    if (isa<VectorType>(value.getType()))
+      ob.create<vector::StoreOp>(loc, value, access.buffer, at);
+    else
+      ob.create<memref::StoreOp>(loc, value, access.buffer, at);
+  }
+
+  /// The buffer indices of `access` for accumulator (row, col) of the block at `dims`.
+  SmallVector<Value> indices(OpBuilder &ob, const BufferAccess &access, ArrayRef<Value> dims, const KernelPlan &plan,
+                             int64_t row, int64_t col) {
+    SmallVector<Value> result;
+    for (const LinearForm &form : access.indices) {
+      int64_t constant = form.constant;
+      Value sum;
+      for (unsigned d = 0; d < form.coefficients.size(); ++d) {
+        int64_t coefficient = form.coefficients[d];
+        if (coefficient == 0)
+          continue;
+        constant += coefficient * plan.offset(d, row, col);
+        Value term = dims[d];
+        if (coefficient != 1)
+          term = ob.create<arith::MulIOp>(loc, term, ob.create<arith::ConstantIndexOp>(loc, coefficient));
+        sum = sum ? ob.create<arith::AddIOp>(loc, sum, term).getResult() : term;
+      }
+      Value shift = ob.create<arith::ConstantIndexOp>(loc, constant);
+      result.push_back(!sum ? shift : constant == 0 ? sum : ob.create<arith::AddIOp>(loc, sum, shift).getResult());
+    }
+    return result;
+  }
+
+  void emitKernel(const Box &box, const KernelPlan &plan) {
+    const unsigned dims = box.lo.size();
+    SmallVector<unsigned> outer, inner;
+    for (unsigned d = 0; d < dims; ++d)
+      (c.isReduction[d] ? inner : outer).push_back(d);
+    auto bounds = [&](ArrayRef<unsigned> loopDims, SmallVector<Value> &lbs, SmallVector<Value> &ubs,
+                      SmallVector<Value> &steps) {
+      for (unsigned d : loopDims) {
+        lbs.push_back(b.create<arith::ConstantIndexOp>(loc, box.lo[d]));
+        ubs.push_back(b.create<arith::ConstantIndexOp>(loc, box.hi[d]));
+        steps.push_back(b.create<arith::ConstantIndexOp>(loc, plan.step(d)));
+      }
+    };
+    SmallVector<Value> outerLbs, outerUbs, outerSteps, innerLbs, innerUbs, innerSteps;
+    bounds(outer, outerLbs, outerUbs, outerSteps);
+    bounds(inner, innerLbs, innerUbs, innerSteps);
+    // Accumulators hold outputs (loaded first, stored last) unless they are partial sums of a vector reduction.
+    const bool holdsOutputs = plan.lanes == 1 || !c.isReduction[plan.vectorDim];
+    Type accumulatorType = valueType(plan);
+    SmallVector<Value> dimValues(dims);
+    scf::buildLoopNest(b, loc, outerLbs, outerUbs, outerSteps, [&](OpBuilder &ob, Location, ValueRange outerIvs) {
+      for (auto [d, iv] : llvm::zip_equal(outer, outerIvs))
+        dimValues[d] = iv;
+      SmallVector<Value> initial;
+      Value zeros = holdsOutputs ? Value() : ob.create<arith::ConstantOp>(loc, ob.getZeroAttr(accumulatorType));
+      for (int64_t row = 0; row < plan.rowBlock; ++row)
+        for (int64_t col = 0; col < plan.colBlock; ++col)
+          initial.push_back(holdsOutputs
+                                ? load(ob, c.out, plan, indices(ob, c.out, dimValues, plan, row, col), accumulatorType)
+                                : zeros);
+      scf::LoopNest nest =
+          scf::buildLoopNest(ob, loc, innerLbs, innerUbs, innerSteps, initial,
+                             [&](OpBuilder &ib, Location, ValueRange innerIvs, ValueRange accumulators) {
+                               for (auto [d, iv] : llvm::zip_equal(inner, innerIvs))
+                                 dimValues[d] = iv;
+                               return multiplyAccumulateBlock(ib, plan, dimValues, accumulators);
+                             });
+      ValueRange finals = nest.results;
+      // The epilogue goes with the box that adds the last terms of the reductions.
+      const bool withEpilogue =
+          c.epilogue && llvm::all_of(inner, [&](unsigned d) { return box.hi[d] == c.extents[d]; });
+      for (int64_t row = 0, i = 0; row < plan.rowBlock; ++row)
+        for (int64_t col = 0; col < plan.colBlock; ++col, ++i) {
+          SmallVector<Value> at = indices(ob, c.out, dimValues, plan, row, col);
+          Value total = finals[i];
+          if (!holdsOutputs)
+            total = ob.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD, finals[i],
+                                                   ob.create<memref::LoadOp>(loc, c.out.buffer, at),
+                                                   arith::FastMathFlags::reassoc);
+          if (!withEpilogue || !c.epilogue->inPlace)
+            store(ob, total, c.out, at);
+          if (!withEpilogue)
+            continue;
+          Value epilogue = applyKernelEpilogue(ob, loc, *c.epilogue, total, [&](const BufferAccess &input) {
+            return load(ob, input, plan, indices(ob, input, dimValues, plan, row, col), total.getType());
+          });
+          store(ob, epilogue, c.epilogue->out, indices(ob, c.epilogue->out, dimValues, plan, row, col));
+        }
+    });
+  }
+
+  /// One step of the reduction loops: every accumulator += lhs * rhs, each operand loaded once per distinct
+  /// (row, col) it depends on.
+  scf::ValueVector multiplyAccumulateBlock(OpBuilder &ib, const KernelPlan &plan, ArrayRef<Value> dimValues,
+                                           ValueRange accumulators) {
+    std::map<std::tuple<int, int64_t, int64_t>, Value> loaded;
+    auto operand = [&](int which, const BufferAccess &access, int64_t row, int64_t col) {
+      row = access.dependsOn(plan.rowDim) ? row : -1;
+      col = access.dependsOn(plan.colDim) ? col : -1;
+      Value &value = loaded[{which, row, col}];
+      if (!value) {
+        SmallVector<Value> at =
+            indices(ib, access, dimValues, plan, std::max<int64_t>(row, 0), std::max<int64_t>(col, 0));
+        value = load(ib, access, plan, at, valueType(plan));
+      }
+      return value;
+    };
+    scf::ValueVector updated;
+    for (int64_t row = 0, i = 0; row < plan.rowBlock; ++row)
+      for (int64_t col = 0; col < plan.colBlock; ++col, ++i)
+        updated.push_back(plan.lanes == 1 ? ib.create<math::FmaOp>(loc, operand(0, c.lhs, row, col),
+                                                                   operand(1, c.rhs, row, col), accumulators[i])
+                                                .getResult()
+                                          : ib.create<vector::FMAOp>(loc, operand(0, c.lhs, row, col),
+                                                                     operand(1, c.rhs, row, col), accumulators[i])
+                                                .getResult());
+    return updated;
+  }
+};
+
+/// Whether the kernel can read and write the epilogue's buffers as it does its own: whole vectors along the vector
+/// dimension where they move along it.
+bool fits(const KernelEpilogue &epilogue, const KernelPlan &plan) {
+  auto fitsAccess = [&](const BufferAccess &access) {
+    return !access.dependsOn(plan.vectorDim) || access.vectorisableAlong(plan.vectorDim);
+  };
+  return fitsAccess(epilogue.out) && llvm::all_of(epilogue.inputs, [&](const std::optional<BufferAccess> &input) {
+           return !input || fitsAccess(*input);
+         });
+}
+
+struct ContractionKernelsPass : PassWrapper<ContractionKernelsPass, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ContractionKernelsPass)
+  ContractionKernelsPass() = default;
+  ContractionKernelsPass(const ContractionKernelsPass &other) : PassWrapper(other) {}
+  explicit ContractionKernelsPass(VectorTarget target) {
+    vectorBits = target.vectorBits;
+    registers = target.registers;
+  }
+  StringRef getArgument() const override { return "seqjit-contraction-kernels"; }
+  StringRef getDescription() const override {
+    return "Register-tiled vector kernels for multiply-accumulate linalg.generic ops on buffers";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<arith::ArithDialect, math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
+                    vector::VectorDialect>();
+  }
+  void runOnOperation() override {
+    if (vectorBits < 128 || registers < 8) {
+      getOperation().emitError("seqjit-contraction-kernels needs vector-bits >= 128 and registers >= 8");
+      return signalPassFailure();
+    }
+    std::vector<Contraction> contractions;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (std::optional<Contraction> contraction = matchContraction(op))
+        contractions.push_back(std::move(*contraction));
+    });
+    for (Contraction &contraction : contractions) {
+      std::optional<KernelPlan> plan = planKernel(contraction, {vectorBits, registers});
+      if (!plan)
+        continue;
+      contraction.epilogue = matchKernelEpilogue(contraction.op, contraction.out);
+      if (contraction.epilogue && !fits(*contraction.epilogue, *plan))
+        contraction.epilogue.reset();
+      OpBuilder builder(contraction.epilogue ? contraction.epilogue->op : contraction.op);
+      Box all{SmallVector<int64_t>(contraction.extents.size(), 0), contraction.extents};
+      KernelEmitter(contraction, builder).emit(all, *plan);
+      contraction.op.erase();
+      if (contraction.epilogue)
+        contraction.epilogue->op.erase();
+    }
+  }
+
+  Option<unsigned> vectorBits{*this, "vector-bits", llvm::cl::desc("width of a vector register"), llvm::cl::init(512)};
+  Option<unsigned> registers{*this, "registers", llvm::cl::desc("number of vector registers"), llvm::cl::init(32)};
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createContractionKernelsPass(VectorTarget target) {
+  return std::make_unique<ContractionKernelsPass>(target);
+}
+
+void registerContractionKernelsPass() { PassRegistration<ContractionKernelsPass>(); }
+
+} // namespace seqjit

@@ -1,0 +1,132 @@
+// Epilogues of contraction kernels: see KernelEpilogue.h.
+#include "compiler/KernelEpilogue.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+
+using namespace mlir;
+
+namespace seqjit {
+
+namespace {
+
+/// The buffer that `value` is a view of (through subviews, casts, reshapes), or value itself.
+Value underlyingBuffer(Value value) {
+  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
+    value = view.getViewSource();
+  return value;
+}
+
+/// Whether every op of the body maps elementwise over vectors: arith and math ops, and constants.
+bool vectorisableBody(Block &body) {
+  for (Operation &op : body.without_terminator()) {
+    if (op.getNumRegions() != 0 || !(op.hasTrait<OpTrait::Elementwise>() || isa<arith::ConstantOp>(op)))
+      return false;
+    for (Type type : op.getResultTypes())
+      if (!type.isIntOrIndexOrFloat())
+        return false;
+  }
+  return true;
+}
+
+} // namespace
+
+std::optional<KernelEpilogue> matchKernelEpilogue(linalg::GenericOp contraction, const BufferAccess &contractionOut) {
+  // Allocations and pure ops may sit in between (the kernel then goes where the epilogue is).
+  Operation *after = contraction->getNextNode();
+  while (after && (isa<memref::AllocOp, memref::AllocaOp>(after) || isMemoryEffectFree(after)))
+    after = after->getNextNode();
+  auto next = dyn_cast_if_present<linalg::GenericOp>(after);
+  if (!next || !next.hasPureBufferSemantics() || next.getNumDpsInits() != 1 ||
+      next.getNumParallelLoops() != next.getNumLoops() || next.getNumLoops() != contractionOut.indices.size())
+    return std::nullopt;
+  Block &body = *next.getBlock();
+  if (!body.getArguments().back().use_empty() || !vectorisableBody(body))
+    return std::nullopt;
+  // The epilogue's loop dimension j is the contraction's loop dimension that output index j is.
+  const unsigned contractionDims = contraction.getNumLoops();
+  SmallVector<unsigned> dimOf;
+  for (const LinearForm &index : contractionOut.indices) {
+    auto moving =
+        llvm::make_filter_range(llvm::seq(0u, contractionDims), [&](unsigned d) { return index.coefficients[d] != 0; });
+    if (index.constant != 0 || std::distance(moving.begin(), moving.end()) != 1 ||
+        index.coefficients[*moving.begin()] != 1)
+      return std::nullopt;
+    dimOf.push_back(*moving.begin());
+  }
+  auto overContractionDims = [&](Value buffer, AffineMap map) -> std::optional<BufferAccess> {
+    std::optional<BufferAccess> access = bufferAccess(buffer, map);
+    if (!access)
+      return std::nullopt;
+    for (LinearForm &index : access->indices) {
+      SmallVector<int64_t> coefficients(contractionDims, 0);
+      for (auto [j, coefficient] : llvm::enumerate(index.coefficients))
+        coefficients[dimOf[j]] += coefficient;
+      index.coefficients = std::move(coefficients);
+    }
+    return access;
+  };
+  // What the kernel writes (the contraction's output and the epilogue's) must be read by the epilogue only at the
+  // position being written, and the epilogue must not write what the contraction still reads.
+  Value result = contractionOut.buffer, written = next.getDpsInits()[0];
+  SmallVector<Value> kernelBuffers{underlyingBuffer(result), underlyingBuffer(written)};
+  for (Value input : contraction.getDpsInputs())
+    if (underlyingBuffer(input) == underlyingBuffer(written))
+      return std::nullopt;
+  KernelEpilogue epilogue{next, {}, {}, written == result};
+  bool readsResult = false;
+  for (OpOperand *input : next.getDpsInputOperands()) {
+    AffineMap map = next.getMatchingIndexingMap(input);
+    if (input->get() == result && map.isIdentity() && !readsResult) {
+      readsResult = true;
+      epilogue.inputs.push_back(std::nullopt);
+      continue;
+    }
+    if (llvm::is_contained(kernelBuffers, underlyingBuffer(input->get())))
+      return std::nullopt;
+    std::optional<BufferAccess> access = overContractionDims(input->get(), map);
+    if (!access)
+      return std::nullopt;
+    epilogue.inputs.push_back(std::move(*access));
+  }
+  AffineMap outMap = next.getMatchingIndexingMap(next.getDpsInitOperand(0));
+  std::optional<BufferAccess> out = overContractionDims(written, outMap);
+  if (!readsResult || !outMap.isIdentity() || !out)
+    return std::nullopt;
+  epilogue.out = std::move(*out);
+  return epilogue;
+}
+
+Value applyKernelEpilogue(OpBuilder &b, Location loc, const KernelEpilogue &epilogue, Value value,
+                          function_ref<Value(const BufferAccess &)> load) {
+  auto vectorType = dyn_cast<VectorType>(value.getType());
+  auto widen = [&](Value scalar) -> Value {
+    if (!vectorType)
+      return scalar;
+    return b.create<vector::BroadcastOp>(loc, VectorType::get(vectorType.getShape(), scalar.getType()), scalar);
+  };
+  Block &body = *linalg::GenericOp(epilogue.op).getBlock();
+  IRMapping mapping;
+  for (auto [argument, input] : llvm::zip(body.getArguments().drop_back(), epilogue.inputs))
+    mapping.map(argument, input ? load(*input) : value);
+  for (Operation &op : body.without_terminator()) {
+    if (isa<arith::ConstantOp>(op)) {
+      mapping.map(op.getResult(0), widen(b.clone(op)->getResult(0)));
+      continue;
+    }
+    for (Value operand : op.getOperands())
+      if (!mapping.contains(operand)) // defined above the loop nest: a scalar, the same everywhere
+        mapping.map(operand, widen(operand));
+    Operation *clone = b.clone(op, mapping);
+    if (vectorType)
+      for (OpResult result : clone->getResults())
+        result.setType(VectorType::get(vectorType.getShape(), result.getType()));
+  }
+  return mapping.lookup(body.getTerminator()->getOperand(0));
+}
+
+} // namespace seqjit
