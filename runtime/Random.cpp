@@ -33,13 +33,17 @@ Philox4x32::Counter Philox4x32::block(Counter counter, Key key) {
   return counter;
 }
 
-Random::Random(uint64_t seed, uint64_t stream)
-    : key_{static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32)}, stream_(stream) {}
+Philox4x32::Key Random::key(uint64_t seed) { return {static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32)}; }
+
+Philox4x32::Counter Random::counter(uint64_t blockIndex, uint64_t stream) {
+  return {static_cast<uint32_t>(blockIndex), static_cast<uint32_t>(blockIndex >> 32), static_cast<uint32_t>(stream),
+          static_cast<uint32_t>(stream >> 32)};
+}
+
+Random::Random(uint64_t seed, uint64_t stream) : key_(key(seed)), stream_(stream) {}
 
 void Random::refill() {
-  Philox4x32::Counter counter = {static_cast<uint32_t>(blockIndex_), static_cast<uint32_t>(blockIndex_ >> 32),
-                                 static_cast<uint32_t>(stream_), static_cast<uint32_t>(stream_ >> 32)};
-  buffer_ = Philox4x32::block(counter, key_);
+  buffer_ = Philox4x32::block(counter(blockIndex_, stream_), key_);
   ++blockIndex_;
   bufferUsed_ = 0;
 }
@@ -52,10 +56,20 @@ uint32_t Random::nextUint32() {
 
 float Random::uniform() { return static_cast<float>(nextUint32() >> 8) * 0x1.0p-24f; }
 
+uint64_t Random::doubleBits(uint32_t first, uint32_t second) {
+  uint64_t high = first >> 5; // 27 bits
+  uint64_t low = second >> 6; // 26 bits
+  return (high << 26) | low;
+}
+
 double Random::uniformDouble() {
-  uint64_t high = nextUint32() >> 5; // 27 bits
-  uint64_t low = nextUint32() >> 6;  // 26 bits
-  return static_cast<double>((high << 26) | low) * 0x1.0p-53;
+  uint32_t first = nextUint32();
+  return static_cast<double>(doubleBits(first, nextUint32())) * 0x1.0p-53;
+}
+
+std::array<uint64_t, 2> Random::uniformDoubleBitsAt(uint64_t seed, uint64_t stream, uint64_t pair) {
+  Philox4x32::Counter words = Philox4x32::block(counter(pair, stream), key(seed));
+  return {doubleBits(words[0], words[1]), doubleBits(words[2], words[3])};
 }
 
 float Random::normal() {

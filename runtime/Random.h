@@ -36,8 +36,17 @@ public:
   /// An integer uniform on [0, n), without modulo bias (Lemire's multiply-and-reject). n must be positive.
   uint64_t uniformInt(uint64_t n);
 
+  /// The 53 random bits behind uniformDouble() draws 2 * pair and 2 * pair + 1 of stream `stream` under `seed`
+  /// (uniformDouble() = bits * 2^-53), computed from one Philox block without generating what precedes them: for
+  /// filling large arrays in any order, with the values a Random would draw one by one.
+  static std::array<uint64_t, 2> uniformDoubleBitsAt(uint64_t seed, uint64_t stream, uint64_t pair);
+
 private:
   void refill();
+  static Philox4x32::Counter counter(uint64_t blockIndex, uint64_t stream);
+  static Philox4x32::Key key(uint64_t seed);
+  /// uniformDouble()'s 53 bits from two successive 32-bit words.
+  static uint64_t doubleBits(uint32_t first, uint32_t second);
 
   Philox4x32::Key key_;
   uint64_t stream_;

@@ -103,6 +103,16 @@ TEST(Random, UniformDoubleInUnitInterval) {
   EXPECT_NEAR(sum / 100000, 0.5, 5e-3);
 }
 
+TEST(Random, UniformDoubleBitsAtArePositionedDrawsOfTheStream) {
+  const uint64_t seed = 0x0123456789abcdefULL, stream = 77;
+  Random sequential(seed, stream);
+  for (uint64_t pair = 0; pair < 40; ++pair) {
+    std::array<uint64_t, 2> bits = Random::uniformDoubleBitsAt(seed, stream, pair);
+    EXPECT_EQ(static_cast<double>(bits[0]) * 0x1.0p-53, sequential.uniformDouble()) << "draw " << 2 * pair;
+    EXPECT_EQ(static_cast<double>(bits[1]) * 0x1.0p-53, sequential.uniformDouble()) << "draw " << 2 * pair + 1;
+  }
+}
+
 TEST(Random, NormalMomentsAndShape) {
   Random random(3, 11);
   const int n = 1000000;

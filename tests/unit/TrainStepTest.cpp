@@ -114,6 +114,11 @@ TEST(TrainStep, DropoutMasksAreSeededAndHaveTheirRate) {
       ASSERT_TRUE(v == 0.0f || v == kept) << v;
       dropped += v == 0.0f;
     }
+    // Exactly the draws of layer i's stream (step * 1024 + i), one uniformDouble() per element in order, whatever
+    // the chunks and threads that fill the mask.
+    Random stream(1, 1 * 1024 + i);
+    for (size_t j = 0; j < masks[i].data.size(); ++j)
+      ASSERT_EQ(masks[i].data[j], stream.uniformDouble() < rate ? 0.0f : kept) << nodes[i]->name << " element " << j;
     double fraction = static_cast<double>(dropped) / static_cast<double>(masks[i].size());
     // Binomial: 4 standard deviations.
     EXPECT_NEAR(fraction, rate, 4.0 * std::sqrt(rate * (1 - rate) / static_cast<double>(masks[i].size())))
