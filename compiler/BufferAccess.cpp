@@ -3,6 +3,7 @@
 
 #include "mlir/IR/AffineExpr.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/STLExtras.h"
 
 using namespace mlir;
@@ -51,6 +52,12 @@ bool BufferAccess::vectorisableAlong(unsigned dim) const {
     if (indices[i].coefficients[dim] != 0)
       return false;
   return indices.back().coefficients[dim] == 1;
+}
+
+Value underlyingBuffer(Value value) {
+  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
+    value = view.getViewSource();
+  return value;
 }
 
 std::optional<BufferAccess> bufferAccess(Value buffer, AffineMap map) {

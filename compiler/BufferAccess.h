@@ -30,6 +30,9 @@ struct BufferAccess {
   bool vectorisableAlong(unsigned dim) const;
 };
 
+/// The buffer that `value` is a view of (through subviews, casts, reshapes), or value itself.
+mlir::Value underlyingBuffer(mlir::Value value);
+
 /// The access of `buffer` (a memref) through an indexing map, or nullopt if the map is not linear.
 std::optional<BufferAccess> bufferAccess(mlir::Value buffer, mlir::AffineMap map);
 

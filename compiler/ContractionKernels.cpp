@@ -1,18 +1,21 @@
-// Register-tiled CPU kernels for the multiply-accumulate contractions: see ContractionKernels.h.
+// Register-tiled CPU kernels for the contractions and sums: see ContractionKernels.h.
 //
-// A contraction out[...] += a[...] * b[...] is planned as follows. One loop dimension is the vector dimension: every
-// operand that depends on it does so through its last, unit-stride index with coefficient 1, so that a vector of
+// A generic out[...] += term(inputs[...]) is planned as follows. One loop dimension is the vector dimension: every
+// buffer that depends on it does so through its last, unit-stride index with coefficient 1, so that a vector of
 // consecutive iterations is one vector load. Up to two more parallel dimensions (the row and the column) index a
 // block of accumulators; each is chosen so that an input does not depend on it, and that input's load is shared by
-// the whole row or column. When the vector dimension is parallel, an accumulator holds `lanes` outputs (the column
-// may then be several vectors side by side); when it is a reduction, an accumulator holds partial sums that are
-// added together once, after the reduction loops. Loops over the other parallel dimensions surround the block, and
-// the reduction loops run innermost with the accumulators as loop-carried values, so that they live in registers.
-// The iteration space is split into boxes that the blocks fill exactly; what is left at an edge gets a smaller
-// block or, below four lanes, scalar loops with one accumulator.
+// the whole row or column (failing that, a row of independent sums only overlaps their latencies). When the vector
+// dimension is parallel, an accumulator holds `lanes` outputs (the column may then be several vectors side by
+// side); when it is a reduction, an accumulator holds partial sums that are added together once, after the
+// reduction loops. Loops over the other parallel dimensions surround the block, and the reduction loops run
+// innermost with the accumulators as loop-carried values, so that they live in registers. A product of two inputs
+// is one FMA; any other term is the body's elementwise ops on vectors, then an add. The iteration space is split
+// into boxes that the blocks fill exactly; what is left at an edge gets a smaller block or, below four lanes,
+// scalar loops with the same rows and columns.
 #include "compiler/ContractionKernels.h"
 
 #include "compiler/BufferAccess.h"
+#include "compiler/ElementwiseBody.h"
 #include "compiler/KernelEpilogue.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -48,54 +51,76 @@ VectorTarget hostVectorTarget() {
 
 namespace {
 
-/// A linalg.generic on buffers whose body is out += lhs * rhs, with static loop extents.
+/// A linalg.generic on buffers whose body is out += term(inputs), the term elementwise, with static loop extents: a
+/// product for conv1d, dense and their gradients; x, x * x or dy * x (widened to float64) for batch norm's
+/// statistics and their gradients.
 struct Contraction {
   linalg::GenericOp op;
-  BufferAccess lhs, rhs, out;
+  SmallVector<BufferAccess> inputs;
+  BufferAccess out;
   SmallVector<int64_t> extents;
   SmallVector<bool> isReduction;
-  FloatType element;
+  FloatType element;                      ///< the output's
+  unsigned widestBits = 0;                ///< of every value in the body: it sets how many lanes fit a register
+  arith::AddFOp accumulate;               ///< the body's out + term
+  Value term;                             ///< the body's term
   std::optional<KernelEpilogue> epilogue; ///< the elementwise op after it, if the kernel applies it
+
+  /// The two inputs whose product the term is, if it is a product of two inputs (the kernel then emits an FMA).
+  std::optional<std::pair<unsigned, unsigned>> productOfInputs() const {
+    auto multiply = term.getDefiningOp<arith::MulFOp>();
+    auto lhs = dyn_cast_if_present<BlockArgument>(multiply ? multiply.getLhs() : Value());
+    auto rhs = dyn_cast_if_present<BlockArgument>(multiply ? multiply.getRhs() : Value());
+    if (!lhs || !rhs || lhs.getType() != element || rhs.getType() != element)
+      return std::nullopt;
+    return std::make_pair(lhs.getArgNumber(), rhs.getArgNumber());
+  }
 };
 
-/// Whether `block` is exactly: %p = mulf(in0, in1); %s = addf(out, %p) (either operand order); yield %s.
-bool isMultiplyAccumulate(Block &block) {
-  if (block.getNumArguments() != 3 || block.getOperations().size() != 3)
-    return false;
-  auto multiply = dyn_cast<arith::MulFOp>(&block.front());
-  auto add = dyn_cast_if_present<arith::AddFOp>(multiply ? multiply->getNextNode() : nullptr);
-  auto yield = dyn_cast<linalg::YieldOp>(block.getTerminator());
-  if (!multiply || !add || !yield || yield->getOperand(0) != add.getResult())
-    return false;
-  Value in0 = block.getArgument(0), in1 = block.getArgument(1), acc = block.getArgument(2);
-  bool productOfInputs =
-      (multiply.getLhs() == in0 && multiply.getRhs() == in1) || (multiply.getLhs() == in1 && multiply.getRhs() == in0);
-  bool addsToAccumulator = (add.getLhs() == acc && add.getRhs() == multiply.getResult()) ||
-                           (add.getRhs() == acc && add.getLhs() == multiply.getResult());
-  return productOfInputs && addsToAccumulator;
-}
-
 std::optional<Contraction> matchContraction(linalg::GenericOp op) {
-  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
-      !isMultiplyAccumulate(*op.getBlock()))
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() == 0 || op.getNumDpsInits() != 1)
     return std::nullopt;
-  auto element = dyn_cast<FloatType>(op.getBlock()->getArgument(2).getType());
+  // The body: elementwise ops computing a term, then %s = addf(out, term) (either order), yield %s.
+  Block &body = *op.getBlock();
+  BlockArgument accumulator = body.getArguments().back();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  auto add = yield->getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!add || add->getNextNode() != yield || !accumulator.hasOneUse() || !add->hasOneUse() ||
+      !isElementwiseBody(body, add))
+    return std::nullopt;
+  Value term = add.getLhs() == accumulator ? add.getRhs() : add.getLhs();
+  if (term == accumulator || (add.getLhs() != accumulator && add.getRhs() != accumulator))
+    return std::nullopt;
+  auto element = dyn_cast<FloatType>(accumulator.getType());
   if (!element || (element.getWidth() != 32 && element.getWidth() != 64))
     return std::nullopt;
+  unsigned widestBits = 0;
+  for (Value value : body.getArguments())
+    widestBits = std::max(widestBits, value.getType().getIntOrFloatBitWidth());
+  for (Operation &inner : body.without_terminator())
+    for (Type type : inner.getResultTypes())
+      widestBits = std::max(widestBits, type.getIntOrFloatBitWidth());
   SmallVector<int64_t> extents = op.getStaticLoopRanges();
   if (llvm::any_of(extents, ShapedType::isDynamic))
     return std::nullopt;
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  std::optional<BufferAccess> lhs = bufferAccess(op.getDpsInputs()[0], maps[0]),
-                              rhs = bufferAccess(op.getDpsInputs()[1], maps[1]),
-                              out = bufferAccess(op.getDpsInits()[0], maps[2]);
-  if (!lhs || !rhs || !out)
+  std::optional<BufferAccess> out =
+      bufferAccess(op.getDpsInits()[0], op.getMatchingIndexingMap(op.getDpsInitOperand(0)));
+  if (!out)
     return std::nullopt;
+  SmallVector<BufferAccess> inputs;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    std::optional<BufferAccess> access = bufferAccess(input->get(), op.getMatchingIndexingMap(input));
+    // An input that is the output seen through another map would be read after the kernel wrote it.
+    if (!access || underlyingBuffer(input->get()) == underlyingBuffer(out->buffer))
+      return std::nullopt;
+    inputs.push_back(std::move(*access));
+  }
   SmallVector<bool> isReduction;
   for (utils::IteratorType iterator : op.getIteratorTypesArray())
     isReduction.push_back(iterator == utils::IteratorType::reduction);
   return Contraction{
-      op, std::move(*lhs), std::move(*rhs), std::move(*out), std::move(extents), std::move(isReduction), element};
+      op,   std::move(inputs), std::move(*out), std::move(extents), std::move(isReduction), element, widestBits, add,
+      term, std::nullopt};
 }
 
 /// The shape of the register block: see the file comment.
@@ -141,7 +166,7 @@ struct KernelPlan {
 constexpr int64_t kMinimumLanes = 4;
 
 std::optional<KernelPlan> planKernel(const Contraction &c, VectorTarget target) {
-  const int64_t maxLanes = target.vectorBits / FloatType(c.element).getWidth();
+  const int64_t maxLanes = target.vectorBits / c.widestBits;
   const int64_t accumulators = target.registers / 2; // the other half holds the loaded operands
   const unsigned dims = c.extents.size();
   // The vector dimension: the most lanes over the share of its extent that whole vectors of four or more lanes
@@ -156,11 +181,12 @@ std::optional<KernelPlan> planKernel(const Contraction &c, VectorTarget target) 
     };
     return key(d, lanes) > key(plan->vectorDim, plan->lanes);
   };
+  auto fitsVector = [](const BufferAccess &a, unsigned d) { return !a.dependsOn(d) || a.vectorisableAlong(d); };
   for (unsigned d = 0; d < dims; ++d) {
-    if (!c.lhs.dependsOn(d) && !c.rhs.dependsOn(d))
+    if (llvm::none_of(c.inputs, [&](const BufferAccess &a) { return a.dependsOn(d); }))
       continue;
-    bool contiguous = llvm::all_of(std::array<const BufferAccess *, 3>{&c.lhs, &c.rhs, &c.out},
-                                   [&](const BufferAccess *a) { return !a->dependsOn(d) || a->vectorisableAlong(d); });
+    bool contiguous =
+        fitsVector(c.out, d) && llvm::all_of(c.inputs, [&](const BufferAccess &a) { return fitsVector(a, d); });
     int64_t lanes = maxLanes;
     while (lanes > kMinimumLanes && lanes > c.extents[d])
       lanes /= 2;
@@ -172,12 +198,19 @@ std::optional<KernelPlan> planKernel(const Contraction &c, VectorTarget target) 
   }
   if (!plan)
     return std::nullopt;
-  // Row and column: parallel dimensions of the output that some input does not depend on (its load is reused).
+  // Row and column: parallel dimensions of the output that some input does not depend on (its load is reused);
+  // without such a dimension, any parallel dimension of the output (independent sums to overlap).
   SmallVector<unsigned> candidates;
-  auto reuse = [&](unsigned d) { return int(!c.lhs.dependsOn(d)) + int(!c.rhs.dependsOn(d)); };
-  for (unsigned d = 0; d < dims; ++d)
-    if (d != plan->vectorDim && !c.isReduction[d] && c.out.dependsOn(d) && reuse(d) > 0)
-      candidates.push_back(d);
+  auto reuse = [&](unsigned d) {
+    return llvm::count_if(c.inputs, [&](const BufferAccess &a) { return !a.dependsOn(d); });
+  };
+  for (int64_t minimumReuse : {1, 0}) {
+    for (unsigned d = 0; d < dims; ++d)
+      if (d != plan->vectorDim && !c.isReduction[d] && c.out.dependsOn(d) && reuse(d) >= minimumReuse)
+        candidates.push_back(d);
+    if (!candidates.empty())
+      break;
+  }
   llvm::stable_sort(candidates, [&](unsigned a, unsigned b) {
     return std::make_pair(reuse(a), c.extents[a]) > std::make_pair(reuse(b), c.extents[b]);
   });
@@ -263,8 +296,9 @@ private:
   OpBuilder &b;
   Location loc;
 
-  Type valueType(const KernelPlan &plan) const {
-    return plan.lanes == 1 ? Type(c.element) : VectorType::get({plan.lanes}, c.element);
+  /// `element` as the kernel holds it: itself in scalar code, else a vector of the plan's lanes.
+  static Type valueType(const KernelPlan &plan, Type element) {
+    return plan.lanes == 1 ? element : VectorType::get({plan.lanes}, element);
   }
 
   /// The value of `access` at `at` as a `type` (the element type, or a vector of it): a vector load where it
@@ -326,7 +360,7 @@ private:
     bounds(inner, innerLbs, innerUbs, innerSteps);
     // Accumulators hold outputs (loaded first, stored last) unless they are partial sums of a vector reduction.
     const bool holdsOutputs = plan.lanes == 1 || !c.isReduction[plan.vectorDim];
-    Type accumulatorType = valueType(plan);
+    Type accumulatorType = valueType(plan, c.element);
     SmallVector<Value> dimValues(dims);
     scf::buildLoopNest(b, loc, outerLbs, outerUbs, outerSteps, [&](OpBuilder &ob, Location, ValueRange outerIvs) {
       for (auto [d, iv] : llvm::zip_equal(outer, outerIvs))
@@ -343,7 +377,7 @@ private:
                              [&](OpBuilder &ib, Location, ValueRange innerIvs, ValueRange accumulators) {
                                for (auto [d, iv] : llvm::zip_equal(inner, innerIvs))
                                  dimValues[d] = iv;
-                               return multiplyAccumulateBlock(ib, plan, dimValues, accumulators);
+                               return accumulateBlock(ib, plan, dimValues, accumulators);
                              });
       ValueRange finals = nest.results;
       // The epilogue goes with the box that adds the last terms of the reductions.
@@ -362,38 +396,52 @@ private:
           if (!withEpilogue)
             continue;
           Value epilogue = applyKernelEpilogue(ob, loc, *c.epilogue, total, [&](const BufferAccess &input) {
-            return load(ob, input, plan, indices(ob, input, dimValues, plan, row, col), total.getType());
+            Type element = cast<MemRefType>(input.buffer.getType()).getElementType();
+            auto vector = dyn_cast<VectorType>(total.getType());
+            return load(ob, input, plan, indices(ob, input, dimValues, plan, row, col),
+                        vector ? VectorType::get(vector.getShape(), element) : element);
           });
           store(ob, epilogue, c.epilogue->out, indices(ob, c.epilogue->out, dimValues, plan, row, col));
         }
     });
   }
 
-  /// One step of the reduction loops: every accumulator += lhs * rhs, each operand loaded once per distinct
-  /// (row, col) it depends on.
-  scf::ValueVector multiplyAccumulateBlock(OpBuilder &ib, const KernelPlan &plan, ArrayRef<Value> dimValues,
-                                           ValueRange accumulators) {
-    std::map<std::tuple<int, int64_t, int64_t>, Value> loaded;
-    auto operand = [&](int which, const BufferAccess &access, int64_t row, int64_t col) {
+  /// One step of the reduction loops: every accumulator += term, each input loaded once per distinct (row, col) it
+  /// depends on.
+  scf::ValueVector accumulateBlock(OpBuilder &ib, const KernelPlan &plan, ArrayRef<Value> dimValues,
+                                   ValueRange accumulators) {
+    std::map<std::tuple<unsigned, int64_t, int64_t>, Value> loaded;
+    auto input = [&](unsigned which, int64_t row, int64_t col) {
+      const BufferAccess &access = c.inputs[which];
       row = access.dependsOn(plan.rowDim) ? row : -1;
       col = access.dependsOn(plan.colDim) ? col : -1;
       Value &value = loaded[{which, row, col}];
       if (!value) {
         SmallVector<Value> at =
             indices(ib, access, dimValues, plan, std::max<int64_t>(row, 0), std::max<int64_t>(col, 0));
-        value = load(ib, access, plan, at, valueType(plan));
+        value = load(ib, access, plan, at, valueType(plan, cast<MemRefType>(access.buffer.getType()).getElementType()));
       }
       return value;
     };
+    Block &body = *c.op.getBlock();
+    std::optional<std::pair<unsigned, unsigned>> product = c.productOfInputs();
     scf::ValueVector updated;
     for (int64_t row = 0, i = 0; row < plan.rowBlock; ++row)
-      for (int64_t col = 0; col < plan.colBlock; ++col, ++i)
-        updated.push_back(plan.lanes == 1 ? ib.create<math::FmaOp>(loc, operand(0, c.lhs, row, col),
-                                                                   operand(1, c.rhs, row, col), accumulators[i])
-                                                .getResult()
-                                          : ib.create<vector::FMAOp>(loc, operand(0, c.lhs, row, col),
-                                                                     operand(1, c.rhs, row, col), accumulators[i])
-                                                .getResult());
+      for (int64_t col = 0; col < plan.colBlock; ++col, ++i) {
+        Value accumulator = accumulators[i];
+        if (product) {
+          Value lhs = input(product->first, row, col), rhs = input(product->second, row, col);
+          updated.push_back(plan.lanes == 1 ? ib.create<math::FmaOp>(loc, lhs, rhs, accumulator).getResult()
+                                            : ib.create<vector::FMAOp>(loc, lhs, rhs, accumulator).getResult());
+          continue;
+        }
+        IRMapping mapping;
+        for (unsigned which = 0; which < c.inputs.size(); ++which)
+          mapping.map(body.getArgument(which), input(which, row, col));
+        cloneElementwise(ib, loc, body, c.accumulate, mapping, plan.lanes);
+        updated.push_back(
+            ib.create<arith::AddFOp>(loc, accumulator, mapping.lookup(c.term), c.accumulate.getFastmathAttr()));
+      }
     return updated;
   }
 };

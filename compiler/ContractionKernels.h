@@ -1,4 +1,4 @@
-// Register-tiled CPU kernels for the multiply-accumulate contractions (conv1d, dense and their gradients).
+// Register-tiled CPU kernels for the contractions (conv1d, dense and their gradients) and sums (batch norm).
 #pragma once
 
 #include "mlir/Pass/Pass.h"
@@ -16,11 +16,12 @@ struct VectorTarget {
 /// The host's vector registers: AVX-512 (512 bits, 32 registers), AVX (256, 16) or 128-bit SIMD.
 VectorTarget hostVectorTarget();
 
-/// seqjit-contraction-kernels, on buffers: every linalg.generic whose body is out += a * b (the lowering of
-/// conv1d, dense and their gradients) becomes a loop nest that keeps a block of output vectors in registers
-/// across its innermost reduction loops: each iteration loads a few vectors and broadcasts and does one FMA
-/// per accumulator, where the plain loop nest loads and stores the accumulator for every FMA. Edges that do
-/// not fill four lanes become scalar loops.
+/// seqjit-contraction-kernels, on buffers: every linalg.generic whose body is out += term, the term elementwise in
+/// its inputs (a product for conv1d, dense and their gradients; batch norm's float64 sums), becomes a loop nest that
+/// keeps a block of output vectors (or vectors of partial sums) in registers across its innermost reduction loops:
+/// each iteration loads a few vectors and broadcasts and does one FMA (or the term and an add) per accumulator,
+/// where the plain loop nest loads and stores the accumulator for every term, or adds one term at a time into a
+/// single float64 sum. Edges that do not fill four lanes become scalar loops.
 std::unique_ptr<mlir::Pass> createContractionKernelsPass(VectorTarget target = {});
 
 /// Registers seqjit-contraction-kernels (options vector-bits, registers) for textual pipelines.

@@ -1,39 +1,16 @@
 // Epilogues of contraction kernels: see KernelEpilogue.h.
 #include "compiler/KernelEpilogue.h"
 
+#include "compiler/ElementwiseBody.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 using namespace mlir;
 
 namespace seqjit {
-
-namespace {
-
-/// The buffer that `value` is a view of (through subviews, casts, reshapes), or value itself.
-Value underlyingBuffer(Value value) {
-  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
-    value = view.getViewSource();
-  return value;
-}
-
-/// Whether every op of the body maps elementwise over vectors: arith and math ops, and constants.
-bool vectorisableBody(Block &body) {
-  for (Operation &op : body.without_terminator()) {
-    if (op.getNumRegions() != 0 || !(op.hasTrait<OpTrait::Elementwise>() || isa<arith::ConstantOp>(op)))
-      return false;
-    for (Type type : op.getResultTypes())
-      if (!type.isIntOrIndexOrFloat())
-        return false;
-  }
-  return true;
-}
-
-} // namespace
 
 std::optional<KernelEpilogue> matchKernelEpilogue(linalg::GenericOp contraction, const BufferAccess &contractionOut) {
   // Allocations and pure ops may sit in between (the kernel then goes where the epilogue is).
@@ -45,7 +22,7 @@ std::optional<KernelEpilogue> matchKernelEpilogue(linalg::GenericOp contraction,
       next.getNumParallelLoops() != next.getNumLoops() || next.getNumLoops() != contractionOut.indices.size())
     return std::nullopt;
   Block &body = *next.getBlock();
-  if (!body.getArguments().back().use_empty() || !vectorisableBody(body))
+  if (!body.getArguments().back().use_empty() || !isElementwiseBody(body, body.getTerminator()))
     return std::nullopt;
   // The epilogue's loop dimension j is the contraction's loop dimension that output index j is.
   const unsigned contractionDims = contraction.getNumLoops();
@@ -104,28 +81,11 @@ std::optional<KernelEpilogue> matchKernelEpilogue(linalg::GenericOp contraction,
 Value applyKernelEpilogue(OpBuilder &b, Location loc, const KernelEpilogue &epilogue, Value value,
                           function_ref<Value(const BufferAccess &)> load) {
   auto vectorType = dyn_cast<VectorType>(value.getType());
-  auto widen = [&](Value scalar) -> Value {
-    if (!vectorType)
-      return scalar;
-    return b.create<vector::BroadcastOp>(loc, VectorType::get(vectorType.getShape(), scalar.getType()), scalar);
-  };
   Block &body = *linalg::GenericOp(epilogue.op).getBlock();
   IRMapping mapping;
   for (auto [argument, input] : llvm::zip(body.getArguments().drop_back(), epilogue.inputs))
     mapping.map(argument, input ? load(*input) : value);
-  for (Operation &op : body.without_terminator()) {
-    if (isa<arith::ConstantOp>(op)) {
-      mapping.map(op.getResult(0), widen(b.clone(op)->getResult(0)));
-      continue;
-    }
-    for (Value operand : op.getOperands())
-      if (!mapping.contains(operand)) // defined above the loop nest: a scalar, the same everywhere
-        mapping.map(operand, widen(operand));
-    Operation *clone = b.clone(op, mapping);
-    if (vectorType)
-      for (OpResult result : clone->getResults())
-        result.setType(VectorType::get(vectorType.getShape(), result.getType()));
-  }
+  cloneElementwise(b, loc, body, body.getTerminator(), mapping, vectorType ? vectorType.getNumElements() : 1);
   return mapping.lookup(body.getTerminator()->getOperand(0));
 }
 

@@ -85,3 +85,32 @@ func.func @conv_bn_exp(%x: memref<2x3x36xf32>, %w: memref<8x3x5xf32>, %out: memr
 // EPILOGUE-NOT: vector.store %{{[0-9]+}}#
 // EPILOGUE-NOT: linalg.generic
 // EPILOGUE: return
+
+// Batch norm's statistics: float32 terms summed in float64 over the batch and the positions. The vector runs
+// along the positions (8 float64 lanes); no input is shared between channels, so the rows (4 channels) only
+// overlap four independent sums; each is added up across its lanes once, after the loops.
+// RUN: %seqjit-opt %s --pass-pipeline="builtin.module(func.func(seqjit-contraction-kernels{vector-bits=512 registers=32}),canonicalize,cse)" | FileCheck %s --check-prefix=SUMS
+func.func @variance_sum(%x: memref<2x4x16xf32>, %mean: memref<4xf32>, %sums: memref<4xf64>) {
+  linalg.generic {indexing_maps = [affine_map<(n, c, l) -> (n, c, l)>, affine_map<(n, c, l) -> (c)>,
+                                   affine_map<(n, c, l) -> (c)>],
+                  iterator_types = ["reduction", "parallel", "reduction"]}
+      ins(%x, %mean : memref<2x4x16xf32>, memref<4xf32>) outs(%sums : memref<4xf64>) {
+  ^bb0(%v: f32, %m: f32, %acc: f64):
+    %d = arith.subf %v, %m : f32
+    %square = arith.mulf %d, %d : f32
+    %wide = arith.extf %square : f32 to f64
+    %s = arith.addf %acc, %wide : f64
+    linalg.yield %s : f64
+  }
+  return
+}
+// SUMS-LABEL: func.func @variance_sum
+// SUMS-NOT: linalg.generic
+// SUMS: scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf64>, vector<8xf64>, vector<8xf64>, vector<8xf64>)
+// SUMS: scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf64>, vector<8xf64>, vector<8xf64>, vector<8xf64>)
+// SUMS-COUNT-4: arith.extf %{{.*}} : vector<8xf32> to vector<8xf64>
+// SUMS-NOT: vector.fma
+// SUMS: scf.yield
+// SUMS: scf.yield
+// SUMS-COUNT-4: vector.reduction <add>, %{{.*}} : vector<8xf64> into f64
+// SUMS-NOT: linalg.generic

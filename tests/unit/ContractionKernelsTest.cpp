@@ -124,6 +124,17 @@ mlir::OwningOpRef<mlir::ModuleOp> parse(mlir::MLIRContext &context, const std::s
   return module;
 }
 
+/// `text` after bufferization and the kernel pass (AVX-512's blocking), or null if a pass failed.
+mlir::OwningOpRef<mlir::ModuleOp> afterKernels(mlir::MLIRContext &context, const std::string &text) {
+  auto module = parse(context, text);
+  if (!module || mlir::failed(runPipeline(*module, "one-shot-bufferize{bufferize-function-boundaries "
+                                                   "function-boundary-type-conversion=identity-layout-map}, "
+                                                   "func.func(seqjit-contraction-kernels{vector-bits=512 "
+                                                   "registers=32})")))
+    return nullptr;
+  return module;
+}
+
 /// Runs the JIT on random operands and compares with the reference loops.
 template <typename T>
 void checkCase(const ContractionCase &c, const char *element, Epilogue epilogue, double tolerance) {
@@ -132,11 +143,8 @@ void checkCase(const ContractionCase &c, const char *element, Epilogue epilogue,
   {
     // The kernel pass must take the contraction (and the epilogue) over, or this test checks nothing new.
     mlir::MLIRContext context;
-    auto module = parse(context, text);
-    ASSERT_TRUE(
-        mlir::succeeded(runPipeline(*module, "one-shot-bufferize{bufferize-function-boundaries "
-                                             "function-boundary-type-conversion=identity-layout-map}, "
-                                             "func.func(seqjit-contraction-kernels{vector-bits=512 registers=32})")));
+    auto module = afterKernels(context, text);
+    ASSERT_TRUE(module);
     int generics = 0, fmas = 0;
     module->walk([&](mlir::Operation *op) {
       generics += mlir::isa<mlir::linalg::GenericOp>(op);
@@ -274,5 +282,64 @@ INSTANTIATE_TEST_SUITE_P(Shapes, ContractionKernels, ::testing::ValuesIn(cases()
                            std::replace(name.begin(), name.end(), ' ', '_');
                            return name;
                          });
+
+/// Any elementwise term, not only a product: batch norm's statistics sum float32 terms in float64. Here
+/// out[c] += extf((x - y)^2) over n and l, the vector along the reduction l (37 = 32 + 4 + 1 in 8-lane float64
+/// vectors), one accumulator per channel: no input is shared between channels, the rows only overlap the sums.
+TEST(ContractionKernels, ReductionOfAWidenedTermEqualsPlainLoops) {
+  const int64_t batch = 3, channels = 5, length = 37;
+  const std::string text = R"(
+func.func @contract(%x: tensor<3x5x37xf32>, %y: tensor<3x5x37xf32>, %init: tensor<5xf64>) -> tensor<5xf64>
+    attributes {llvm.emit_c_interface} {
+  %r = linalg.generic {indexing_maps = [affine_map<(n, c, l) -> (n, c, l)>, affine_map<(n, c, l) -> (n, c, l)>,
+                                        affine_map<(n, c, l) -> (c)>],
+                       iterator_types = ["reduction", "parallel", "reduction"]}
+      ins(%x, %y : tensor<3x5x37xf32>, tensor<3x5x37xf32>) outs(%init : tensor<5xf64>) {
+  ^bb0(%a: f32, %b: f32, %acc: f64):
+    %d = arith.subf %a, %b : f32
+    %square = arith.mulf %d, %d : f32
+    %wide = arith.extf %square : f32 to f64
+    %s = arith.addf %acc, %wide : f64
+    linalg.yield %s : f64
+  } -> tensor<5xf64>
+  return %r : tensor<5xf64>
+})";
+  {
+    mlir::MLIRContext context;
+    auto module = afterKernels(context, text);
+    ASSERT_TRUE(module);
+    int generics = 0, reductions = 0;
+    module->walk([&](mlir::Operation *op) {
+      generics += mlir::isa<mlir::linalg::GenericOp>(op);
+      reductions += mlir::isa<mlir::vector::ReductionOp>(op);
+    });
+    EXPECT_EQ(generics, 0);
+    EXPECT_EQ(reductions, 2 * channels) << "8 and 4 lanes, one sum per channel each";
+  }
+  auto compiled = JitModule::compileModule([&](mlir::MLIRContext &context) { return parse(context, text); },
+                                           "statistics", true, {"contract"});
+  Random random(11, 0);
+  std::vector<float> x(batch * channels * length), y(x.size());
+  std::vector<double> init(channels), actual(channels);
+  for (float &v : x)
+    v = static_cast<float>(2 * random.uniformDouble() - 1);
+  for (float &v : y)
+    v = static_cast<float>(2 * random.uniformDouble() - 1);
+  for (double &v : init)
+    v = random.uniformDouble();
+  std::vector<double> expected = init; // before the call: the compiled function may write over its init argument
+  compiled->call(
+      "contract",
+      {{x.data(), {batch, channels, length}}, {y.data(), {batch, channels, length}}, {init.data(), {channels}}},
+      BufferView{actual.data(), {channels}});
+  for (int64_t n = 0; n < batch; ++n)
+    for (int64_t c = 0; c < channels; ++c)
+      for (int64_t l = 0; l < length; ++l) {
+        size_t i = (n * channels + c) * length + l;
+        float d = x[i] - y[i];
+        expected[c] += static_cast<double>(d * d);
+      }
+  EXPECT_LT(relativeError(actual, expected), 1e-14);
+}
 
 } // namespace
