@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main demo, on the CPU: generates the papers' synthetic Task 3, trains CNN-deep on it with an exponential and
 # with a relu first layer (and exp with the Fourier attribution prior), trains ResidualBind-exp on the real IRF1
-# ChIP-seq data, and prints the test AUROC/AUPR of each run. About 11 minutes on 2 cores after the build.
+# ChIP-seq data, and prints the test AUROC/AUPR of each run. About 4 minutes on 2 cores after the build.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 data="${SEQJIT_DATA:-$root/../shared/data}"
