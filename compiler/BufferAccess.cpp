@@ -55,8 +55,19 @@ bool BufferAccess::vectorisableAlong(unsigned dim) const {
 }
 
 Value underlyingBuffer(Value value) {
-  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
-    value = view.getViewSource();
+  while (Operation *producer = value.getDefiningOp()) {
+    if (auto view = dyn_cast<ViewLikeOpInterface>(producer)) {
+      value = view.getViewSource();
+      continue;
+    }
+    // Another op turning one buffer into another (memref.transpose) is taken for a view of it too.
+    auto memrefOperands = llvm::make_filter_range(producer->getOperands(),
+                                                  [](Value operand) { return isa<MemRefType>(operand.getType()); });
+    if (producer->getNumResults() != 1 || !isa<MemRefType>(value.getType()) ||
+        std::distance(memrefOperands.begin(), memrefOperands.end()) != 1)
+      break;
+    value = *memrefOperands.begin();
+  }
   return value;
 }
 
@@ -64,7 +75,9 @@ std::optional<BufferAccess> bufferAccess(Value buffer, AffineMap map) {
   auto type = dyn_cast<MemRefType>(buffer.getType());
   if (!type || type.getRank() != static_cast<int64_t>(map.getNumResults()))
     return std::nullopt;
-  BufferAccess access{buffer, {}, isLastMemrefDimUnitStride(type)};
+  // Vector loads need whole-byte elements: an i1 memref holds a byte per element, a vector of i1 a bit.
+  bool wholeBytes = type.getElementType().isIntOrFloat() && type.getElementType().getIntOrFloatBitWidth() % 8 == 0;
+  BufferAccess access{buffer, {}, wholeBytes && isLastMemrefDimUnitStride(type)};
   for (AffineExpr expr : map.getResults()) {
     std::optional<LinearForm> form = linearForm(expr, map.getNumDims());
     if (!form)

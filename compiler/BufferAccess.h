@@ -22,7 +22,7 @@ std::optional<LinearForm> linearForm(mlir::AffineExpr expr, unsigned dims);
 struct BufferAccess {
   mlir::Value buffer;
   llvm::SmallVector<LinearForm> indices; ///< one per dimension of the buffer
-  bool unitLastStride = false;
+  bool unitLastStride = false;           ///< the last dimension is contiguous, in whole bytes: vector loads apply
 
   /// Whether some index moves with loop dimension `dim` (false for dim < 0, "no dimension").
   bool dependsOn(int dim) const;
@@ -30,7 +30,8 @@ struct BufferAccess {
   bool vectorisableAlong(unsigned dim) const;
 };
 
-/// The buffer that `value` is a view of (through subviews, casts, reshapes), or value itself.
+/// The buffer that `value` is a view of (through subviews, casts, reshapes, transposes: any op making one buffer of
+/// one other), or value itself.
 mlir::Value underlyingBuffer(mlir::Value value);
 
 /// The access of `buffer` (a memref) through an indexing map, or nullopt if the map is not linear.

@@ -71,7 +71,11 @@ struct Contraction {
     auto multiply = term.getDefiningOp<arith::MulFOp>();
     auto lhs = dyn_cast_if_present<BlockArgument>(multiply ? multiply.getLhs() : Value());
     auto rhs = dyn_cast_if_present<BlockArgument>(multiply ? multiply.getRhs() : Value());
-    if (!lhs || !rhs || lhs.getType() != element || rhs.getType() != element)
+    auto isInput = [&](BlockArgument argument) {
+      return argument && argument.getOwner() == linalg::GenericOp(op).getBlock() &&
+             argument.getArgNumber() < inputs.size() && argument.getType() == element;
+    };
+    if (!isInput(lhs) || !isInput(rhs))
       return std::nullopt;
     return std::make_pair(lhs.getArgNumber(), rhs.getArgNumber());
   }
@@ -89,7 +93,8 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
       !isElementwiseBody(body, add))
     return std::nullopt;
   Value term = add.getLhs() == accumulator ? add.getRhs() : add.getLhs();
-  if (term == accumulator || (add.getLhs() != accumulator && add.getRhs() != accumulator))
+  if (term == accumulator || (add.getLhs() != accumulator && add.getRhs() != accumulator) ||
+      term.getParentBlock() != &body)
     return std::nullopt;
   auto element = dyn_cast<FloatType>(accumulator.getType());
   if (!element || (element.getWidth() != 32 && element.getWidth() != 64))
@@ -101,10 +106,22 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
     for (Type type : inner.getResultTypes())
       widestBits = std::max(widestBits, type.getIntOrFloatBitWidth());
   SmallVector<int64_t> extents = op.getStaticLoopRanges();
-  if (llvm::any_of(extents, ShapedType::isDynamic))
+  if (llvm::any_of(extents, [](int64_t extent) { return extent <= 0; })) // dynamic, or nothing to do
     return std::nullopt;
-  std::optional<BufferAccess> out =
-      bufferAccess(op.getDpsInits()[0], op.getMatchingIndexingMap(op.getDpsInitOperand(0)));
+  SmallVector<bool> isReduction;
+  for (utils::IteratorType iterator : op.getIteratorTypesArray())
+    isReduction.push_back(iterator == utils::IteratorType::reduction);
+  // The output is indexed by exactly the parallel dimensions, each once: one accumulator per output element.
+  AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  if (!outMap.isProjectedPermutation())
+    return std::nullopt;
+  SmallVector<bool> indexesOutput(extents.size(), false);
+  for (AffineExpr result : outMap.getResults())
+    indexesOutput[cast<AffineDimExpr>(result).getPosition()] = true;
+  for (size_t d = 0; d < extents.size(); ++d)
+    if (indexesOutput[d] == isReduction[d])
+      return std::nullopt;
+  std::optional<BufferAccess> out = bufferAccess(op.getDpsInits()[0], outMap);
   if (!out)
     return std::nullopt;
   SmallVector<BufferAccess> inputs;
@@ -115,9 +132,6 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
       return std::nullopt;
     inputs.push_back(std::move(*access));
   }
-  SmallVector<bool> isReduction;
-  for (utils::IteratorType iterator : op.getIteratorTypesArray())
-    isReduction.push_back(iterator == utils::IteratorType::reduction);
   return Contraction{
       op,   std::move(inputs), std::move(*out), std::move(extents), std::move(isReduction), element, widestBits, add,
       term, std::nullopt};

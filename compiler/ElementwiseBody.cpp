@@ -9,13 +9,16 @@ using namespace mlir;
 namespace seqjit {
 
 bool isElementwiseBody(Block &body, Operation *end) {
+  for (BlockArgument argument : body.getArguments())
+    if (!argument.getType().isIntOrFloat())
+      return false;
   for (Operation &op : body) {
     if (&op == end)
       return true;
     if (op.getNumRegions() != 0 || !(op.hasTrait<OpTrait::Elementwise>() || isa<arith::ConstantOp>(op)))
       return false;
     for (Type type : op.getResultTypes())
-      if (!type.isIntOrIndexOrFloat())
+      if (!type.isIntOrFloat())
         return false;
   }
   return true;

@@ -9,7 +9,7 @@
 namespace seqjit {
 
 /// Whether every op of `body` before `end` maps elementwise over vectors: ops with the Elementwise trait (arith,
-/// math) and constants, on scalars, without regions.
+/// math) and constants, on integer and float scalars (no index), without regions; the arguments are such scalars too.
 bool isElementwiseBody(mlir::Block &body, mlir::Operation *end);
 
 /// Clones the ops of `body` before `end` at `b`, with `mapping` holding the values of the block arguments (and

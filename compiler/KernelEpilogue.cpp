@@ -22,7 +22,8 @@ std::optional<KernelEpilogue> matchKernelEpilogue(linalg::GenericOp contraction,
       next.getNumParallelLoops() != next.getNumLoops() || next.getNumLoops() != contractionOut.indices.size())
     return std::nullopt;
   Block &body = *next.getBlock();
-  if (!body.getArguments().back().use_empty() || !isElementwiseBody(body, body.getTerminator()))
+  if (!body.getArguments().back().use_empty() || !isElementwiseBody(body, body.getTerminator()) ||
+      body.getTerminator()->getOperand(0).getParentBlock() != &body)
     return std::nullopt;
   // The epilogue's loop dimension j is the contraction's loop dimension that output index j is.
   const unsigned contractionDims = contraction.getNumLoops();
@@ -50,6 +51,8 @@ std::optional<KernelEpilogue> matchKernelEpilogue(linalg::GenericOp contraction,
   // What the kernel writes (the contraction's output and the epilogue's) must be read by the epilogue only at the
   // position being written, and the epilogue must not write what the contraction still reads.
   Value result = contractionOut.buffer, written = next.getDpsInits()[0];
+  if (written != result && underlyingBuffer(written) == underlyingBuffer(result)) // another view of the same buffer
+    return std::nullopt;
   SmallVector<Value> kernelBuffers{underlyingBuffer(result), underlyingBuffer(written)};
   for (Value input : contraction.getDpsInputs())
     if (underlyingBuffer(input) == underlyingBuffer(written))
