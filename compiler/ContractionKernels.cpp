@@ -284,10 +284,8 @@ class KernelEmitter {
 public:
   KernelEmitter(Contraction c, OpBuilder &b) : c(std::move(c)), b(b), loc(this->c.op.getLoc()) {}
 
+  /// Boxes are never empty: extents are positive and a split makes a head only where whole blocks fit.
   void emit(const Box &box, const KernelPlan &plan) {
-    for (unsigned d = 0; d < box.lo.size(); ++d)
-      if (box.hi[d] <= box.lo[d])
-        return;
     for (unsigned d : plan.blockedDims()) {
       int64_t size = box.hi[d] - box.lo[d], whole = size - size % plan.step(d);
       if (whole == size)

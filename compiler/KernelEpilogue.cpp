@@ -27,15 +27,12 @@ std::optional<KernelEpilogue> matchKernelEpilogue(linalg::GenericOp contraction,
     return std::nullopt;
   // The epilogue's loop dimension j is the contraction's loop dimension that output index j is.
   const unsigned contractionDims = contraction.getNumLoops();
+  AffineMap contractionOutMap = contraction.getMatchingIndexingMap(contraction.getDpsInitOperand(0));
+  if (!contractionOutMap.isProjectedPermutation())
+    return std::nullopt;
   SmallVector<unsigned> dimOf;
-  for (const LinearForm &index : contractionOut.indices) {
-    auto moving =
-        llvm::make_filter_range(llvm::seq(0u, contractionDims), [&](unsigned d) { return index.coefficients[d] != 0; });
-    if (index.constant != 0 || std::distance(moving.begin(), moving.end()) != 1 ||
-        index.coefficients[*moving.begin()] != 1)
-      return std::nullopt;
-    dimOf.push_back(*moving.begin());
-  }
+  for (AffineExpr index : contractionOutMap.getResults())
+    dimOf.push_back(cast<AffineDimExpr>(index).getPosition());
   auto overContractionDims = [&](Value buffer, AffineMap map) -> std::optional<BufferAccess> {
     std::optional<BufferAccess> access = bufferAccess(buffer, map);
     if (!access)

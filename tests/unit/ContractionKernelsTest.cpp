@@ -124,15 +124,29 @@ mlir::OwningOpRef<mlir::ModuleOp> parse(mlir::MLIRContext &context, const std::s
   return module;
 }
 
-/// `text` after bufferization and the kernel pass (AVX-512's blocking), or null if a pass failed.
-mlir::OwningOpRef<mlir::ModuleOp> afterKernels(mlir::MLIRContext &context, const std::string &text) {
+/// What the kernel pass (AVX-512's blocking) leaves of `text` after bufferization: the linalg.generic ops it did not
+/// take over, and the FMAs and horizontal sums of its kernels.
+struct KernelOps {
+  int generics = 0, fmas = 0, reductions = 0;
+};
+
+KernelOps afterKernels(const std::string &text) {
+  mlir::MLIRContext context;
   auto module = parse(context, text);
-  if (!module || mlir::failed(runPipeline(*module, "one-shot-bufferize{bufferize-function-boundaries "
-                                                   "function-boundary-type-conversion=identity-layout-map}, "
-                                                   "func.func(seqjit-contraction-kernels{vector-bits=512 "
-                                                   "registers=32})")))
-    return nullptr;
-  return module;
+  KernelOps ops;
+  bool lowered =
+      module && mlir::succeeded(runPipeline(*module, "one-shot-bufferize{bufferize-function-boundaries "
+                                                     "function-boundary-type-conversion=identity-layout-map}, "
+                                                     "func.func(seqjit-contraction-kernels{vector-bits=512 "
+                                                     "registers=32})"));
+  EXPECT_TRUE(lowered);
+  if (lowered)
+    module->walk([&](mlir::Operation *op) {
+      ops.generics += mlir::isa<mlir::linalg::GenericOp>(op);
+      ops.fmas += mlir::isa<mlir::vector::FMAOp>(op);
+      ops.reductions += mlir::isa<mlir::vector::ReductionOp>(op);
+    });
+  return ops;
 }
 
 /// Runs the JIT on random operands and compares with the reference loops.
@@ -140,19 +154,10 @@ template <typename T>
 void checkCase(const ContractionCase &c, const char *element, Epilogue epilogue, double tolerance) {
   SCOPED_TRACE(std::string(c.name) + " " + element);
   std::string text = moduleText(c, element, epilogue);
-  {
-    // The kernel pass must take the contraction (and the epilogue) over, or this test checks nothing new.
-    mlir::MLIRContext context;
-    auto module = afterKernels(context, text);
-    ASSERT_TRUE(module);
-    int generics = 0, fmas = 0;
-    module->walk([&](mlir::Operation *op) {
-      generics += mlir::isa<mlir::linalg::GenericOp>(op);
-      fmas += mlir::isa<mlir::vector::FMAOp>(op);
-    });
-    EXPECT_EQ(generics, 0) << "not fused";
-    EXPECT_GT(fmas, 0);
-  }
+  // The kernel pass must take the contraction (and the epilogue) over, or this test checks nothing new.
+  KernelOps kernels = afterKernels(text);
+  EXPECT_EQ(kernels.generics, 0) << "not fused";
+  EXPECT_GT(kernels.fmas, 0);
   auto compiled = JitModule::compileModule([&](mlir::MLIRContext &context) { return parse(context, text); }, c.name,
                                            sizeof(T) == 8, {"contract"});
   Random random(7, 0);
@@ -304,18 +309,9 @@ func.func @contract(%x: tensor<3x5x37xf32>, %y: tensor<3x5x37xf32>, %init: tenso
   } -> tensor<5xf64>
   return %r : tensor<5xf64>
 })";
-  {
-    mlir::MLIRContext context;
-    auto module = afterKernels(context, text);
-    ASSERT_TRUE(module);
-    int generics = 0, reductions = 0;
-    module->walk([&](mlir::Operation *op) {
-      generics += mlir::isa<mlir::linalg::GenericOp>(op);
-      reductions += mlir::isa<mlir::vector::ReductionOp>(op);
-    });
-    EXPECT_EQ(generics, 0);
-    EXPECT_EQ(reductions, 2 * channels) << "8 and 4 lanes, one sum per channel each";
-  }
+  KernelOps kernels = afterKernels(text);
+  EXPECT_EQ(kernels.generics, 0);
+  EXPECT_EQ(kernels.reductions, 2 * channels) << "8 and 4 lanes, one sum per channel each";
   auto compiled = JitModule::compileModule([&](mlir::MLIRContext &context) { return parse(context, text); },
                                            "statistics", true, {"contract"});
   Random random(11, 0);
