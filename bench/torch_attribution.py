@@ -16,8 +16,11 @@ torch.set_num_threads(THREADS)), and computes output 0's
 Each map must equal bench_attribution's (||torch - seqjit|| / ||torch|| within TOLERANCE), so both sides provably
 do the same work; then REPS timed runs after WARMUP. Prints one JSON line per method.
 
+With --device cuda the model and data live on the GPU (torch_forward.py's use_device) and each timed run ends with
+torch.cuda.synchronize(); --methods picks a subset.
+
 Usage: torch_attribution.py --model NAME --data DIR --activation ACT [--steps 20] [--batch 100] [--reps 3]
-           [--warmup 1] [--threads 2] [--json FILE]
+           [--warmup 1] [--threads 2] [--device cpu|cuda] [--methods saliency,ism,...] [--json FILE]
 """
 
 import argparse
@@ -33,7 +36,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_forward import load_model  # noqa: E402  (the twin with bench data's weights, in eval mode)
+from torch_forward import load_model, synchronize, use_device  # noqa: E402  (the twin with bench data's weights)
 
 # ||torch - seqjit|| / ||torch|| per method. Integrated gradients' interpolation points sit near relu and max-pool
 # kinks, where float32 rounding on either side can take the other branch: a looser bound there.
@@ -53,7 +56,7 @@ def saliency(model, x):
 def integrated_gradients(model, x, references, steps, batch):
     sequences, per_sequence = x.shape[0], references.shape[0] // x.shape[0]
     targets = x.repeat_interleave(per_sequence, dim=0)  # (S * R, 4, L), row n*R + r is sequence n
-    alphas = torch.arange(1, steps + 1, dtype=x.dtype) / steps
+    alphas = torch.arange(1, steps + 1, dtype=x.dtype, device=x.device) / steps
     points = references[:, None] + alphas[None, :, None, None] * (targets - references)[:, None]
     points = points.reshape(-1, *x.shape[1:])  # row (n*R + r) * steps + k - 1
     gradients = torch.cat([saliency(model, points[i:i + batch]) for i in range(0, points.shape[0], batch)])
@@ -134,20 +137,22 @@ def mutagenesis(model, x):
         for n in range(x.shape[0]):
             bases, positions = torch.nonzero(x[n] != 1.0, as_tuple=True)  # every single-base substitution
             mutants = x[n].repeat(bases.shape[0], 1, 1)
-            rows = torch.arange(bases.shape[0])
+            rows = torch.arange(bases.shape[0], device=x.device)
             mutants[rows, :, positions] = 0.0
             mutants[rows, bases, positions] = 1.0
             maps[n, bases, positions] = model(mutants)[:, 0] - wild[n]
     return maps
 
 
-def timed(run, reps, warmup):
+def timed(run, reps, warmup, device):
     for _ in range(warmup):
         run()
+    synchronize(device)
     seconds = []
     for _ in range(reps):
         start = time.perf_counter()
         result = run()
+        synchronize(device)
         seconds.append(time.perf_counter() - start)
     return result, seconds
 
@@ -162,32 +167,43 @@ def main(argv):
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--methods", default="saliency,ig,deepshap,ism,ism_incremental",
+                        help="comma-separated, of saliency, ig, deepshap, ism, ism_incremental")
     parser.add_argument("--json", help="append the JSON lines to this file too")
     args = parser.parse_args(argv)
 
     torch.set_num_threads(args.threads)
-    arrays = {name: torch.from_numpy(np.load(os.path.join(args.data, name + ".npy")))
-              for name in ["input", "few", "references", "saliency", "ig", "deepshap", "ism", "ism_incremental"]}
-    model = load_model(args.model, arrays["input"].shape[2], 0, args.activation, os.path.join(args.data, "weights.npz"))
+    device = use_device(args.device)
+    inputs = {name: torch.from_numpy(np.load(os.path.join(args.data, name + ".npy"))).to(device)
+              for name in ["input", "few", "references"]}
+    methods = [m for m in args.methods.split(",") if m]
+    model = load_model(args.model, inputs["input"].shape[2], 0, args.activation,
+                       os.path.join(args.data, "weights.npz")).to(device)
     runs = {
-        "saliency": (lambda: saliency(model, arrays["input"]), arrays["input"].shape[0]),
-        "ig": (lambda: integrated_gradients(model, arrays["few"], arrays["references"], args.steps, args.batch),
-               arrays["few"].shape[0]),
-        "deepshap": (lambda: deepshap(model, arrays["few"], arrays["references"], args.batch), arrays["few"].shape[0]),
-        "ism": (lambda: mutagenesis(model, arrays["few"]), arrays["few"].shape[0]),
-        "ism_incremental": (lambda: mutagenesis(model, arrays["few"]), arrays["few"].shape[0]),
+        "saliency": (lambda: saliency(model, inputs["input"]), inputs["input"].shape[0]),
+        "ig": (lambda: integrated_gradients(model, inputs["few"], inputs["references"], args.steps, args.batch),
+               inputs["few"].shape[0]),
+        "deepshap": (lambda: deepshap(model, inputs["few"], inputs["references"], args.batch), inputs["few"].shape[0]),
+        "ism": (lambda: mutagenesis(model, inputs["few"]), inputs["few"].shape[0]),
+        "ism_incremental": (lambda: mutagenesis(model, inputs["few"]), inputs["few"].shape[0]),
     }
+    unknown = [m for m in methods if m not in runs]
+    if unknown:
+        parser.error(f"unknown methods {unknown}; expected some of {', '.join(runs)}")
     status = 0
-    for method, (run, sequences) in runs.items():
-        result, seconds = timed(run, args.reps, args.warmup)
-        expected = arrays[method].numpy()
-        scale = max(float(np.linalg.norm(result.numpy())), 1e-30)
-        error = float(np.linalg.norm(result.numpy() - expected)) / scale
+    for method in methods:
+        run, sequences = runs[method]
+        result, seconds = timed(run, args.reps, args.warmup, device)
+        result = result.cpu().numpy()
+        expected = np.load(os.path.join(args.data, method + ".npy"))
+        scale = max(float(np.linalg.norm(result)), 1e-30)
+        error = float(np.linalg.norm(result - expected)) / scale
         record = {
             "side": "torch", "model": args.model, "method": method, "sequences": sequences, "reps": args.reps,
             "median_s": statistics.median(seconds), "sequences_per_s": sequences / statistics.median(seconds),
             "rel_err_vs_seqjit": error, "maps_agree": error <= TOLERANCE[method], "threads": torch.get_num_threads(),
-            "torch": torch.__version__, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+            "device": args.device, "torch": torch.__version__, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         }
         line = json.dumps(record)
         print(line, flush=True)

@@ -7,7 +7,11 @@ in eval mode with torch.set_num_threads(THREADS), checks that its output equals 
 passes after a warm-up under torch.no_grad and under torch.inference_mode, and prints one JSON line with the
 medians (the faster of the two is "median_s": PyTorch at its best). NCL layout as is (no channels_last).
 
-Usage: torch_forward.py --model NAME --data DIR [--reps R] [--warmup W] [--threads T] [--json FILE]
+With --device cuda the model and input live on the GPU, cuDNN picks its fastest algorithms (cudnn.benchmark), and
+each timed pass ends with torch.cuda.synchronize().
+
+Usage: torch_forward.py --model NAME --data DIR [--reps R] [--warmup W] [--threads T] [--device cpu|cuda]
+           [--json FILE]
 """
 
 import argparse
@@ -38,14 +42,33 @@ def load_model(name, length, outputs, activation, weights_path):
     return model.eval()
 
 
+def synchronize(device):
+    """Waits for the device's queued work, so that a timer brackets the work and not its launch."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def use_device(name):
+    """The torch.device for --device; on CUDA, cuDNN benchmarks its algorithms (PyTorch at its best)."""
+    device = torch.device(name)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        # float32 as seqjit computes it: no TF32 in cuDNN convolutions or cuBLAS products.
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
+    return device
+
+
 def time_forward(model, x, reps, warmup, context):
     with context():
         for _ in range(warmup):
             model(x)
+        synchronize(x.device)
         seconds = []
         for _ in range(reps):
             start = time.perf_counter()
             model(x)
+            synchronize(x.device)
             seconds.append(time.perf_counter() - start)
     return seconds
 
@@ -59,16 +82,19 @@ def main(argv):
     parser.add_argument("--reps", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--json", help="append the JSON line to this file too")
     args = parser.parse_args(argv)
 
     torch.set_num_threads(args.threads)
-    x = torch.from_numpy(np.load(os.path.join(args.data, "input.npy")))
+    device = use_device(args.device)
+    x = torch.from_numpy(np.load(os.path.join(args.data, "input.npy"))).to(device)
     expected = np.load(os.path.join(args.data, "output.npy"))
-    model = load_model(args.model, x.shape[2], args.outputs, args.activation, os.path.join(args.data, "weights.npz"))
+    model = load_model(args.model, x.shape[2], args.outputs, args.activation,
+                       os.path.join(args.data, "weights.npz")).to(device)
 
     with torch.no_grad():
-        y = model(x).numpy()
+        y = model(x).cpu().numpy()
     if y.shape != expected.shape:
         raise SystemExit(f"{args.model}: torch output shape {y.shape} != seqjit output shape {expected.shape}")
     scale = max(float(np.abs(y).max()), 1e-30)
@@ -80,7 +106,7 @@ def main(argv):
     best = min(statistics.median(no_grad), statistics.median(inference))
     record = {
         "side": "torch", "model": args.model, "batch": int(x.shape[0]), "length": int(x.shape[2]),
-        "reps": args.reps, "threads": torch.get_num_threads(), "torch": torch.__version__,
+        "reps": args.reps, "threads": torch.get_num_threads(), "torch": torch.__version__, "device": args.device,
         "median_s": best, "sequences_per_s": x.shape[0] / best,
         "median_no_grad_s": statistics.median(no_grad), "median_inference_mode_s": statistics.median(inference),
         "min_s": min(no_grad + inference),

@@ -14,8 +14,12 @@ line per task with the median (torch_forward.py's format plus "task").
 peak_rss_mb is the process's peak so far (ru_maxrss): tasks run in the order given, so a later task's figure
 includes the earlier ones'; run one task per process (--tasks grad_fourier) for a per-task peak.
 
+With --device cuda the model and data live on the GPU (cuDNN benchmarking on, no TF32, torch_forward.py's
+use_device) and each timed step ends with torch.cuda.synchronize().
+
 Usage: torch_train_step.py --model NAME [--length L] [--batch 100] [--outputs K] [--activation relu]
-           [--tasks grad,grad_fourier] [--reps 10] [--warmup 2] [--threads 2] [--seed 0] [--bn batch|running]
+           [--tasks grad,grad_fourier] [--reps 10] [--warmup 2] [--threads 2] [--device cpu|cuda] [--seed 0]
+           [--bn batch|running]
            [--freq-limit 150] [--softness 0.2] [--sigma 3] [--lambda 1] [--all-examples] [--data DIR] [--json FILE]
 """
 
@@ -34,6 +38,9 @@ import torch
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "python"))
 import torch_fourier_prior as tfp  # noqa: E402  (the prior's one definition, checked in float64)
 import torch_models  # noqa: E402  (the twins' one definition)
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_forward import synchronize, use_device  # noqa: E402  (the benchmarks' one device set-up)
 
 TASKS = ("grad", "grad_fourier")
 
@@ -87,6 +94,7 @@ def main(argv):
     parser.add_argument("--reps", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--bn", choices=["batch", "running"], default="batch",
                         help="batch norm statistics (default batch: a train step)")
@@ -102,7 +110,9 @@ def main(argv):
         parser.error("--reps must be >= 1")
 
     torch.set_num_threads(args.threads)
+    device = use_device(args.device)
     model, x, y = inputs(args)
+    model, x, y = model.to(device), x.to(device), y.to(device)
     tfp.set_mode(model, args.bn == "batch")
     params = [p for _, p in tfp.trainable_parameters(model)]
     prior_options = dict(freq_limit=args.freq_limit, softness=args.softness, sigma=args.sigma,
@@ -118,17 +128,19 @@ def main(argv):
         with_prior = task == "grad_fourier"
         for _ in range(args.warmup):
             step(with_prior)
+        synchronize(device)
         seconds = []
         for _ in range(args.reps):
             start = time.perf_counter()
             loss, bce, prior, _ = step(with_prior)
+            synchronize(device)
             seconds.append(time.perf_counter() - start)
         median = statistics.median(seconds)
         record = {
             "side": "torch", "model": args.model, "task": task, "batch": int(x.shape[0]), "length": int(x.shape[2]),
             "outputs": int(y.shape[1]), "activation": args.activation, "batch_norm": args.bn,
             "reps": args.reps, "warmup": args.warmup, "threads": torch.get_num_threads(), "torch": torch.__version__,
-            "median_s": median, "median_ms": median * 1e3, "min_s": min(seconds),
+            "device": args.device, "median_s": median, "median_ms": median * 1e3, "min_s": min(seconds),
             "sequences_per_s": x.shape[0] / median,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
             "loss": loss.item(), "bce": bce.item(),

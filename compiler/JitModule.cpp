@@ -1,7 +1,10 @@
-// CPU JIT: cpuPipeline() to the LLVM dialect, then mlir::ExecutionEngine (ORC) with host CPU features.
+// The JIT: cpuPipeline() or cudaPipeline() to the LLVM dialect, then mlir::ExecutionEngine (ORC) with host CPU
+// features; on CUDA the host code's runtime calls are bound to CudaLaunchRuntime and buffers staged on the device.
 #include "compiler/JitModule.h"
 
+#include "compiler/CudaLaunchRuntime.h"
 #include "compiler/Pipelines.h"
+#include "compiler/PtxEmitter.h"
 #include "dsl/Error.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -26,7 +29,11 @@ namespace seqjit {
 
 struct JitModule::Impl {
   mlir::MLIRContext context;
+  Device device = Device::Cpu;
   std::unique_ptr<mlir::ExecutionEngine> engine;
+  /// On CUDA where there is a GPU: the program's loaded kernels (destroyed before the engine whose PTX constants
+  /// key them).
+  std::unique_ptr<CudaKernelCache> kernels;
   size_t elementBytes = 4;
   double loweringSeconds = 0;
   double codegenSeconds = 0;
@@ -34,6 +41,7 @@ struct JitModule::Impl {
 
 JitModule::JitModule(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 JitModule::~JitModule() = default;
+Device JitModule::device() const { return impl_->device; }
 double JitModule::loweringSeconds() const { return impl_->loweringSeconds; }
 double JitModule::codegenSeconds() const { return impl_->codegenSeconds; }
 
@@ -80,6 +88,32 @@ std::vector<int64_t> descriptor(void *data, const std::vector<int64_t> &shape) {
   return d;
 }
 
+/// The pipeline for `options.device`. CUDA needs libdevice (GPU math) from the toolkit, not a GPU: programs
+/// compile for CUDA anywhere, and only calling them needs the device.
+std::string pipelineFor(const JitOptions &options, const std::string &name) {
+  if (!options.pipeline.empty()) {
+    if (options.device != Device::Cpu)
+      throw Error(fmt::format("{}: a pipeline of one's own runs on the CPU only", name));
+    return options.pipeline;
+  }
+  if (options.device == Device::Cpu)
+    return cpuPipeline();
+  std::string libdevice = findLibdevice();
+  if (libdevice.empty())
+    throw Error(fmt::format("{}: compiling for CUDA needs libdevice.10.bc from the CUDA toolkit, which was not found "
+                            "(set CUDA_HOME to the toolkit's directory)",
+                            name));
+  std::string chip = options.cudaChip;
+  if (chip.empty()) {
+    std::string why;
+    CudaDevice *gpu = CudaDevice::get(why);
+    if (!gpu)
+      throw Error(fmt::format("{}: cannot compile for CUDA: {}", name, why));
+    chip = fmt::format("sm_{}", std::min(gpu->computeCapability(), 90));
+  }
+  return cudaPipeline(chip, "+ptx80", libdevice);
+}
+
 } // namespace
 
 std::unique_ptr<JitModule> JitModule::compileGraph(const Graph &graph, const ImportOptions &options,
@@ -97,11 +131,13 @@ std::unique_ptr<JitModule> JitModule::compileModule(const ModuleBuilder &build, 
   keepFreedMemoryForReuse();
   auto impl = std::make_unique<Impl>();
   impl->elementBytes = float64 ? 8 : 4;
+  impl->device = jitOptions.device;
   auto start = std::chrono::steady_clock::now();
   loadSeqjitDialects(impl->context);
   auto module = build(impl->context);
-  if (mlir::failed(runPipeline(*module, cpuPipeline())))
-    throw Error(fmt::format("{}: lowering to LLVM failed (see the diagnostics above)", name));
+  if (mlir::failed(runPipeline(*module, pipelineFor(jitOptions, name))))
+    throw Error(fmt::format("{}: lowering to LLVM for the {} failed (see the diagnostics above)", name,
+                            jitOptions.device == Device::Cuda ? "GPU" : "CPU"));
   impl->loweringSeconds = secondsSince(start);
 
   start = std::chrono::steady_clock::now();
@@ -125,6 +161,17 @@ std::unique_ptr<JitModule> JitModule::compileModule(const ModuleBuilder &build, 
   if (!engine)
     throw Error(fmt::format("{}: JIT compilation failed: {}", name, llvm::toString(engine.takeError())));
   impl->engine = std::move(*engine);
+  if (impl->device == Device::Cuda) {
+    std::string why;
+    if (CudaDevice *gpu = CudaDevice::get(why))
+      impl->kernels = std::make_unique<CudaKernelCache>(*gpu);
+    impl->engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+      llvm::orc::SymbolMap symbols;
+      for (auto &[symbol, address] : cudaRuntimeSymbols())
+        symbols[interner(symbol)] = {llvm::orc::ExecutorAddr::fromPtr(address), llvm::JITSymbolFlags::Exported};
+      return symbols;
+    });
+  }
   // ORC materialises lazily: look the entry points up now so that code generation happens (and is timed) here.
   for (const std::string &entryPoint : entryPoints)
     if (auto symbol = impl->engine->lookupPacked("_mlir_ciface_" + entryPoint); !symbol)
@@ -133,10 +180,21 @@ std::unique_ptr<JitModule> JitModule::compileModule(const ModuleBuilder &build, 
   return std::unique_ptr<JitModule>(new JitModule(std::move(impl)));
 }
 
-void JitModule::call(const std::string &function, const std::vector<BufferView> &arguments,
-                     const std::vector<BufferView> &results) const {
-  // Several results come back as one struct of descriptors, laid out one after the other (all fields are 8 bytes).
-  std::vector<size_t> resultOffsets;
+namespace {
+
+int64_t elementCount(const std::vector<int64_t> &shape) {
+  int64_t count = 1;
+  for (int64_t extent : shape)
+    count *= extent;
+  return count;
+}
+
+/// Calls `function` through the C interface with the arguments' buffers at `argumentData` (host or device
+/// addresses) and returns the results' descriptors, one after the other (all fields are 8 bytes), with the offset of
+/// each; throws if a result's shape is not the one expected.
+std::vector<int64_t> invoke(mlir::ExecutionEngine &engine, const std::string &function,
+                            const std::vector<BufferView> &arguments, const std::vector<void *> &argumentData,
+                            const std::vector<BufferView> &results, std::vector<size_t> &resultOffsets) {
   size_t resultWords = 0;
   for (const BufferView &r : results) {
     resultOffsets.push_back(resultWords);
@@ -145,8 +203,8 @@ void JitModule::call(const std::string &function, const std::vector<BufferView> 
   std::vector<int64_t> resultDescriptors(resultWords, 0);
   std::vector<std::vector<int64_t>> argumentDescriptors;
   argumentDescriptors.reserve(arguments.size());
-  for (const BufferView &a : arguments)
-    argumentDescriptors.push_back(descriptor(a.data, a.shape));
+  for (size_t a = 0; a < arguments.size(); ++a)
+    argumentDescriptors.push_back(descriptor(argumentData[a], arguments[a].shape));
   // The C interface takes pointers to descriptors (the results' first); the packed call takes pointers to those.
   std::vector<void *> descriptorPointers{resultDescriptors.data()};
   for (auto &d : argumentDescriptors)
@@ -154,31 +212,82 @@ void JitModule::call(const std::string &function, const std::vector<BufferView> 
   std::vector<void *> packed;
   for (void *&p : descriptorPointers)
     packed.push_back(&p);
-  if (llvm::Error error = impl_->engine->invokePacked("_mlir_ciface_" + function, packed))
+  if (llvm::Error error = engine.invokePacked("_mlir_ciface_" + function, packed))
     throw Error(fmt::format("calling compiled function '{}' failed: {}", function, llvm::toString(std::move(error))));
-
-  std::vector<void *> freed;
-  for (size_t r = 0; r < results.size(); ++r) {
-    const BufferView &result = results[r];
-    const int64_t *d = &resultDescriptors[resultOffsets[r]];
-    size_t rank = result.shape.size();
-    for (size_t i = 0; i < rank; ++i)
-      if (d[3 + i] != result.shape[i])
+  for (size_t r = 0; r < results.size(); ++r)
+    for (size_t i = 0; i < results[r].shape.size(); ++i)
+      if (int64_t found = resultDescriptors[resultOffsets[r] + 3 + i]; found != results[r].shape[i])
         throw Error(fmt::format("compiled function '{}' returned dimension {} of result {} of size {}, expected {}",
-                                function, i, r, d[3 + i], result.shape[i]));
+                                function, i, r, found, results[r].shape[i]));
+  return resultDescriptors;
+}
+
+/// Device buffers handed back to the pool when the call ends, however it ends.
+struct DeviceBuffers {
+  CudaDevice &device;
+  std::vector<void *> blocks;
+  ~DeviceBuffers() {
+    for (void *block : blocks)
+      device.release(block);
+  }
+  bool contains(void *block) const { return llvm::is_contained(blocks, block); }
+};
+
+} // namespace
+
+void JitModule::call(const std::string &function, const std::vector<BufferView> &arguments,
+                     const std::vector<BufferView> &results) const {
+  size_t elementBytes = impl_->elementBytes;
+  std::vector<size_t> offsets;
+  if (impl_->device == Device::Cpu) {
+    std::vector<void *> argumentData;
+    for (const BufferView &a : arguments)
+      argumentData.push_back(a.data);
+    std::vector<int64_t> descriptors = invoke(*impl_->engine, function, arguments, argumentData, results, offsets);
+    std::vector<void *> freed;
+    for (size_t r = 0; r < results.size(); ++r) {
+      const int64_t *d = &descriptors[offsets[r]];
+      auto *allocated = reinterpret_cast<char *>(d[0]);
+      auto *aligned = reinterpret_cast<char *>(d[1]);
+      std::memcpy(results[r].data, aligned + d[2] * elementBytes, elementCount(results[r].shape) * elementBytes);
+      // A result may be an argument (an identity model) or share its buffer with another result.
+      bool isArgument = llvm::is_contained(argumentData, allocated);
+      if (!isArgument && !llvm::is_contained(freed, allocated)) {
+        freed.push_back(allocated);
+        std::free(allocated);
+      }
+    }
+    return;
+  }
+
+  if (!impl_->kernels) {
+    std::string why;
+    CudaDevice::get(why);
+    throw Error(fmt::format("compiled function '{}' was compiled for CUDA, but cannot run: {}", function, why));
+  }
+  CudaDevice &gpu = impl_->kernels->device();
+  std::lock_guard<std::mutex> lock(gpu.executionMutex());
+  gpu.makeCurrent();
+  DeviceBuffers staged{gpu, {}};
+  for (const BufferView &a : arguments) {
+    size_t bytes = elementCount(a.shape) * elementBytes;
+    staged.blocks.push_back(gpu.allocate(bytes));
+    gpu.copyToDevice(staged.blocks.back(), a.data, bytes);
+  }
+  CudaCallScope scope(*impl_->kernels);
+  std::vector<int64_t> descriptors = invoke(*impl_->engine, function, arguments, staged.blocks, results, offsets);
+  gpu.synchronize();
+  scope.rethrow();
+  DeviceBuffers returned{gpu, {}};
+  for (size_t r = 0; r < results.size(); ++r) {
+    const int64_t *d = &descriptors[offsets[r]];
     auto *allocated = reinterpret_cast<char *>(d[0]);
     auto *aligned = reinterpret_cast<char *>(d[1]);
-    int64_t count = 1;
-    for (int64_t extent : result.shape)
-      count *= extent;
-    std::memcpy(result.data, aligned + d[2] * impl_->elementBytes, count * impl_->elementBytes);
-    // A result may be an argument (an identity model) or share its buffer with another result.
-    bool isArgument = llvm::any_of(arguments, [&](const BufferView &a) { return a.data == allocated; });
-    if (!isArgument && !llvm::is_contained(freed, allocated)) {
-      freed.push_back(allocated);
-      std::free(allocated);
-    }
+    gpu.copyToHost(results[r].data, aligned + d[2] * elementBytes, elementCount(results[r].shape) * elementBytes);
+    if (!staged.contains(allocated) && !returned.contains(allocated))
+      returned.blocks.push_back(allocated);
   }
+  gpu.synchronize();
 }
 
 } // namespace seqjit

@@ -1,6 +1,7 @@
-// Seq programs compiled for the CPU: lowered through MLIR to LLVM and JIT-compiled with ORC.
+// Seq programs compiled for the CPU or a CUDA GPU: lowered through MLIR to LLVM and JIT-compiled with ORC.
 #pragma once
 
+#include "compiler/Device.h"
 #include "compiler/GraphImport.h"
 
 #include <cstdint>
@@ -19,6 +20,14 @@ struct BufferView {
 
 struct JitOptions {
   int optimizationLevel = 3;
+  /// Where the program runs. On CUDA, the host code is JIT-compiled for the CPU and launches PTX kernels; buffers
+  /// handed to call() are copied to the device and results back.
+  Device device = defaultDevice();
+  /// The GPU the PTX is for (the driver JIT-compiles it for newer ones); empty: the device's own, up to sm_90.
+  std::string cudaChip;
+  /// A pass pipeline to use instead of the device's, ending in the LLVM dialect for the CPU (the tests run
+  /// gpuLoopsOnCpuPipeline() this way).
+  std::string pipeline;
 };
 
 class JitModule {
@@ -30,7 +39,8 @@ public:
                                                  const JitOptions &jitOptions = {});
 
   /// Builds a module of seq functions (static shapes, llvm.emit_c_interface on each entry point) in the JIT's own
-  /// context, lowers it with cpuPipeline() and JIT-compiles `entryPoints`. `name` names the program in errors.
+  /// context, lowers it with cpuPipeline() (cudaPipeline() on CUDA) and JIT-compiles `entryPoints`. `name` names the
+  /// program in errors.
   using ModuleBuilder = std::function<mlir::OwningOpRef<mlir::ModuleOp>(mlir::MLIRContext &)>;
   static std::unique_ptr<JitModule> compileModule(const ModuleBuilder &build, const std::string &name, bool float64,
                                                   const std::vector<std::string> &entryPoints,
@@ -43,6 +53,7 @@ public:
     call(function, arguments, std::vector<BufferView>{result});
   }
 
+  Device device() const;
   /// Seconds spent in MLIR lowering and in LLVM code generation.
   double loweringSeconds() const;
   double codegenSeconds() const;

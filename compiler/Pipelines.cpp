@@ -3,6 +3,7 @@
 
 #include "compiler/Autodiff.h"
 #include "compiler/ContractionKernels.h"
+#include "compiler/GpuLoopMapping.h"
 #include "compiler/SeqToLinalg.h"
 
 #include "mlir/InitAllPasses.h"
@@ -22,6 +23,22 @@ namespace {
 const char *kTensorStages = "convert-seq-to-linalg, canonicalize, linalg-fuse-elementwise-ops, cse, "
                             "one-shot-bufferize{bufferize-function-boundaries "
                             "function-boundary-type-conversion=identity-layout-map}";
+
+/// Loops on buffers to the LLVM dialect, for the CPU.
+const char *kCpuLoweringTail =
+    "convert-linalg-to-loops, lower-affine, convert-scf-to-cf, canonicalize, "
+    "expand-strided-metadata, convert-math-to-llvm, convert-math-to-libm, "
+    "convert-vector-to-llvm{reassociate-fp-reductions}, finalize-memref-to-llvm, "
+    "convert-arith-to-llvm, convert-index-to-llvm, convert-func-to-llvm, convert-cf-to-llvm, "
+    "reconcile-unrealized-casts";
+
+/// The GPU's loop structure, on buffers: every loop and buffer access ends in a parallel loop mapped to blocks and
+/// threads. Adjacent loops over the same index space fuse first (a convolution with the fill of its bias, batch
+/// norm and activation with the convolution they follow), so that each becomes one kernel.
+const char *kGpuLoopStages = "buffer-deallocation-pipeline, convert-bufferization-to-memref, "
+                             "func.func(seqjit-memref-copies-to-linalg, seqjit-parallel-dimensions-outermost), "
+                             "convert-linalg-to-parallel-loops, canonicalize, "
+                             "func.func(scf-parallel-loop-fusion, seqjit-map-loops-to-gpu)";
 } // namespace
 
 std::string cpuPipeline() {
@@ -29,12 +46,7 @@ std::string cpuPipeline() {
   return std::string(kTensorStages) +
          ", func.func(seqjit-contraction-kernels{vector-bits=" + std::to_string(target.vectorBits) +
          " registers=" + std::to_string(target.registers) +
-         "}), buffer-deallocation-pipeline, convert-bufferization-to-memref, convert-linalg-to-loops, lower-affine, "
-         "convert-scf-to-cf, canonicalize, "
-         "expand-strided-metadata, convert-math-to-llvm, convert-math-to-libm, "
-         "convert-vector-to-llvm{reassociate-fp-reductions}, finalize-memref-to-llvm, "
-         "convert-arith-to-llvm, convert-index-to-llvm, convert-func-to-llvm, convert-cf-to-llvm, "
-         "reconcile-unrealized-casts";
+         "}), buffer-deallocation-pipeline, convert-bufferization-to-memref, " + kCpuLoweringTail;
 }
 
 std::string ptxPipeline(const std::string &chip, const std::string &features, const std::string &libdevice) {
@@ -42,12 +54,23 @@ std::string ptxPipeline(const std::string &chip, const std::string &features, co
   if (!libdevice.empty())
     attach += " l=" + libdevice;
   attach += "}";
-  return std::string(kTensorStages) +
-         ", convert-linalg-to-parallel-loops, func.func(gpu-map-parallel-loops), convert-parallel-loops-to-gpu, "
-         "gpu-kernel-outlining, lower-affine, convert-scf-to-cf, " +
+  return std::string(kTensorStages) + ", " + kGpuLoopStages +
+         ", convert-parallel-loops-to-gpu, gpu-kernel-outlining, func.func(seqjit-check-host-memory-access), "
+         "lower-affine, convert-scf-to-cf, " +
          attach +
          ", gpu.module(convert-gpu-to-nvvm, convert-math-to-llvm), reconcile-unrealized-casts, "
          "gpu-module-to-binary{format=isa}";
+}
+
+std::string gpuLoopsOnCpuPipeline() {
+  return std::string(kTensorStages) + ", " + kGpuLoopStages + ", " + kCpuLoweringTail;
+}
+
+std::string cudaPipeline(const std::string &chip, const std::string &features, const std::string &libdevice) {
+  return ptxPipeline(chip, features, libdevice) +
+         ", func.func(gpu-async-region), expand-strided-metadata, finalize-memref-to-llvm{use-generic-functions}, "
+         "gpu-to-llvm, convert-arith-to-llvm, convert-index-to-llvm, convert-func-to-llvm, convert-cf-to-llvm, "
+         "reconcile-unrealized-casts";
 }
 
 void registerPipelinePasses() {
@@ -56,12 +79,18 @@ void registerPipelinePasses() {
     registerAllPasses();
     registerSeqjitPasses();
     registerContractionKernelsPass();
+    registerGpuLoopMappingPasses();
     registerPass([] { return createAutodiffPass(); });
     PassPipelineRegistration<>("seqjit-lower-to-llvm", "seqjit's CPU pipeline: seq to the LLVM dialect",
                                [](OpPassManager &pm) { (void)parsePassPipeline(cpuPipeline(), pm); });
     PassPipelineRegistration<>(
         "seqjit-lower-to-ptx", "seqjit's GPU pipeline: seq to PTX for sm_90",
         [](OpPassManager &pm) { (void)parsePassPipeline(ptxPipeline("sm_90", "+ptx80", ""), pm); });
+    PassPipelineRegistration<>("seqjit-gpu-loops-on-cpu", "the GPU pipeline's loops, lowered for the CPU",
+                               [](OpPassManager &pm) { (void)parsePassPipeline(gpuLoopsOnCpuPipeline(), pm); });
+    PassPipelineRegistration<>(
+        "seqjit-lower-to-cuda", "seqjit's CUDA pipeline: seq to PTX kernels and LLVM host code launching them",
+        [](OpPassManager &pm) { (void)parsePassPipeline(cudaPipeline("sm_90", "+ptx80", ""), pm); });
   });
 }
 

@@ -12,9 +12,20 @@ namespace seqjit {
 /// also registered as the pipeline `seqjit-lower-to-llvm`).
 std::string cpuPipeline();
 
-/// seq -> linalg -> parallel loops -> gpu kernels -> NVVM -> PTX in a gpu.binary (`seqjit-lower-to-ptx`).
+/// seq -> linalg -> parallel loops -> gpu kernels -> NVVM -> PTX in a gpu.binary (`seqjit-lower-to-ptx`). Every loop
+/// and every access to a buffer's contents is in a kernel; the host code only allocates, frees and launches.
 /// `libdevice` is linked when non-empty (math functions on the GPU come from it).
 std::string ptxPipeline(const std::string &chip, const std::string &features, const std::string &libdevice);
+
+/// ptxPipeline() followed by the host code's lowering to the LLVM dialect, for the CUDA runtime: buffers are allocated
+/// with _mlir_memref_to_llvm_alloc (device memory), kernels launched with the mgpu* functions on one stream per
+/// function (`seqjit-lower-to-cuda`).
+std::string cudaPipeline(const std::string &chip, const std::string &features, const std::string &libdevice);
+
+/// The GPU pipeline's loops (the same fusion, collapsing, tiling and one-thread wrapping as ptxPipeline) lowered for
+/// the CPU instead of outlined into kernels, where a parallel loop runs as a sequential one: tests run it to check
+/// the GPU's loop structure computes what the program says on machines without a GPU (`seqjit-gpu-loops-on-cpu`).
+std::string gpuLoopsOnCpuPipeline();
 
 /// Registers every MLIR pass and seqjit's own (idempotent).
 void registerPipelinePasses();

@@ -57,7 +57,7 @@ int64_t referencesPerSequence(const Graph &graph, const HostArray<float> &input,
 
 Attributor::Attributor(const Graph &graph, Parameters parameters, int64_t output, int64_t batch, int threads)
     : graph_(graph), parameters_(std::move(parameters)), output_(checkedOutput(graph, output)),
-      threads_(workerThreads(threads)), batch_(chunkSize(batch, threads_)),
+      threads_(programThreads(threads)), batch_(chunkSize(batch, threads_)),
       forward_([this, batch, threads] { return compile(graph_, {.batch = batch, .threads = threads}); }),
       gradient_([this] {
         return CompiledInputGradient::compile(graph_, {.batch = batch_, .float64 = false, .batchNormTraining = false});

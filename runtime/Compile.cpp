@@ -65,7 +65,7 @@ CompiledModel compile(const Graph &graph, const CompileOptions &options) {
   if (options.batch <= 0)
     throw Error(fmt::format("compile: batch must be positive, got {}", options.batch));
   Graph inference = inferenceGraph(graph);
-  int threads = static_cast<int>(std::min<int64_t>(workerThreads(options.threads), options.batch));
+  int threads = static_cast<int>(std::min<int64_t>(programThreads(options.threads), options.batch));
   ImportOptions importOptions;
   importOptions.batch = (options.batch + threads - 1) / threads;
   auto module = JitModule::compileGraph(inference, importOptions);

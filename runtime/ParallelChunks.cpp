@@ -1,6 +1,7 @@
 // A shared-counter pool of worker threads over numbered chunks.
 #include "runtime/ParallelChunks.h"
 
+#include "compiler/Device.h"
 #include "dsl/Error.h"
 
 #include <fmt/format.h>
@@ -26,6 +27,8 @@ int workerThreads(int requested) {
   }
   return std::max(1u, std::thread::hardware_concurrency());
 }
+
+int programThreads(int requested) { return defaultDevice() == Device::Cuda ? 1 : workerThreads(requested); }
 
 void runChunksInParallel(int64_t chunks, int threads, const std::function<void(int64_t)> &body) {
   std::atomic<int64_t> next{0};

@@ -274,6 +274,7 @@ void addAttributeCommand(CLI::App &app) {
   auto args = std::make_shared<AttributeArguments>();
   CLI::App *command = app.add_subcommand("attribute", "Attribution maps (saliency, gradient x input, SmoothGrad, "
                                                       "integrated gradients, DeepSHAP, in-silico mutagenesis) as .npy");
+  addDeviceOption(*command);
   addTrainedModelOptions(command, args->trained, true);
   command->add_option("--input", args->input, "sequences: .npy (N, 4, L) or HDF5 (dataset --key)")->required();
   command->add_option("--key", args->key,

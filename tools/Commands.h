@@ -5,6 +5,9 @@
 
 namespace seqjit {
 
+/// --device cpu|cuda on `command`: sets the device its compiled programs run on (compiler/Device.h).
+void addDeviceOption(CLI::App &command);
+
 /// seqjit models: the stdlib architectures with their default shapes and parameter counts.
 void addModelsCommand(CLI::App &app);
 /// seqjit forward: compiled inference on a .npy or HDF5 input, output written as .npy.

@@ -75,6 +75,7 @@ void addEvaluateCommand(CLI::App &app) {
   auto args = std::make_shared<EvaluateArguments>();
   CLI::App *command = app.add_subcommand("evaluate", "Loss and metrics (AUROC, AUPR, accuracy, Pearson, Spearman) "
                                                      "of trained weights on a data split");
+  addDeviceOption(*command);
   addTrainedModelOptions(command, args->trained, false);
   addDataOptions(command, args->data, {"test"});
   command->add_option("--split", args->split, "split of --data: test (default), valid or train");

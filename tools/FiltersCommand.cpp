@@ -105,6 +105,7 @@ void addFiltersCommand(CLI::App &app) {
   auto args = std::make_shared<FiltersArguments>();
   CLI::App *command =
       app.add_subcommand("filters", "First-layer filters as motifs: activation-aligned PWMs written as MEME text");
+  addDeviceOption(*command);
   addTrainedModelOptions(command, args->trained, true);
   command->add_option("--input", args->input, "sequences to align on: .npy (N, 4, L) or HDF5 (dataset --key)")
       ->required();

@@ -76,6 +76,7 @@ void runForward(const ForwardArguments &args) {
 void addForwardCommand(CLI::App &app) {
   auto args = std::make_shared<ForwardArguments>();
   CLI::App *command = app.add_subcommand("forward", "Run a model's compiled forward pass (inference) on sequences");
+  addDeviceOption(*command);
   command->add_option("--model", args->model, "stdlib model name (see `seqjit models`) or a model file (.cpp)")
       ->required();
   command->add_option("--weights", args->weights, "weights as .npz with PyTorch state_dict names");

@@ -154,6 +154,7 @@ void addGradCommand(CLI::App &app) {
   auto args = std::make_shared<GradArguments>();
   CLI::App *command =
       app.add_subcommand("grad", "Gradient of a loss (+ L2, + Fourier attribution prior) for every trainable weight");
+  addDeviceOption(*command);
   command->add_option("--model", args->model, "stdlib model name (see `seqjit models`) or a model file (.cpp)")
       ->required();
   command->add_option("--weights", args->weights, "weights as .npz with PyTorch state_dict names");

@@ -113,6 +113,7 @@ void addPredictCommand(CLI::App &app) {
   auto args = std::make_shared<PredictArguments>();
   CLI::App *command = app.add_subcommand("predict", "Predictions of trained weights for FASTA, BED, HDF5 or .npy "
                                                     "sequences, as TSV or .npy");
+  addDeviceOption(*command);
   addTrainedModelOptions(command, args->trained, true);
   command
       ->add_option(

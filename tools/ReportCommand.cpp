@@ -220,6 +220,7 @@ void addReportCommand(CLI::App &app) {
   auto args = std::make_shared<ReportArguments>();
   CLI::App *command = app.add_subcommand(
       "report", "One HTML page about a trained model: test metrics, filter logos and matches, attribution logos");
+  addDeviceOption(*command);
   addTrainedModelOptions(command, args->trained, false);
   command->add_option("--data", args->data, "HDF5 file with X_test, Y_test (and model_test for synthetic data)")
       ->required();

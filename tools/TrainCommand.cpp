@@ -237,6 +237,7 @@ void runTrain(const TrainArguments &args) {
 void addTrainCommand(CLI::App &app) {
   auto args = std::make_shared<TrainArguments>();
   CLI::App *command = app.add_subcommand("train", "Train a model with the compiled train step");
+  addDeviceOption(*command);
   command->add_option("model", args->model, "stdlib model name (see `seqjit models`) or a model file (.cpp)")
       ->required();
   command

@@ -1,4 +1,5 @@
 // Every seq op, its VJP and its VJP's VJP, JIT-compiled for the CPU, equal the reference interpreter (float64).
+#include "CallCompiled.h"
 #include "Closeness.h"
 #include "OpCases.h"
 #include "compiler/JitModule.h"
@@ -35,17 +36,13 @@ void checkCase(const Case &c) {
     SCOPED_TRACE(function);
     std::vector<HostArray<double>> expected =
         interpretFunction<double>(reference->lookupSymbol<mlir::func::FuncOp>(function), arguments);
-    std::vector<HostArray<float>> floatArguments, actual;
-    std::vector<BufferView> argumentViews, resultViews;
+    std::vector<HostArray<float>> floatArguments;
+    std::vector<std::vector<int64_t>> resultShapes;
     for (const auto &a : arguments)
       floatArguments.push_back(a.cast<float>());
-    for (auto &a : floatArguments)
-      argumentViews.push_back({a.data.data(), a.shape});
     for (const auto &e : expected)
-      actual.emplace_back(e.shape);
-    for (auto &r : actual)
-      resultViews.push_back({r.data.data(), r.shape});
-    compiled->call(function, argumentViews, resultViews);
+      resultShapes.push_back(e.shape);
+    std::vector<HostArray<float>> actual = callCompiled(*compiled, function, floatArguments, resultShapes);
     for (size_t i = 0; i < expected.size(); ++i)
       EXPECT_LE(relativeError(actual[i].data, expected[i].data), 1e-5) << "result " << i;
     // The next function takes one cotangent per result of this one.

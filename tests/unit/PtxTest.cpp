@@ -1,11 +1,9 @@
 // The forward program of every stdlib model, and every program (train step with and without the Fourier prior's
 // double backward, input gradient, DeepLIFT, the mutation windows of incremental ISM) of models with each kind of
 // layer, lower to PTX for sm_80 and sm_90 that NVIDIA's ptxas accepts.
+#include "ProgramBuilders.h"
 #include "ZooNames.h"
-#include "compiler/MutationWindows.h"
-#include "compiler/Programs.h"
 #include "compiler/PtxEmitter.h"
-#include "compiler/TrainStep.h"
 #include "stdlib/Models.h"
 
 #include <gtest/gtest.h>
@@ -14,7 +12,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <tuple>
 #include <unistd.h>
 
@@ -74,31 +71,6 @@ TEST_P(PtxTest, PtxasAcceptsTheForwardProgram) {
 
 INSTANTIATE_TEST_SUITE_P(Zoo, PtxTest, ::testing::ValuesIn(testing::zooNames()), testing::zooTestName);
 
-using ProgramBuilder = std::function<mlir::OwningOpRef<mlir::ModuleOp>(mlir::MLIRContext &, const Graph &)>;
-
-/// Every program seqjit compiles, for batches of 2.
-const std::vector<std::pair<std::string, ProgramBuilder>> &programs() {
-  static const std::vector<std::pair<std::string, ProgramBuilder>> all = {
-      {"forward", [](mlir::MLIRContext &c, const Graph &g) { return importGraph(c, g, {.batch = 2}); }},
-      {"train_step",
-       [](mlir::MLIRContext &c, const Graph &g) { return buildTrainStepModule(c, g, {}, {}, {.batch = 2}); }},
-      {"fourier_prior_train_step",
-       [](mlir::MLIRContext &c, const Graph &g) {
-         Objective objective;
-         objective.fourierPrior = parseFourierPrior("T=20,s=0.2,sigma=3,lambda=1");
-         return buildTrainStepModule(c, g, objective, {}, {.batch = 2});
-       }},
-      {"input_gradient", // saliency, gradient x input, SmoothGrad, integrated gradients
-       [](mlir::MLIRContext &c, const Graph &g) {
-         return buildInputGradientModule(c, g, {.batch = 2, .batchNormTraining = false});
-       }},
-      {"deeplift", [](mlir::MLIRContext &c, const Graph &g) { return buildDeepLiftModule(c, g, {.batch = 2}); }},
-      {"mutation_windows", // incremental ISM
-       [](mlir::MLIRContext &c, const Graph &g) { return buildMutationWindowModule(c, g, planMutationWindows(g), 2); }},
-  };
-  return all;
-}
-
 /// (model, program index, chip): CNN-deep (exp first layer, max pools), ResidualBind (a residual add), CNN-dist
 /// (dilated convolutions).
 using ProgramCase = std::tuple<std::string, size_t, std::string>;
@@ -110,8 +82,8 @@ TEST_P(PtxProgramTest, PtxasAcceptsTheProgram) {
   const auto &[name, program, chip] = GetParam();
   auto model = buildZooModel(name, {.activation = "exp"});
   mlir::MLIRContext context;
-  auto module = programs().at(program).second(context, model->graph());
-  const std::string what = name + " " + programs().at(program).first;
+  auto module = testing::programs().at(program).second(context, model->graph());
+  const std::string what = name + " " + testing::programs().at(program).first;
   expectPtxasAccepts(emitModulePtx(*module, what, {.chip = chip, .features = "+ptx80"}), chip, what);
 }
 
@@ -121,7 +93,7 @@ INSTANTIATE_TEST_SUITE_P(Programs, PtxProgramTest,
                                             ::testing::Values("sm_80", "sm_90")),
                          [](const ::testing::TestParamInfo<ProgramCase> &info) {
                            std::string name = std::get<0>(info.param) + "_" +
-                                              programs().at(std::get<1>(info.param)).first + "_" +
+                                              testing::programs().at(std::get<1>(info.param)).first + "_" +
                                               std::get<2>(info.param);
                            std::replace(name.begin(), name.end(), '-', '_');
                            return name;
