@@ -58,6 +58,7 @@ const CudaDriver *CudaDriver::load(std::string &why) {
                     resolve(library, "cuMemFree_v2", d.memFree, failure) &&
                     resolve(library, "cuMemcpyHtoDAsync_v2", d.memcpyHostToDeviceAsync, failure) &&
                     resolve(library, "cuMemcpyDtoHAsync_v2", d.memcpyDeviceToHostAsync, failure) &&
+                    resolve(library, "cuMemcpyAsync", d.memcpyAsync, failure) &&
                     resolve(library, "cuMemGetInfo_v2", d.memGetInfo, failure) &&
                     resolve(library, "cuGetErrorName", d.getErrorName, failure);
     if (complete)

@@ -32,6 +32,8 @@ struct CudaDriver {
   Result (*memFree)(DevicePointer pointer);
   Result (*memcpyHostToDeviceAsync)(DevicePointer destination, const void *source, size_t bytes, void *stream);
   Result (*memcpyDeviceToHostAsync)(void *destination, DevicePointer source, size_t bytes, void *stream);
+  /// Either direction, from the pointers themselves (unified addressing).
+  Result (*memcpyAsync)(DevicePointer destination, DevicePointer source, size_t bytes, void *stream);
   Result (*memGetInfo)(size_t *freeBytes, size_t *totalBytes);
   Result (*getErrorName)(Result result, const char **name);
 

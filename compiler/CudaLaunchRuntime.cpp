@@ -87,6 +87,17 @@ void eventRecord(void *, void *) {}
 void streamWaitEvent(void *, void *) {}
 void eventSynchronize(void *) { streamSynchronize(nullptr); }
 
+/// gpu.memcpy: a constant buffer of the host code copied to the device (seqjit-constants-to-device).
+void copyMemory(void *destination, void *source, size_t bytes, void *stream) {
+  guarded("mgpuMemcpy", 0, [&](CudaCallScope &scope) {
+    CudaDevice &device = scope.kernels().device();
+    device.check(device.driver().memcpyAsync(reinterpret_cast<CudaDriver::DevicePointer>(destination),
+                                             reinterpret_cast<CudaDriver::DevicePointer>(source), bytes, stream),
+                 "cuMemcpyAsync");
+    return 0;
+  });
+}
+
 void *allocate(uint64_t bytes) {
   return guarded("_mlir_memref_to_llvm_alloc", static_cast<void *>(nullptr),
                  [&](CudaCallScope &scope) { return scope.kernels().device().allocate(bytes); });
@@ -174,6 +185,7 @@ std::vector<std::pair<std::string, void *>> cudaRuntimeSymbols() {
       {"mgpuEventRecord", reinterpret_cast<void *>(&eventRecord)},
       {"mgpuStreamWaitEvent", reinterpret_cast<void *>(&streamWaitEvent)},
       {"mgpuEventSynchronize", reinterpret_cast<void *>(&eventSynchronize)},
+      {"mgpuMemcpy", reinterpret_cast<void *>(&copyMemory)},
       {"_mlir_memref_to_llvm_alloc", reinterpret_cast<void *>(&allocate)},
       {"_mlir_memref_to_llvm_aligned_alloc", reinterpret_cast<void *>(&allocateAligned)},
       {"_mlir_memref_to_llvm_free", reinterpret_cast<void *>(&release)},

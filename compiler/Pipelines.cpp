@@ -3,7 +3,9 @@
 
 #include "compiler/Autodiff.h"
 #include "compiler/ContractionKernels.h"
+#include "compiler/DeviceConstants.h"
 #include "compiler/GpuLoopMapping.h"
+#include "compiler/ProducerFusion.h"
 #include "compiler/SeqToLinalg.h"
 
 #include "mlir/InitAllPasses.h"
@@ -33,10 +35,12 @@ const char *kCpuLoweringTail =
     "reconcile-unrealized-casts";
 
 /// The GPU's loop structure, on buffers: every loop and buffer access ends in a parallel loop mapped to blocks and
-/// threads. Adjacent loops over the same index space fuse first (a convolution with the fill of its bias, batch
-/// norm and activation with the convolution they follow), so that each becomes one kernel.
+/// threads. A convolution read only by a pool is recomputed inside it; adjacent loops over the same index space
+/// fuse (a convolution with the fill of its bias, batch norm and activation with the convolution they follow), so
+/// that each becomes one kernel.
 const char *kGpuLoopStages = "buffer-deallocation-pipeline, convert-bufferization-to-memref, "
-                             "func.func(seqjit-memref-copies-to-linalg, seqjit-parallel-dimensions-outermost), "
+                             "func.func(seqjit-memref-copies-to-linalg, seqjit-parallel-dimensions-outermost, "
+                             "seqjit-fuse-producers-into-consumers), "
                              "convert-linalg-to-parallel-loops, canonicalize, "
                              "func.func(scf-parallel-loop-fusion, seqjit-map-loops-to-gpu)";
 } // namespace
@@ -55,7 +59,8 @@ std::string ptxPipeline(const std::string &chip, const std::string &features, co
     attach += " l=" + libdevice;
   attach += "}";
   return std::string(kTensorStages) + ", " + kGpuLoopStages +
-         ", convert-parallel-loops-to-gpu, gpu-kernel-outlining, func.func(seqjit-check-host-memory-access), "
+         ", convert-parallel-loops-to-gpu, gpu-kernel-outlining, "
+         "func.func(seqjit-check-host-memory-access, seqjit-constants-to-device), "
          "lower-affine, convert-scf-to-cf, " +
          attach +
          ", gpu.module(convert-gpu-to-nvvm, convert-math-to-llvm), reconcile-unrealized-casts, "
@@ -80,6 +85,8 @@ void registerPipelinePasses() {
     registerSeqjitPasses();
     registerContractionKernelsPass();
     registerGpuLoopMappingPasses();
+    registerFuseProducersIntoConsumersPass();
+    registerConstantsToDevicePass();
     registerPass([] { return createAutodiffPass(); });
     PassPipelineRegistration<>("seqjit-lower-to-llvm", "seqjit's CPU pipeline: seq to the LLVM dialect",
                                [](OpPassManager &pm) { (void)parsePassPipeline(cpuPipeline(), pm); });

@@ -11,6 +11,7 @@
 #   bash tools/gpu_suite.sh                       # where seqjit is built (bash tools/build.sh)
 #   bash tools/gpu_suite.sh --bundle FILE.tar.xz  # on a GPU machine without seqjit's build dependencies, with the
 #                                                 # binaries packed by tools/gpu_bundle.sh on the build machine
+#   ONLY=tests|bench bash tools/gpu_suite.sh ...  # one half, to split the run into two shorter commands
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -50,10 +51,14 @@ run_test() {
 export -f run_test
 export BUILD
 status=0
-printf '%s\n' $TESTS | xargs -P "$JOBS" -I{} bash -c 'run_test {}' >>"$LOG" 2>&1 || status=1
-grep -E '^(PASSED|FAILED) ' "$LOG"
-grep -q '^FAILED ' "$LOG" && status=1
-
-RESULTS=$RESULTS bash "$ROOT/bench/run_gpu.sh" 2>&1 | tee -a "$LOG" || status=1
+if [[ ${ONLY:-tests} == tests ]]; then
+  printf '%s\n' $TESTS | xargs -P "$JOBS" -I{} bash -c 'run_test {}' >>"$LOG" 2>&1 || status=1
+  grep -E '^(PASSED|FAILED) ' "$LOG"
+  grep -q '^FAILED ' "$LOG" && status=1
+fi
+if [[ ${ONLY:-bench} == bench ]]; then
+  set -o pipefail
+  RESULTS=$RESULTS bash "$ROOT/bench/run_gpu.sh" 2>&1 | tee -a "$LOG" || status=1
+fi
 echo "GPU suite: $([[ $status == 0 ]] && echo passed || echo FAILED); log in $LOG" | tee -a "$LOG"
 exit $status

@@ -33,5 +33,6 @@ int cuMemAlloc_v2(uint64_t *, size_t) { return kNotInitialized; }
 int cuMemFree_v2(uint64_t) { return kNotInitialized; }
 int cuMemcpyHtoDAsync_v2(uint64_t, const void *, size_t, void *) { return kNotInitialized; }
 int cuMemcpyDtoHAsync_v2(void *, uint64_t, size_t, void *) { return kNotInitialized; }
+int cuMemcpyAsync(uint64_t, uint64_t, size_t, void *) { return kNotInitialized; }
 int cuMemGetInfo_v2(size_t *, size_t *) { return kNotInitialized; }
 }
