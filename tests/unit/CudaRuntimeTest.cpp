@@ -148,8 +148,10 @@ TEST_P(CudaCompileTest, CompilesHereWithEveryRuntimeCallBound) {
   ASSERT_FALSE(functions.empty());
   // Looking every entry point up generates the host code, which fails if a runtime function is missing; the
   // pipeline itself fails if any buffer access was left on the host.
-  auto module =
-      JitModule::compileModule(build_, what_, false, functions, {.device = Device::Cuda, .cudaChip = "sm_90"});
+  JitOptions options;
+  options.device = Device::Cuda;
+  options.cudaChip = "sm_90";
+  auto module = JitModule::compileModule(build_, what_, false, functions, options);
   EXPECT_EQ(module->device(), Device::Cuda);
 }
 
@@ -173,7 +175,8 @@ TEST_P(ProgramOnDeviceTest, EqualsTheReferenceInterpreter) {
       FAIL() << "SEQJIT_REQUIRE_GPU is set, but there is no GPU: " << why;
     GTEST_SKIP() << "no GPU: " << why;
   }
-  JitOptions options{.device = target == Target::Cuda ? Device::Cuda : Device::Cpu};
+  JitOptions options;
+  options.device = target == Target::Cuda ? Device::Cuda : Device::Cpu;
   if (target == Target::GpuLoopsOnCpu)
     options.pipeline = gpuLoopsOnCpuPipeline();
   mlir::MLIRContext context;
