@@ -30,6 +30,14 @@ Device parseDevice(const std::string &name, const std::string &source) {
 
 const char *deviceName(Device device) { return device == Device::Cuda ? "cuda" : "cpu"; }
 
+std::string describeDevice(Device device) {
+  std::string why;
+  CudaDevice *gpu = device == Device::Cuda ? CudaDevice::get(why) : nullptr;
+  if (!gpu)
+    return deviceName(device);
+  return fmt::format("cuda ({}, sm_{})", gpu->name(), gpu->computeCapability());
+}
+
 Device usableDevice(Device requested) {
   if (requested == Device::Cpu)
     return Device::Cpu;

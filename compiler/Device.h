@@ -11,6 +11,9 @@ enum class Device { Cpu, Cuda };
 Device parseDevice(const std::string &name, const std::string &source);
 const char *deviceName(Device device);
 
+/// "cpu", or the GPU as "cuda (NVIDIA H200, sm_90)": what the commands print.
+std::string describeDevice(Device device);
+
 /// The device programs are compiled for unless their options say otherwise: what setDefaultDevice() chose, else
 /// SEQJIT_DEVICE, else the CPU. A request for CUDA where no GPU can be used (no driver, no device) gives the CPU,
 /// after one message on stderr saying why.

@@ -1,4 +1,5 @@
 // seqjit forward: load weights and sequences, JIT-compile the model, run it, write the outputs as .npy.
+#include "compiler/Device.h"
 #include "dsl/Error.h"
 #include "runtime/Compile.h"
 #include "runtime/Npy.h"
@@ -64,6 +65,7 @@ void runForward(const ForwardArguments &args) {
   else
     fmt::print("  weights: {}\n", args.weights);
   fmt::print("  input:   {} ({} sequences x {} nt)\n", args.input, input.shape[0], input.shape[2]);
+  fmt::print("  device:  {}\n", describeDevice(defaultDevice()));
   fmt::print("  output:  {} shape ({})\n", args.output, fmt::join(output.shape, ", "));
   fmt::print("  time:    load {:.2f} s, compile {:.2f} s, run {:.3f} s ({:.0f} sequences/s; {} thread(s) x {} "
              "sequences per call)\n",
