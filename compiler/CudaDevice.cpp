@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdio>
+#include <exception>
 #include <memory>
 
 namespace seqjit {
@@ -20,7 +22,9 @@ constexpr size_t kMaximumWasteFactor = 2;
 
 CudaDevice *CudaDevice::get(std::string &why) {
   static std::once_flag once;
-  static std::unique_ptr<CudaDevice> device;
+  // Never destroyed: kernel caches of programs that outlive main() (statics, threads still running at exit) keep a
+  // reference to it, and the driver tears the context down itself.
+  static CudaDevice *device = nullptr;
   static std::string failure;
   std::call_once(once, [] {
     const CudaDriver *driver = CudaDriver::load(failure);
@@ -31,7 +35,11 @@ CudaDevice *CudaDevice::get(std::string &why) {
       return;
     }
     int count = 0;
-    if (driver->deviceGetCount(&count) != CudaDriver::kSuccess || count == 0) {
+    if (CudaDriver::Result result = driver->deviceGetCount(&count); result != CudaDriver::kSuccess) {
+      failure = fmt::format("the CUDA driver cannot count its GPUs: {}", driver->describe(result));
+      return;
+    }
+    if (count == 0) {
       failure = "the CUDA driver sees no GPU";
       return;
     }
@@ -51,13 +59,13 @@ CudaDevice *CudaDevice::get(std::string &why) {
       candidate->check(driver->primaryContextRetain(&candidate->context_, ordinal), "cuDevicePrimaryCtxRetain");
       candidate->makeCurrent();
       candidate->check(driver->streamCreate(&candidate->stream_, CudaDriver::kNonBlockingStream), "cuStreamCreate");
-      device = std::move(candidate);
+      device = candidate.release();
     } catch (const Error &error) {
       failure = error.what();
     }
   });
   why = failure;
-  return device.get();
+  return device;
 }
 
 void CudaDevice::check(CudaDriver::Result result, const std::string &what) const {
@@ -76,6 +84,7 @@ void *CudaDevice::allocate(size_t bytes) {
     bytesCached_ -= fit->first;
     bytesInUse_ += fit->first;
     freeBlocks_.erase(fit);
+    blocks_[block].inUse = true;
     return block;
   }
   CudaDriver::DevicePointer pointer = 0;
@@ -93,7 +102,7 @@ void *CudaDevice::allocate(size_t bytes) {
                             freeBytes / 1048576.0, totalBytes / 1048576.0));
   }
   void *block = reinterpret_cast<void *>(pointer);
-  blockBytes_[block] = rounded;
+  blocks_[block] = {rounded, true};
   bytesInUse_ += rounded;
   return block;
 }
@@ -102,12 +111,23 @@ void CudaDevice::release(void *pointer) {
   if (!pointer)
     return;
   std::lock_guard<std::mutex> lock(poolMutex_);
-  auto block = blockBytes_.find(pointer);
-  if (block == blockBytes_.end())
+  auto block = blocks_.find(pointer);
+  if (block == blocks_.end())
     throw Error("CUDA: release of a pointer the device memory pool did not hand out");
-  bytesInUse_ -= block->second;
-  bytesCached_ += block->second;
-  freeBlocks_.emplace(block->second, pointer);
+  if (!block->second.inUse)
+    throw Error("CUDA: a device buffer released twice");
+  block->second.inUse = false;
+  bytesInUse_ -= block->second.bytes;
+  bytesCached_ += block->second.bytes;
+  freeBlocks_.emplace(block->second.bytes, pointer);
+}
+
+void CudaDevice::releaseQuietly(void *pointer) noexcept {
+  try {
+    release(pointer);
+  } catch (const std::exception &error) {
+    std::fprintf(stderr, "seqjit: %s\n", error.what());
+  }
 }
 
 void CudaDevice::releaseCachedBlocks() {
@@ -115,7 +135,7 @@ void CudaDevice::releaseCachedBlocks() {
   driver_.streamSynchronize(stream_);
   for (auto &[bytes, block] : freeBlocks_) {
     driver_.memFree(reinterpret_cast<CudaDriver::DevicePointer>(block));
-    blockBytes_.erase(block);
+    blocks_.erase(block);
   }
   freeBlocks_.clear();
   bytesCached_ = 0;

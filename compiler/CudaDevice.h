@@ -34,8 +34,11 @@ public:
   /// none left, the pool's free blocks are given back and the allocation tried again; then throws seqjit::Error.
   void *allocate(size_t bytes);
   /// Returns a block from allocate() to the pool. Work already queued on the stream may still use it: later work,
-  /// on the same stream, runs after it.
+  /// on the same stream, runs after it. Throws seqjit::Error for a pointer the pool did not hand out or that is
+  /// already free (two owners would then share one block).
   void release(void *pointer);
+  /// release() for destructors: a refused pointer is reported on stderr instead of thrown.
+  void releaseQuietly(void *pointer) noexcept;
   /// Bytes held by the pool: in use, and free for reuse.
   size_t bytesInUse() const;
   size_t bytesCached() const;
@@ -59,8 +62,12 @@ private:
   void *stream_ = nullptr;
   std::mutex executionMutex_;
   mutable std::mutex poolMutex_;
-  std::unordered_map<void *, size_t> blockBytes_; ///< every block the pool owns
-  std::multimap<size_t, void *> freeBlocks_;      ///< by size, for best fit
+  struct Block {
+    size_t bytes = 0;
+    bool inUse = false;
+  };
+  std::unordered_map<void *, Block> blocks_; ///< every block the pool owns
+  std::multimap<size_t, void *> freeBlocks_; ///< by size, for best fit
   size_t bytesInUse_ = 0;
   size_t bytesCached_ = 0;
 };

@@ -7,7 +7,10 @@
 #include <fmt/format.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <exception>
+#include <string>
 
 namespace seqjit {
 
@@ -19,21 +22,25 @@ constexpr int kJitErrorLogBuffer = 5;          // CU_JIT_ERROR_LOG_BUFFER
 constexpr int kJitErrorLogBufferSizeBytes = 6; // CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES
 
 /// Runs `body` for compiled code: nothing once the scope has failed, and a thrown error becomes the scope's failure.
-template <typename Result, typename Body> Result guarded(const char *what, Result otherwise, Body body) {
+/// `afterFailure`: run even once the scope has failed (freeing is always safe and keeps the pool's books right).
+template <typename Result, typename Body>
+Result guarded(const char *what, Result otherwise, Body body, bool afterFailure = false) {
   CudaCallScope *scope = CudaCallScope::current();
   if (!scope) {
     // Compiled CUDA code is only ever run by JitModule::call, which opens a scope.
     std::fprintf(stderr, "seqjit: %s called outside a CUDA call scope\n", what);
     std::abort();
   }
-  if (scope->failed())
+  if (scope->failed() && !afterFailure)
     return otherwise;
   try {
     return body(*scope);
   } catch (const std::exception &error) {
     scope->fail(error.what());
-    return otherwise;
+  } catch (...) {
+    scope->fail(std::string("CUDA: unknown failure in ") + what);
   }
+  return otherwise;
 }
 
 void *moduleLoadJit(void *ptx, int /*optimizationLevel*/) {
@@ -72,12 +79,11 @@ void streamDestroy(void *) {
   // The device's one stream lives as long as the process.
 }
 
-void streamSynchronize(void *) {
-  guarded("mgpuStreamSynchronize", 0, [](CudaCallScope &scope) {
-    scope.kernels().device().synchronize();
-    return 0;
-  });
-}
+// gpu-async-region makes the host wait for the stream before every allocation and free (they have side effects),
+// which would stall the GPU after each kernel. The host code never reads device memory
+// (seqjit-check-host-memory-access), the pool hands out memory in stream order, and JitModule::call waits for the
+// stream before it reads the results: nothing inside a call needs the host to wait, so these waits are no-ops.
+void streamSynchronize(void *) {}
 
 // gpu-async-region joins streams with events; on one stream, order already holds and an event is a no-op marker.
 int eventMarker;
@@ -85,7 +91,7 @@ void *eventCreate() { return &eventMarker; }
 void eventDestroy(void *) {}
 void eventRecord(void *, void *) {}
 void streamWaitEvent(void *, void *) {}
-void eventSynchronize(void *) { streamSynchronize(nullptr); }
+void eventSynchronize(void *) {}
 
 /// gpu.memcpy: a constant buffer of the host code copied to the device (seqjit-constants-to-device).
 void copyMemory(void *destination, void *source, size_t bytes, void *stream) {
@@ -113,10 +119,13 @@ void *allocateAligned(uint64_t alignment, uint64_t bytes) {
 }
 
 void release(void *pointer) {
-  guarded("_mlir_memref_to_llvm_free", 0, [&](CudaCallScope &scope) {
-    scope.kernels().device().release(pointer);
-    return 0;
-  });
+  guarded(
+      "_mlir_memref_to_llvm_free", 0,
+      [&](CudaCallScope &scope) {
+        scope.kernels().device().release(pointer);
+        return 0;
+      },
+      /*afterFailure=*/true);
 }
 
 } // namespace
@@ -148,13 +157,13 @@ void *CudaKernelCache::module(const void *ptx) {
 }
 
 void *CudaKernelCache::function(void *module, const char *name) {
-  auto key = std::make_pair(module, std::string(name));
+  auto key = std::make_pair(module, name);
   if (auto found = functions_.find(key); found != functions_.end())
     return found->second;
   void *function = nullptr;
   device_.check(device_.driver().moduleGetFunction(&function, module, name),
                 fmt::format("cuModuleGetFunction of kernel {}", name));
-  functions_.emplace(std::move(key), function);
+  functions_.emplace(key, function);
   return function;
 }
 

@@ -21,13 +21,14 @@ public:
 
   /// The module of the NUL-terminated PTX text at `ptx` (an address in the program's constants).
   void *module(const void *ptx);
+  /// `name` is a constant of the program (the kernel's name), so its address identifies it.
   void *function(void *module, const char *name);
   CudaDevice &device() { return device_; }
 
 private:
   CudaDevice &device_;
   std::map<const void *, void *> modules_;
-  std::map<std::pair<void *, std::string>, void *> functions_;
+  std::map<std::pair<void *, const char *>, void *> functions_;
 };
 
 /// While alive, the calling thread's compiled code launches through `kernels`. The runtime functions cannot throw

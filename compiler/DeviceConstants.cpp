@@ -1,6 +1,8 @@
 // seqjit-constants-to-device: see the header.
 #include "compiler/DeviceConstants.h"
 
+#include "compiler/BufferAccess.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -33,9 +35,13 @@ struct ConstantsToDevicePass : PassWrapper<ConstantsToDevicePass, OperationPass<
       Value onDevice = builder.create<memref::AllocOp>(loc, type);
       auto copy = builder.create<gpu::MemcpyOp>(loc, TypeRange{}, ValueRange{}, onDevice, constant.getResult());
       constant.getResult().replaceAllUsesExcept(onDevice, copy);
-      bool returned = llvm::any_of(onDevice.getUsers(), [](Operation *user) { return isa<func::ReturnOp>(user); });
+      // A returned copy, or a view of one, is the caller's to free.
+      bool returned = false;
+      function.walk([&](func::ReturnOp ret) {
+        returned |= llvm::any_of(ret.getOperands(), [&](Value v) { return underlyingBuffer(v) == onDevice; });
+      });
       if (returned)
-        continue; // the caller frees what it is given
+        continue;
       function.walk([&](func::ReturnOp ret) { OpBuilder(ret).create<memref::DeallocOp>(loc, onDevice); });
     }
   }

@@ -25,6 +25,10 @@ namespace {
 bool touchesBufferContents(Operation *op) {
   if (isa<gpu::LaunchFuncOp, gpu::LaunchOp>(op))
     return false;
+  if (isa<memref::AllocaOp>(op)) // host stack memory, which a kernel cannot reach
+    return true;
+  if (!isa<MemoryEffectOpInterface>(op) && !op->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+    return true; // effects unknown (a call): assume the worst
   if (auto effects = dyn_cast<MemoryEffectOpInterface>(op)) {
     SmallVector<MemoryEffects::EffectInstance> instances;
     effects.getEffects(instances);
@@ -70,6 +74,8 @@ LogicalResult mapNestedLoopsSequential(Operation *root) {
 ///     flat = block * blockSize + thread; if flat < total { (i0, ..., in) = unflatten(flat); body } } }
 /// with the last dimension varying fastest.
 LogicalResult collapseAndTile(scf::ParallelOp loop, int64_t blockSize) {
+  if (loop.getNumReductions() != 0) // linalg's lowering never makes these; a reduction needs its own mapping
+    return loop.emitError("seqjit-map-loops-to-gpu: a parallel loop with reductions is not supported");
   OpBuilder builder(loop);
   Location loc = loop.getLoc();
   auto index = [&](int64_t value) -> Value { return builder.create<arith::ConstantIndexOp>(loc, value); };

@@ -28,7 +28,8 @@ std::unique_ptr<mlir::Pass> createParallelDimensionsOutermostPass();
 std::unique_ptr<mlir::Pass> createMapLoopsToGpuPass();
 
 /// seqjit-check-host-memory-access: fails, naming the operation, if anything outside a gpu.launch / launch_func in
-/// a function reads or writes a buffer's contents (run after gpu-kernel-outlining).
+/// a function reads or writes a buffer's contents, allocates on the host stack, or has effects it does not declare
+/// (run after gpu-kernel-outlining).
 std::unique_ptr<mlir::Pass> createCheckHostMemoryAccessPass();
 
 /// Registers the four passes for textual pipelines.

@@ -191,7 +191,7 @@ int64_t elementCount(const std::vector<int64_t> &shape) {
 
 /// Calls `function` through the C interface with the arguments' buffers at `argumentData` (host or device
 /// addresses) and returns the results' descriptors, one after the other (all fields are 8 bytes), with the offset of
-/// each; throws if a result's shape is not the one expected.
+/// each.
 std::vector<int64_t> invoke(mlir::ExecutionEngine &engine, const std::string &function,
                             const std::vector<BufferView> &arguments, const std::vector<void *> &argumentData,
                             const std::vector<BufferView> &results, std::vector<size_t> &resultOffsets) {
@@ -214,12 +214,17 @@ std::vector<int64_t> invoke(mlir::ExecutionEngine &engine, const std::string &fu
     packed.push_back(&p);
   if (llvm::Error error = engine.invokePacked("_mlir_ciface_" + function, packed))
     throw Error(fmt::format("calling compiled function '{}' failed: {}", function, llvm::toString(std::move(error))));
+  return resultDescriptors;
+}
+
+/// Throws unless every result has the expected shape.
+void checkResultShapes(const std::string &function, const std::vector<BufferView> &results,
+                       const std::vector<int64_t> &resultDescriptors, const std::vector<size_t> &resultOffsets) {
   for (size_t r = 0; r < results.size(); ++r)
     for (size_t i = 0; i < results[r].shape.size(); ++i)
       if (int64_t found = resultDescriptors[resultOffsets[r] + 3 + i]; found != results[r].shape[i])
         throw Error(fmt::format("compiled function '{}' returned dimension {} of result {} of size {}, expected {}",
                                 function, i, r, found, results[r].shape[i]));
-  return resultDescriptors;
 }
 
 /// Device buffers handed back to the pool when the call ends, however it ends.
@@ -228,7 +233,7 @@ struct DeviceBuffers {
   std::vector<void *> blocks;
   ~DeviceBuffers() {
     for (void *block : blocks)
-      device.release(block);
+      device.releaseQuietly(block);
   }
   bool contains(void *block) const { return llvm::is_contained(blocks, block); }
 };
@@ -244,6 +249,7 @@ void JitModule::call(const std::string &function, const std::vector<BufferView> 
     for (const BufferView &a : arguments)
       argumentData.push_back(a.data);
     std::vector<int64_t> descriptors = invoke(*impl_->engine, function, arguments, argumentData, results, offsets);
+    checkResultShapes(function, results, descriptors, offsets);
     std::vector<void *> freed;
     for (size_t r = 0; r < results.size(); ++r) {
       const int64_t *d = &descriptors[offsets[r]];
@@ -276,16 +282,20 @@ void JitModule::call(const std::string &function, const std::vector<BufferView> 
   }
   CudaCallScope scope(*impl_->kernels);
   std::vector<int64_t> descriptors = invoke(*impl_->engine, function, arguments, staged.blocks, results, offsets);
-  gpu.synchronize();
-  scope.rethrow();
+  // The results' blocks go back to the pool however the rest ends (a result may be an argument or another result).
   DeviceBuffers returned{gpu, {}};
   for (size_t r = 0; r < results.size(); ++r) {
+    auto *allocated = reinterpret_cast<void *>(descriptors[offsets[r]]);
+    if (allocated && !staged.contains(allocated) && !returned.contains(allocated))
+      returned.blocks.push_back(allocated);
+  }
+  scope.rethrow(); // the first failure inside the call says more than the stream's state after it
+  gpu.synchronize();
+  checkResultShapes(function, results, descriptors, offsets);
+  for (size_t r = 0; r < results.size(); ++r) {
     const int64_t *d = &descriptors[offsets[r]];
-    auto *allocated = reinterpret_cast<char *>(d[0]);
     auto *aligned = reinterpret_cast<char *>(d[1]);
     gpu.copyToHost(results[r].data, aligned + d[2] * elementBytes, elementCount(results[r].shape) * elementBytes);
-    if (!staged.contains(allocated) && !returned.contains(allocated))
-      returned.blocks.push_back(allocated);
   }
   gpu.synchronize();
 }

@@ -1,7 +1,10 @@
-// Both registered pipelines run to the end on a conv + batch norm + exp + pool + dense model: the CPU one
-// leaves only the LLVM dialect with a C interface entry point, the GPU one a gpu.binary of PTX for sm_90.
+// The registered pipelines run to the end on a conv + batch norm + exp + pool + dense model: the CPU one leaves only
+// the LLVM dialect with a C interface entry point, the GPU one a gpu.binary of PTX for sm_90, and the CUDA one host
+// code that allocates through the runtime (device memory) and launches, with no host malloc, free or copy left
+// (gpu-to-llvm would lower a stray memref op to those, silently putting a buffer in host memory).
 // RUN: %seqjit-opt %s --seqjit-lower-to-llvm | FileCheck %s --check-prefix=CPU
 // RUN: %seqjit-opt %s --seqjit-lower-to-ptx | FileCheck %s --check-prefix=GPU
+// RUN: %seqjit-opt %s --seqjit-lower-to-cuda | FileCheck %s --check-prefix=CUDA --implicit-check-not=@malloc --implicit-check-not=@free --implicit-check-not=@memrefCopy
 
 // CPU: llvm.func @forward(
 // CPU: llvm.call @malloc
@@ -11,6 +14,9 @@
 // CPU-NOT: seq.
 // GPU: gpu.binary @forward_kernel{{.*}}#nvvm.target<chip = "sm_90", features = "+ptx80">
 // GPU-NOT: seq.
+// CUDA: llvm.func @_mlir_memref_to_llvm_alloc
+// CUDA: gpu.launch_func
+// CUDA: llvm.func @_mlir_ciface_forward(
 func.func @forward(%x: tensor<2x4x10xf32>, %w: tensor<3x4x5xf32>, %b: tensor<3xf32>, %g: tensor<3xf32>, %be: tensor<3xf32>, %m: tensor<3xf32>, %v: tensor<3xf32>, %dw: tensor<2x9xf32>) -> tensor<2x2xf32> attributes {llvm.emit_c_interface} {
   %0 = seq.conv1d %x, %w, %b {stride = 1 : i64, dilation = 1 : i64, padding = "same", layer = "conv1"} : (tensor<2x4x10xf32>, tensor<3x4x5xf32>, tensor<3xf32>) -> tensor<2x3x10xf32>
   %1 = seq.batch_norm %0, %g, %be, %m, %v {eps = 1.0e-3 : f64, momentum = 0.01 : f64, training = false, layer = "bn1"} : (tensor<2x3x10xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<2x3x10xf32>
