@@ -21,7 +21,8 @@ namespace seqjit {
 namespace {
 
 /// Whether `op` (or an op nested in it) reads or writes the contents of a buffer. Allocation, deallocation and views
-/// do not; kernel launches run on the device and do not count.
+/// do not; kernel launches run on the device and do not count; a host stack allocation and an op that does not
+/// declare its effects do.
 bool touchesBufferContents(Operation *op) {
   if (isa<gpu::LaunchFuncOp, gpu::LaunchOp>(op))
     return false;
