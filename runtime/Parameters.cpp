@@ -93,12 +93,15 @@ HostArray<float> drawParameter(const ParameterSpec &spec, const std::string &nam
 
 } // namespace
 
-Parameters Parameters::initialize(const Graph &graph, uint64_t seed) {
+Parameters Parameters::initialize(const Graph &graph, uint64_t seed, std::optional<Initializer> weightInitializer) {
   Parameters parameters;
   // One Philox stream per parameter, numbered in graph order: appending layers leaves earlier weights unchanged.
   uint64_t stream = 0;
   for (const Node &node : graph.nodes)
-    for (const ParameterSpec &spec : node.parameters) {
+    for (ParameterSpec spec : node.parameters) {
+      bool random = spec.initializer == Initializer::GlorotUniform || spec.initializer == Initializer::HeNormal;
+      if (random && weightInitializer)
+        spec.initializer = *weightInitializer;
       std::string name = Graph::parameterName(node, spec);
       parameters.tensors_[name] = drawParameter(spec, name, seed, stream++);
     }

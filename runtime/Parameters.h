@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 namespace seqjit {
@@ -13,7 +14,10 @@ namespace seqjit {
 class Parameters {
 public:
   /// He-normal or Glorot-uniform weights (as the graph's ParameterSpecs say), from a seeded Philox stream.
-  static Parameters initialize(const Graph &graph, uint64_t seed);
+  /// `weightInitializer`, when given, replaces the model's choice for every randomly initialised weight (the
+  /// papers' Keras code draws He-normal weights where a DSL model says Glorot); zeros and ones stay.
+  static Parameters initialize(const Graph &graph, uint64_t seed,
+                               std::optional<Initializer> weightInitializer = std::nullopt);
   /// Loads a .npz written by numpy.savez from a PyTorch state_dict (or by save()). Every parameter the
   /// graph needs must be present with the right shape; extra keys such as num_batches_tracked are ignored.
   /// Throws seqjit::Error naming the file, the key and what was expected.

@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <unistd.h>
 
 namespace seqjit {
@@ -32,6 +33,7 @@ struct TrainArguments {
   std::string activation;
   int64_t outputs = 0;
   std::string weights;
+  std::string init = "model";
   DataArguments data;
   ObjectiveArguments objective;
   std::string optimizer = "adam";
@@ -61,6 +63,17 @@ Recipe recipeNamed(const std::string &name) {
   if (name == "paper")
     return {100, 10, PlateauDecay{0.2, 5, 1e-7}};
   throw Error(fmt::format("--recipe: unknown recipe '{}'; expected quick or paper", name));
+}
+
+/// The initializer --init names for every seeded weight; none for "model" (each layer's own).
+std::optional<Initializer> weightInitializerNamed(const std::string &name) {
+  if (name == "glorot")
+    return Initializer::GlorotUniform;
+  if (name == "he")
+    return Initializer::HeNormal;
+  if (name == "model")
+    return std::nullopt;
+  throw Error(fmt::format("--init: unknown initializer '{}'; expected model, glorot or he", name));
 }
 
 /// What the best epoch is judged by unless --monitor says: AUROC for binary labels, Pearson's r for counts and
@@ -184,6 +197,9 @@ void runTrain(const TrainArguments &args) {
                             options.checkpointPath));
   if (args.resume && !args.weights.empty())
     throw Error("--weights starts a new run; a resumed run takes its weights from the checkpoint");
+  if (args.init != "model" && !args.weights.empty())
+    throw Error(
+        fmt::format("--init {} draws the initial weights; --weights loads them: give one of the two", args.init));
   removeStaleTemporaries(directory);
 
   std::unique_ptr<Dataset> train = openSplit(args.data, "train");
@@ -193,8 +209,9 @@ void runTrain(const TrainArguments &args) {
   std::unique_ptr<Dataset> test = openSplit(args.data, "test");
   ResolvedModel resolved = resolveModel(args.model, modelOptionsFor(*train, args.activation, args.outputs));
   const Graph &graph = resolved.model->graph();
-  Parameters initial =
-      args.weights.empty() ? Parameters::initialize(graph, args.seed) : Parameters::loadNpz(graph, args.weights);
+  Parameters initial = args.weights.empty()
+                           ? Parameters::initialize(graph, args.seed, weightInitializerNamed(args.init))
+                           : Parameters::loadNpz(graph, args.weights);
 
   if (args.resume) // before minutes of compiling: the checkpoint must belong to this run
     readCheckpoint(options.checkpointPath, graph, objective, optimizer,
@@ -275,6 +292,10 @@ void addTrainCommand(CLI::App &app) {
       "augmentations: rc, shift=N, noise=SD, mixup=ALPHA, manifold_mixup=ALPHA, pgd (L-inf 0.05, step 0.005, 15 steps; "
       "pgd_epsilon=, pgd_step=, pgd_steps= change it), comma-separated; default none");
   command->add_option("--weights", args->weights, "initial weights (.npz, PyTorch names); default: seeded");
+  command
+      ->add_option("--init", args->init,
+                   "distribution of the seeded weights: model (the model's own; Glorot-uniform in the stdlib), "
+                   "glorot, or he (He-normal, as the papers' Keras code draws them)");
   command->add_option("--activation", args->activation, "first-layer activation (exp, relu, ...)");
   command->add_option("--outputs", args->outputs, "number of outputs (default: the data's tasks)");
   command->add_flag("--resume", args->resume, "continue from the run directory's checkpoint");

@@ -164,6 +164,26 @@ TEST(Parameters, HeNormalMoments) {
   }
 }
 
+TEST(Parameters, AnInitializerOverrideDrawsWhatTheModelWouldHaveDeclared) {
+  auto build = [](Model &m) {
+    auto x = m.input(50);
+    x = relu(batchNorm(conv1d(x, {.filters = 8, .width = 5})));
+    m.setOutput(dense(flatten(x), 3));
+  };
+  Model glorot("net"), he("net", Initializer::HeNormal);
+  build(glorot);
+  build(he);
+  Parameters overridden = Parameters::initialize(glorot.graph(), 9, Initializer::HeNormal);
+  Parameters declared = Parameters::initialize(he.graph(), 9);
+  Parameters kept = Parameters::initialize(glorot.graph(), 9);
+  for (const std::string &name : {"conv1d_0.weight", "conv1d_0.bias", "batch_norm_0.weight", "dense_0.weight"}) {
+    SCOPED_TRACE(name);
+    EXPECT_EQ(overridden.at(name).data, declared.at(name).data);
+  }
+  EXPECT_NE(overridden.at("conv1d_0.weight").data, kept.at("conv1d_0.weight").data);
+  EXPECT_EQ(overridden.at("batch_norm_0.weight").data, std::vector<float>(8, 1.0f)); // ones stay ones
+}
+
 TEST(Parameters, LoadsATorchStateDict) {
   SEQJIT_REQUIRE_PYTHON("numpy, torch");
   ScratchDirectory dir;
