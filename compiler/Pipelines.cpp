@@ -4,6 +4,8 @@
 #include "compiler/Autodiff.h"
 #include "compiler/ContractionKernels.h"
 #include "compiler/DeviceConstants.h"
+#include "compiler/FourierScoreDecomposition.h"
+#include "compiler/FourierScoreKernels.h"
 #include "compiler/GpuLoopMapping.h"
 #include "compiler/ProducerFusion.h"
 #include "compiler/SeqToLinalg.h"
@@ -26,6 +28,13 @@ const char *kTensorStages = "convert-seq-to-linalg, canonicalize, linalg-fuse-el
                             "one-shot-bufferize{bufferize-function-boundaries "
                             "function-boundary-type-conversion=identity-layout-map}";
 
+/// The Fourier prior in the ops the CPU lowers well (its DFTs become contraction kernels); cse merges the score's
+/// decomposition with the one its VJP repeats.
+const char *kDecomposedFourierScore = "func.func(seqjit-decompose-fourier-score), cse, ";
+
+/// The Fourier prior and its VJP as one GPU kernel each.
+const char *kFourierScoreKernels = "func.func(seqjit-fourier-score-kernels), ";
+
 /// Loops on buffers to the LLVM dialect, for the CPU.
 const char *kCpuLoweringTail =
     "convert-linalg-to-loops, lower-affine, convert-scf-to-cf, canonicalize, "
@@ -38,16 +47,17 @@ const char *kCpuLoweringTail =
 /// threads. A convolution read only by a pool is recomputed inside it; adjacent loops over the same index space
 /// fuse (a convolution with the fill of its bias, batch norm and activation with the convolution they follow), so
 /// that each becomes one kernel.
-const char *kGpuLoopStages = "buffer-deallocation-pipeline, convert-bufferization-to-memref, "
-                             "func.func(seqjit-memref-copies-to-linalg, seqjit-parallel-dimensions-outermost, "
-                             "seqjit-fuse-producers-into-consumers), "
-                             "convert-linalg-to-parallel-loops, canonicalize, "
-                             "func.func(scf-parallel-loop-fusion, seqjit-map-loops-to-gpu)";
+const char *kGpuLoopStages =
+    "buffer-deallocation-pipeline, convert-bufferization-to-memref, "
+    "func.func(seqjit-block-kernels-to-gpu, seqjit-memref-copies-to-linalg, seqjit-parallel-dimensions-outermost, "
+    "seqjit-fuse-producers-into-consumers), "
+    "convert-linalg-to-parallel-loops, canonicalize, "
+    "func.func(scf-parallel-loop-fusion, seqjit-map-loops-to-gpu)";
 } // namespace
 
 std::string cpuPipeline() {
   VectorTarget target = hostVectorTarget();
-  return std::string(kTensorStages) +
+  return std::string(kDecomposedFourierScore) + kTensorStages +
          ", func.func(seqjit-contraction-kernels{vector-bits=" + std::to_string(target.vectorBits) +
          " registers=" + std::to_string(target.registers) +
          "}), buffer-deallocation-pipeline, convert-bufferization-to-memref, " + kCpuLoweringTail;
@@ -58,7 +68,7 @@ std::string ptxPipeline(const std::string &chip, const std::string &features, co
   if (!libdevice.empty())
     attach += " l=" + libdevice;
   attach += "}";
-  return std::string(kTensorStages) + ", " + kGpuLoopStages +
+  return std::string(kFourierScoreKernels) + kTensorStages + ", " + kGpuLoopStages +
          ", convert-parallel-loops-to-gpu, gpu-kernel-outlining, "
          "func.func(seqjit-check-host-memory-access, seqjit-constants-to-device), "
          "lower-affine, convert-scf-to-cf, " +
@@ -68,7 +78,8 @@ std::string ptxPipeline(const std::string &chip, const std::string &features, co
 }
 
 std::string gpuLoopsOnCpuPipeline() {
-  return std::string(kTensorStages) + ", " + kGpuLoopStages + ", " + kCpuLoweringTail;
+  return std::string("func.func(seqjit-fourier-score-kernels{emulate-on-cpu}), ") + kTensorStages + ", " +
+         kGpuLoopStages + ", " + kCpuLoweringTail;
 }
 
 std::string cudaPipeline(const std::string &chip, const std::string &features, const std::string &libdevice) {
@@ -87,6 +98,8 @@ void registerPipelinePasses() {
     registerGpuLoopMappingPasses();
     registerFuseProducersIntoConsumersPass();
     registerConstantsToDevicePass();
+    registerDecomposeFourierScorePass();
+    registerFourierScoreKernelsPass();
     registerPass([] { return createAutodiffPass(); });
     PassPipelineRegistration<>("seqjit-lower-to-llvm", "seqjit's CPU pipeline: seq to the LLVM dialect",
                                [](OpPassManager &pm) { (void)parsePassPipeline(cpuPipeline(), pm); });

@@ -12,10 +12,8 @@
 
 #include <fmt/format.h>
 
-#include <cmath>
 #include <functional>
 #include <map>
-#include <numbers>
 #include <numeric>
 #include <tuple>
 
@@ -177,50 +175,10 @@ Value meanOverExamples(SeqBuilder &s, const AttributionPrior &prior, Value perEx
 } // namespace
 
 Value buildFourierPrior(SeqBuilder &s, const FourierPrior &prior, Value gradient, Value input, Value labels) {
-  auto inputType = SeqBuilder::tensorType(input);
-  Type elementType = inputType.getElementType();
-  int64_t batch = inputType.getDimSize(0), length = inputType.getDimSize(2);
   Value attribution = attributionTrack(s, gradient, input);
-  if (prior.sigma > 0) {
-    int64_t width = 2 * prior.sigma + 1;
-    std::vector<double> kernel(width);
-    double total = 0.0;
-    for (int64_t i = 0; i < width; ++i) {
-      double x = static_cast<double>(i - prior.sigma) / static_cast<double>(prior.sigma);
-      total += kernel[i] = std::exp(-0.5 * x * x);
-    }
-    for (double &k : kernel)
-      k /= total;
-    auto channelType = SeqBuilder::typeLike(input, {batch, 1, length});
-    Value smoothed = s.conv1d(s.reshape(attribution, channelType), s.constant({1, 1, width}, elementType, kernel), 1, 1,
-                              "same", channelType);
-    attribution = s.reshape(smoothed, SeqBuilder::typeLike(input, {batch, length}));
-  }
-  // rfft as two dense layers with constant DFT matrices: the magnitudes' derivatives are then seq ops too.
-  int64_t frequencies = length / 2 + 1;
-  std::vector<double> cosines(frequencies * length), sines(frequencies * length);
-  for (int64_t k = 0; k < frequencies; ++k)
-    for (int64_t l = 0; l < length; ++l) {
-      double angle = 2.0 * std::numbers::pi * static_cast<double>((k * l) % length) / static_cast<double>(length);
-      cosines[k * length + l] = std::cos(angle);
-      sines[k * length + l] = std::sin(angle);
-    }
-  Value real = s.dense(attribution, s.constant({frequencies, length}, elementType, cosines));
-  Value imaginary = s.dense(attribution, s.constant({frequencies, length}, elementType, sines));
-  Value magnitude =
-      s.activation(s.add({s.activation(real, ActivationKind::Square), s.activation(imaginary, ActivationKind::Square)}),
-                   ActivationKind::Sqrt); // (B, K)
-  auto magnitudeType = SeqBuilder::tensorType(magnitude);
-  // reciprocal(0) = 0: a row of zeros stays zeros, as Tseng's code does by dividing it by 1.
-  Value normalised = s.mul(magnitude, s.broadcast(s.activation(s.reduceSum(magnitude, {1}), ActivationKind::Reciprocal),
-                                                  {1}, magnitudeType));
-  std::vector<double> weights(frequencies, 0.0); // weights[0] = 0 drops DC
-  for (int64_t i = 0; i + 1 < frequencies; ++i)
-    weights[i + 1] = i < prior.freqLimit
-                         ? 1.0
-                         : 1.0 / (1.0 + std::pow(static_cast<double>(i - prior.freqLimit + 1), prior.softness));
-  Value score = s.reshape(s.dense(normalised, s.constant({1, frequencies}, elementType, weights)),
-                          SeqBuilder::typeLike(input, {batch}));
+  auto scoreType = SeqBuilder::typeLike(input, {SeqBuilder::tensorType(input).getDimSize(0)});
+  Value score = s.create<seq::FourierScoreOp>(scoreType, attribution, static_cast<uint64_t>(prior.sigma),
+                                              static_cast<uint64_t>(prior.freqLimit), llvm::APFloat(prior.softness));
   return meanOverExamples(s, prior, s.affine(score, -1.0, 1.0), labels);
 }
 

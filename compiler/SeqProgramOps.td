@@ -95,6 +95,30 @@ def Seq_BceWithLogitsOp : Seq_ProgramOp<"bce_with_logits", [Pure]> {
   let assemblyFormat = "$logits `,` $labels attr-dict `:` functional-type(operands, results)";
 }
 
+// ---- the Fourier attribution prior ------------------------------------------------------------------------
+
+def Seq_FourierScoreOp : Seq_ProgramOp<"fourier_score", [Pure]> {
+  let summary = "Tseng et al.'s Fourier score of attribution tracks (B, L) -> (B); the prior is 1 - score";
+  let description = [{
+    Per row a: s = a smoothed by the Gaussian of `sigma` positions truncated at 1 sigma (same padding; none for
+    sigma 0), m_k = |rfft(s)_k| for k = 0 .. L/2, score = sum_k w_k m_k / sum_k m_k (0 for a row of zeros), with
+    w_0 = 0 (DC dropped), w_k = 1 for k <= freq_limit and 1 / (1 + (k - freq_limit)^softness) above
+    (dsl/FourierPriorTerms.h). One kernel on the GPU (compiler/FourierScoreKernels); conv1d, dense and
+    elementwise ops on the CPU (compiler/FourierScoreDecomposition).
+  }];
+  let arguments = (ins Seq_Tensor:$track, I64Attr:$sigma, I64Attr:$freq_limit, F64Attr:$softness, StrAttr:$layer);
+  let results = (outs Seq_Tensor:$result);
+  let assemblyFormat = "$track attr-dict `:` functional-type(operands, results)";
+}
+
+def Seq_FourierScoreGradOp : Seq_ProgramOp<"fourier_score_grad", [Pure]> {
+  let summary = "fourier_score's VJP: the track cotangent (B, L) from the score cotangent (B)";
+  let arguments = (ins Seq_Tensor:$track, Seq_Tensor:$output_grad, I64Attr:$sigma, I64Attr:$freq_limit,
+                   F64Attr:$softness, StrAttr:$layer);
+  let results = (outs Seq_Tensor:$result);
+  let assemblyFormat = "$track `,` $output_grad attr-dict `:` functional-type(operands, results)";
+}
+
 // ---- the layers' backward ops ----------------------------------------------------------------------------
 
 def Seq_Conv1dInputGradOp : Seq_ProgramOp<"conv1d_input_grad", [Pure]> {

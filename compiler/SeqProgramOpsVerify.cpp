@@ -223,6 +223,40 @@ LogicalResult SignedRankOp::verify() {
   return success();
 }
 
+/// The track (B, L) of a Fourier score op: a static length, and attributes in range.
+LogicalResult verifyFourierTrack(Operation *op, Value track, int64_t sigma, int64_t freqLimit, double softness) {
+  if (failed(verifyLayout(op, "track", track, {"batch", "length"})))
+    return failure();
+  if (typeOf(track).isDynamicDim(1) || typeOf(track).getDimSize(1) < 1)
+    return layerError(op) << "needs a track of static, positive length; got " << track.getType();
+  if (sigma < 0 || freqLimit < 0 || !(softness >= 0))
+    return layerError(op) << "sigma, freq_limit and softness must not be negative; got " << sigma << ", " << freqLimit
+                          << ", " << softness;
+  return success();
+}
+
+LogicalResult FourierScoreOp::verify() {
+  if (failed(verifyElementTypes(*this)) ||
+      failed(verifyFourierTrack(*this, getTrack(), static_cast<int64_t>(getSigma()),
+                                static_cast<int64_t>(getFreqLimit()), getSoftness().convertToDouble())) ||
+      failed(verifyLayout(*this, "result", getResult(), {"batch"})) ||
+      failed(verifySameDim(*this, "batch sizes", getTrack(), 0, getResult(), 0)))
+    return failure();
+  return success();
+}
+
+LogicalResult FourierScoreGradOp::verify() {
+  if (failed(verifyElementTypes(*this)) ||
+      failed(verifyFourierTrack(*this, getTrack(), static_cast<int64_t>(getSigma()),
+                                static_cast<int64_t>(getFreqLimit()), getSoftness().convertToDouble())) ||
+      failed(verifyLayout(*this, "output_grad", getOutputGrad(), {"batch"})) ||
+      failed(verifySameDim(*this, "batch sizes", getTrack(), 0, getOutputGrad(), 0)))
+    return failure();
+  if (!shapesCompatible(typeOf(getTrack()).getShape(), getType().getShape()))
+    return layerError(*this) << "result must have the track's shape " << getTrack().getType() << ", got " << getType();
+  return success();
+}
+
 LogicalResult BceWithLogitsOp::verify() {
   if (failed(verifyElementTypes(*this)))
     return failure();

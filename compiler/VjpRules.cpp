@@ -4,6 +4,9 @@
 // (conv1d <-> conv1d_input_grad / conv1d_weight_grad, dense <-> dense_*_grad, max_pool1d_grad <-> select, ...).
 #include "compiler/VjpRules.h"
 
+#include "compiler/Autodiff.h"
+#include "compiler/FourierScoreDecomposition.h"
+
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -227,8 +230,21 @@ FailureOr<SmallVector<Value>> operandCotangents(OpBuilder &b, Operation *op, Val
             return Cotangents{s.sub(g, s.mul(softmax, s.broadcast(s.reduceSum(g, {axis}), {axis}, type)))};
           })
           // Both are constants to autodiff: stop_gradient by definition, signed_rank by being piecewise constant.
-          .Case<seq::StopGradientOp, seq::SignedRankOp>([](Operation *) -> std::optional<Cotangents> {
-            return Cotangents{};
+          .Case<seq::StopGradientOp, seq::SignedRankOp>(
+              [](Operation *) -> std::optional<Cotangents> { return Cotangents{}; })
+          .Case([&](seq::FourierScoreOp o) -> std::optional<Cotangents> {
+            return Cotangents{s.create<seq::FourierScoreGradOp>(typeOf(o.getTrack()), o.getTrack(), g, o.getSigma(),
+                                                                o.getFreqLimit(), o.getSoftness())};
+          })
+          // Third order (a prior's gradient differentiated again): through the decomposition's own VJP rules.
+          .Case([&](seq::FourierScoreGradOp o) -> std::optional<Cotangents> {
+            FailureOr<Value> gradient = decomposeFourierScoreGrad(b, o);
+            if (failed(gradient))
+              return std::nullopt;
+            FailureOr<SmallVector<Value>> c = buildVjp(b, {*gradient}, {g}, {o.getTrack(), o.getOutputGrad()});
+            if (failed(c))
+              return std::nullopt;
+            return Cotangents(*c);
           })
           .Case([&](seq::BceWithLogitsOp o) -> std::optional<Cotangents> {
             Cotangents c(2);

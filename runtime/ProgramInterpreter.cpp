@@ -144,6 +144,14 @@ public:
         .Case([&](seq::LogSoftmaxOp o) { return kernels::logSoftmax((*this)[o.getInput()], signedValue(o.getAxis())); })
         .Case([&](seq::StopGradientOp o) { return (*this)[o.getInput()]; })
         .Case([&](seq::SignedRankOp o) { return kernels::signedRank((*this)[o.getInput()]); })
+        .Case([&](seq::FourierScoreOp o) {
+          return kernels::fourierScore((*this)[o.getTrack()], signedValue(o.getSigma()), signedValue(o.getFreqLimit()),
+                                       o.getSoftness().convertToDouble());
+        })
+        .Case([&](seq::FourierScoreGradOp o) {
+          return kernels::fourierScoreGrad((*this)[o.getTrack()], (*this)[o.getOutputGrad()], signedValue(o.getSigma()),
+                                           signedValue(o.getFreqLimit()), o.getSoftness().convertToDouble());
+        })
         .Case([&](seq::BceWithLogitsOp o) {
           return kernels::bceWithLogits((*this)[o.getLogits()], (*this)[o.getLabels()]);
         })

@@ -2,6 +2,7 @@
 #include "runtime/ReferenceKernels.h"
 
 #include "dsl/Error.h"
+#include "dsl/FourierPriorTerms.h"
 #include "dsl/ShapeFunctions.h"
 
 #include <fmt/format.h>
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numbers>
 
 namespace seqjit::kernels {
 
@@ -534,6 +536,116 @@ template <typename T> HostArray<T> bceWithLogits(const HostArray<T> &logits, con
   return y;
 }
 
+namespace {
+
+/// One row of seq.fourier_score, in double: the smoothed track, its rfft and the score.
+struct FourierRow {
+  std::vector<double> smoothed, real, imaginary, magnitude;
+  double total = 0.0, score = 0.0;
+};
+
+void checkFourierTrack(const std::vector<int64_t> &shape, int64_t sigma, int64_t freqLimit, double softness) {
+  if (shape.size() != 2 || shape[1] < 1)
+    throw Error(fmt::format("fourier score: the track must be (batch, length >= 1), got {}", shapeString(shape)));
+  if (sigma < 0 || freqLimit < 0 || !(softness >= 0))
+    throw Error(fmt::format("fourier score: sigma {}, freq_limit {} and softness {} must not be negative", sigma,
+                            freqLimit, softness));
+}
+
+/// The phase 2 pi (k l mod L) / L of frequency k at position l.
+double fourierPhase(int64_t k, int64_t l, int64_t length) {
+  return 2.0 * std::numbers::pi * static_cast<double>((k * l) % length) / static_cast<double>(length);
+}
+
+template <typename T>
+FourierRow fourierRow(const T *track, int64_t length, const std::vector<double> &kernel, int64_t freqLimit,
+                      double softness) {
+  FourierRow row;
+  const int64_t radius = static_cast<int64_t>(kernel.size()) / 2, frequencies = length / 2 + 1;
+  row.smoothed.assign(length, 0.0);
+  for (int64_t l = 0; l < length; ++l) {
+    if (kernel.empty()) {
+      row.smoothed[l] = static_cast<double>(track[l]);
+      continue;
+    }
+    for (int64_t j = 0; j < static_cast<int64_t>(kernel.size()); ++j)
+      if (int64_t at = l + j - radius; at >= 0 && at < length)
+        row.smoothed[l] += kernel[j] * static_cast<double>(track[at]);
+  }
+  double weighted = 0.0;
+  for (int64_t k = 0; k < frequencies; ++k) {
+    double re = 0.0, im = 0.0;
+    for (int64_t l = 0; l < length; ++l) {
+      re += row.smoothed[l] * std::cos(fourierPhase(k, l, length));
+      im += row.smoothed[l] * std::sin(fourierPhase(k, l, length));
+    }
+    row.real.push_back(re);
+    row.imaginary.push_back(im);
+    row.magnitude.push_back(std::hypot(re, im));
+    row.total += row.magnitude.back();
+    weighted += fourierFrequencyWeight(k, freqLimit, softness) * row.magnitude.back();
+  }
+  row.score = row.total > 0.0 ? weighted / row.total : 0.0;
+  return row;
+}
+
+} // namespace
+
+template <typename T>
+HostArray<T> fourierScore(const HostArray<T> &track, int64_t sigma, int64_t freqLimit, double softness) {
+  checkFourierTrack(track.shape, sigma, freqLimit, softness);
+  const int64_t batch = track.shape[0], length = track.shape[1];
+  const std::vector<double> kernel = fourierSmoothingKernel(sigma);
+  HostArray<T> score({batch});
+  for (int64_t b = 0; b < batch; ++b)
+    score.data[b] =
+        static_cast<T>(fourierRow(track.data.data() + b * length, length, kernel, freqLimit, softness).score);
+  return score;
+}
+
+template <typename T>
+HostArray<T> fourierScoreGrad(const HostArray<T> &track, const HostArray<T> &outputGrad, int64_t sigma,
+                              int64_t freqLimit, double softness) {
+  checkFourierTrack(track.shape, sigma, freqLimit, softness);
+  const int64_t batch = track.shape[0], length = track.shape[1], frequencies = length / 2 + 1;
+  if (outputGrad.shape != std::vector<int64_t>{batch})
+    throw Error(
+        fmt::format("fourier score grad: output_grad must be ({}), got {}", batch, shapeString(outputGrad.shape)));
+  const std::vector<double> kernel = fourierSmoothingKernel(sigma);
+  const int64_t radius = static_cast<int64_t>(kernel.size()) / 2;
+  HostArray<T> grad(track.shape);
+  for (int64_t b = 0; b < batch; ++b) {
+    FourierRow row = fourierRow(track.data.data() + b * length, length, kernel, freqLimit, softness);
+    // score = sum w m / sum m: d score / d m_k = (w_k - score) / sum m; d m_k / d (re, im) = (re, im) / m_k.
+    const double inverseTotal = row.total > 0.0 ? 1.0 / row.total : 0.0;
+    std::vector<double> smoothedGrad(length, 0.0);
+    for (int64_t k = 0; k < frequencies; ++k) {
+      if (row.magnitude[k] == 0.0)
+        continue;
+      double magnitudeGrad = static_cast<double>(outputGrad.data[b]) * inverseTotal *
+                             (fourierFrequencyWeight(k, freqLimit, softness) - row.score);
+      double realGrad = magnitudeGrad * row.real[k] / row.magnitude[k];
+      double imaginaryGrad = magnitudeGrad * row.imaginary[k] / row.magnitude[k];
+      for (int64_t l = 0; l < length; ++l)
+        smoothedGrad[l] +=
+            realGrad * std::cos(fourierPhase(k, l, length)) + imaginaryGrad * std::sin(fourierPhase(k, l, length));
+    }
+    T *out = grad.data.data() + b * length;
+    for (int64_t l = 0; l < length; ++l) {
+      if (kernel.empty()) {
+        out[l] = static_cast<T>(smoothedGrad[l]);
+        continue;
+      }
+      double sum = 0.0; // the smoothing's transpose: position l fed smoothed[l - j + radius] through tap j
+      for (int64_t j = 0; j < static_cast<int64_t>(kernel.size()); ++j)
+        if (int64_t at = l - j + radius; at >= 0 && at < length)
+          sum += kernel[j] * smoothedGrad[at];
+      out[l] = static_cast<T>(sum);
+    }
+  }
+  return grad;
+}
+
 // ---- the layers' backward ops -------------------------------------------------------------------------------
 
 template <typename T>
@@ -661,6 +773,8 @@ HostArray<T> avgPool1dGrad(const HostArray<T> &outputGrad, int64_t inputLength, 
   template HostArray<T> logSoftmax(const HostArray<T> &, int64_t);                                                     \
   template HostArray<T> signedRank(const HostArray<T> &);                                                              \
   template HostArray<T> bceWithLogits(const HostArray<T> &, const HostArray<T> &);                                     \
+  template HostArray<T> fourierScore(const HostArray<T> &, int64_t, int64_t, double);                                  \
+  template HostArray<T> fourierScoreGrad(const HostArray<T> &, const HostArray<T> &, int64_t, int64_t, double);        \
   template HostArray<T> conv1dInputGrad(const HostArray<T> &, const HostArray<T> &, int64_t, int64_t, int64_t,         \
                                         Padding);                                                                      \
   template HostArray<T> conv1dWeightGrad(const HostArray<T> &, const HostArray<T> &, int64_t, int64_t, int64_t,        \

@@ -99,6 +99,15 @@ template <typename T> HostArray<T> signedRank(const HostArray<T> &x);
 /// overflows.
 template <typename T> HostArray<T> bceWithLogits(const HostArray<T> &logits, const HostArray<T> &labels);
 
+/// seq.fourier_score: Tseng et al.'s Fourier score of each row of `track` (B, L), a (B) array.
+template <typename T>
+HostArray<T> fourierScore(const HostArray<T> &track, int64_t sigma, int64_t freqLimit, double softness);
+
+/// seq.fourier_score_grad: the track cotangent (B, L) of fourierScore from the score cotangent (B).
+template <typename T>
+HostArray<T> fourierScoreGrad(const HostArray<T> &track, const HostArray<T> &outputGrad, int64_t sigma,
+                              int64_t freqLimit, double softness);
+
 // ---- the layers' backward ops -------------------------------------------------------------------------------
 
 /// conv1d's transpose in x: dx (N, C, inputLength) from dy (N, F, O); the geometry is that of the conv1d whose input

@@ -164,7 +164,9 @@ inline std::vector<Case> programOpCases() {
   const std::vector<int64_t> weight{2, kChannels, 3};
   return {
       {"mul", {{kSequence}, {kSequence}}, [](SeqBuilder &s, ValueRange a) { return s.mul(a[0], a[1]); }},
-      {"constant", {{kSequence}}, [](SeqBuilder &s, ValueRange a) {
+      {"constant",
+       {{kSequence}},
+       [](SeqBuilder &s, ValueRange a) {
          auto type = s.tensorType(a[0]);
          // Two constants of one type: they must stay two (see Seq_ConstantOp).
          auto scalarType = mlir::RankedTensorType::get({}, type.getElementType());
@@ -172,65 +174,110 @@ inline std::vector<Case> programOpCases() {
          Value channels = s.constant({kChannels}, type.getElementType(), {0.5, -1.0, 2.0});
          return s.mul(s.mul(a[0], s.broadcast(scalar, {0, 1, 2}, type)), s.broadcast(channels, {0, 2}, type));
        }},
-      {"reduce_sum_0_2", {{kSequence}}, [](SeqBuilder &s, ValueRange a) { return s.reduceSum(a[0], {0, 2}); }},
+      {"reduce_sum_0_2",
+       {{kSequence}},
+       [](SeqBuilder &s, ValueRange a) {
+         return s.reduceSum(a[0], {0, 2});
+       }},
       {"reduce_sum_all", {{kSequence}}, [](SeqBuilder &s, ValueRange a) { return s.sumAll(a[0]); }},
-      {"broadcast", {{{kChannels}}}, [](SeqBuilder &s, ValueRange a) {
+      {"broadcast",
+       {{{kChannels}}},
+       [](SeqBuilder &s, ValueRange a) {
          return s.broadcast(a[0], {0, 2}, shaped(a[0], kSequence));
        }},
-      {"reshape", {{kSequence}}, [](SeqBuilder &s, ValueRange a) {
+      {"reshape",
+       {{kSequence}},
+       [](SeqBuilder &s, ValueRange a) {
          return s.reshape(a[0], shaped(a[0], {kBatch * kChannels, kLength}));
        }},
-      {"slice", {{kSequence}}, [](SeqBuilder &s, ValueRange a) {
+      {"slice",
+       {{kSequence}},
+       [](SeqBuilder &s, ValueRange a) {
          return s.create<seq::SliceOp>(shaped(a[0], {kBatch, kChannels, 5}), a[0], int64_t{2}, int64_t{2});
        }},
-      {"pad", {{kSequence}}, [](SeqBuilder &s, ValueRange a) {
+      {"pad",
+       {{kSequence}},
+       [](SeqBuilder &s, ValueRange a) {
          return s.create<seq::PadOp>(shaped(a[0], {kBatch, kChannels + 2, kLength}), a[0], int64_t{1}, int64_t{1});
        }},
-      {"log_softmax", {{{kBatch, 5}}, }, [](SeqBuilder &s, ValueRange a) {
-         return s.create<seq::LogSoftmaxOp>(a[0].getType(), a[0], int64_t{1});
-       }},
+      {"log_softmax",
+       {
+           {{kBatch, 5}},
+       },
+       [](SeqBuilder &s, ValueRange a) { return s.create<seq::LogSoftmaxOp>(a[0].getType(), a[0], int64_t{1}); }},
       // Autodiff holds the stopped value constant: only the other factor is differentiated.
-      {"stop_gradient", {{kSequence}, {kSequence, -1, 1, false}}, [](SeqBuilder &s, ValueRange a) {
-         return s.mul(a[0], s.create<seq::StopGradientOp>(a[1].getType(), a[1]));
-       }},
+      {"stop_gradient",
+       {{kSequence}, {kSequence, -1, 1, false}},
+       [](SeqBuilder &s, ValueRange a) { return s.mul(a[0], s.create<seq::StopGradientOp>(a[1].getType(), a[1])); }},
       // x * r(x) with r piecewise constant: d/dx = r(x) almost everywhere, as finite differences see it.
-      {"signed_rank", {{{kBatch, 7}}}, [](SeqBuilder &s, ValueRange a) {
-         return s.mul(a[0], s.create<seq::SignedRankOp>(a[0].getType(), a[0]));
+      {"signed_rank",
+       {{{kBatch, 7}}},
+       [](SeqBuilder &s, ValueRange a) { return s.mul(a[0], s.create<seq::SignedRankOp>(a[0].getType(), a[0])); }},
+      // Attribution tracks are >= 0; away from 0 the magnitudes are smooth.
+      {"fourier_score",
+       {{{kBatch, 12}, 0.1, 1}},
+       [](SeqBuilder &s, ValueRange a) {
+         return s.create<seq::FourierScoreOp>(shaped(a[0], {kBatch}), a[0], uint64_t{1}, uint64_t{3},
+                                              llvm::APFloat(0.5));
        }},
-      {"bce_with_logits", {{{kBatch, 3}, -3, 3}, {{kBatch, 3}, 0, 1}}, [](SeqBuilder &s, ValueRange a) {
-         return s.create<seq::BceWithLogitsOp>(a[0].getType(), a[0], a[1]);
+      {"fourier_score_grad",
+       {{{kBatch, 12}, 0.1, 1}, {{kBatch}}},
+       [](SeqBuilder &s, ValueRange a) {
+         return s.create<seq::FourierScoreGradOp>(a[0].getType(), a[0], a[1], uint64_t{1}, uint64_t{3},
+                                                  llvm::APFloat(0.5));
        }},
-      {"conv1d_input_grad_same_s2", {{{kBatch, 2, 4}}, {weight}}, [](SeqBuilder &s, ValueRange a) {
+      {"bce_with_logits",
+       {{{kBatch, 3}, -3, 3}, {{kBatch, 3}, 0, 1}},
+       [](SeqBuilder &s, ValueRange a) { return s.create<seq::BceWithLogitsOp>(a[0].getType(), a[0], a[1]); }},
+      {"conv1d_input_grad_same_s2",
+       {{{kBatch, 2, 4}}, {weight}},
+       [](SeqBuilder &s, ValueRange a) {
          return s.create<seq::Conv1dInputGradOp>(shaped(a[0], kSequence), a[0], a[1], int64_t{2}, int64_t{1},
                                                  "same");
        }},
-      {"conv1d_input_grad_valid", {{out}, {weight}}, [](SeqBuilder &s, ValueRange a) {
+      {"conv1d_input_grad_valid",
+       {{out}, {weight}},
+       [](SeqBuilder &s, ValueRange a) {
          return s.create<seq::Conv1dInputGradOp>(shaped(a[0], kSequence), a[0], a[1], int64_t{1}, int64_t{1},
                                                  "valid");
        }},
-      {"conv1d_weight_grad_valid", {{kSequence}, {out}}, [=](SeqBuilder &s, ValueRange a) {
+      {"conv1d_weight_grad_valid",
+       {{kSequence}, {out}},
+       [=](SeqBuilder &s, ValueRange a) {
          return s.create<seq::Conv1dWeightGradOp>(shaped(a[0], weight), a[0], a[1], int64_t{1}, int64_t{1},
                                                   "valid");
        }},
-      {"conv1d_weight_grad_same_d2", {{kSequence}, {{kBatch, 2, kLength}}}, [=](SeqBuilder &s, ValueRange a) {
+      {"conv1d_weight_grad_same_d2",
+       {{kSequence}, {{kBatch, 2, kLength}}},
+       [=](SeqBuilder &s, ValueRange a) {
          return s.create<seq::Conv1dWeightGradOp>(shaped(a[0], weight), a[0], a[1], int64_t{1}, int64_t{2},
                                                   "same");
        }},
-      {"dense_input_grad", {{{kBatch, 3}}, {{3, 5}}}, [](SeqBuilder &s, ValueRange a) {
+      {"dense_input_grad",
+       {{{kBatch, 3}}, {{3, 5}}},
+       [](SeqBuilder &s, ValueRange a) {
          return s.create<seq::DenseInputGradOp>(shaped(a[0], {kBatch, 5}), a[0], a[1]);
        }},
-      {"dense_weight_grad", {{{kBatch, 5}}, {{kBatch, 3}}}, [](SeqBuilder &s, ValueRange a) {
+      {"dense_weight_grad",
+       {{{kBatch, 5}}, {{kBatch, 3}}},
+       [](SeqBuilder &s, ValueRange a) {
          return s.create<seq::DenseWeightGradOp>(shaped(a[0], {3, 5}), a[0], a[1]);
        }},
       // The window maxima are piecewise constant in `input`: only the routed values are differentiated.
-      {"max_pool1d_grad", {{kSequence, -1, 1, false}, {{kBatch, kChannels, 3}}}, [](SeqBuilder &s, ValueRange a) {
+      {"max_pool1d_grad",
+       {{kSequence, -1, 1, false}, {{kBatch, kChannels, 3}}},
+       [](SeqBuilder &s, ValueRange a) {
          return s.create<seq::MaxPool1dGradOp>(a[0].getType(), a[0], a[1], int64_t{3}, int64_t{2});
        }},
-      {"max_pool1d_select", {{kSequence, -1, 1, false}, {kSequence}}, [](SeqBuilder &s, ValueRange a) {
+      {"max_pool1d_select",
+       {{kSequence, -1, 1, false}, {kSequence}},
+       [](SeqBuilder &s, ValueRange a) {
          return s.create<seq::MaxPool1dSelectOp>(shaped(a[0], {kBatch, kChannels, 3}), a[0], a[1], int64_t{3},
                                                  int64_t{2});
        }},
-      {"avg_pool1d_grad", {{{kBatch, kChannels, 3}}}, [](SeqBuilder &s, ValueRange a) {
+      {"avg_pool1d_grad",
+       {{{kBatch, kChannels, 3}}},
+       [](SeqBuilder &s, ValueRange a) {
          return s.create<seq::AvgPool1dGradOp>(shaped(a[0], kSequence), a[0], int64_t{3}, int64_t{2});
        }},
   };

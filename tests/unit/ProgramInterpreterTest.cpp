@@ -19,6 +19,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <numbers>
 #include <random>
 
 using namespace mlir;
@@ -313,6 +314,77 @@ TEST_F(ProgramInterpreterTest, BceWithLogitsKnownValuesAndNoOverflow) {
   EXPECT_NEAR(loss.data[5], 100, 1e-12);
   EXPECT_NEAR(loss.data[6], std::exp(-100.0), 1e-50); // log1p(e^-100)
   EXPECT_NEAR(loss.data[7], std::exp(-100.0), 1e-50);
+}
+
+// ---- the Fourier score ----------------------------------------------------------------------------------------
+
+/// A seq.fourier_score (or, given `upstream`, its grad) of `track` with T = 3, s = 0.5.
+Value fourierOp(OpBuilder &builder, Location loc, ValueRange args, int64_t sigma) {
+  auto trackType = cast<RankedTensorType>(args[0].getType());
+  if (args.size() == 1)
+    return builder.create<seq::FourierScoreOp>(
+        loc, RankedTensorType::get({trackType.getDimSize(0)}, trackType.getElementType()), args[0],
+        static_cast<uint64_t>(sigma), uint64_t{3}, llvm::APFloat(0.5), "fourier");
+  return builder.create<seq::FourierScoreGradOp>(loc, trackType, args[0], args[1], static_cast<uint64_t>(sigma),
+                                                 uint64_t{3}, llvm::APFloat(0.5), "fourier");
+}
+
+TEST_F(ProgramInterpreterTest, FourierScoreOfAPureToneIsItsFrequencyWeight) {
+  // Unsmoothed, cos(2 pi f l / L) has one nonzero rfft bin, f: the normalised spectrum is 1 there, so the score is
+  // w_f: 1 up to T = 3, 1 / (1 + (f - 3)^0.5) above, 0 for DC (a constant row); a zero row scores 0.
+  const int64_t length = 16;
+  Array track({4, length});
+  for (int64_t l = 0; l < length; ++l) {
+    track.data[l] = std::cos(2 * std::numbers::pi * 2 * l / length);
+    track.data[length + l] = std::cos(2 * std::numbers::pi * 5 * l / length);
+    track.data[2 * length + l] = 0.7;
+  }
+  Array score = apply({track}, [&](ValueRange a) { return fourierOp(builder, loc(), a, 0); });
+  EXPECT_NEAR(score.data[0], 1.0, 1e-12);
+  EXPECT_NEAR(score.data[1], 1.0 / (1.0 + std::sqrt(2.0)), 1e-12);
+  EXPECT_NEAR(score.data[2], 0.0, 1e-12);
+  EXPECT_EQ(score.data[3], 0.0);
+}
+
+TEST_F(ProgramInterpreterTest, FourierScoreSmoothsWithTheTruncatedGaussian) {
+  // sigma 2: taps exp(-(j - 2)^2 / 8) / sum for j = 0..4, zero padding; smoothing here then scoring unsmoothed
+  // must give the same score.
+  const int64_t length = 20, sigma = 2;
+  Array track = random({3, length});
+  std::vector<double> taps;
+  double total = 0;
+  for (int64_t j = 0; j <= 2 * sigma; ++j)
+    total += taps.emplace_back(std::exp(-0.5 * std::pow(static_cast<double>(j - sigma) / sigma, 2)));
+  Array smoothed({3, length});
+  for (int64_t row = 0; row < 3; ++row)
+    for (int64_t l = 0; l < length; ++l)
+      for (int64_t j = 0; j <= 2 * sigma; ++j)
+        if (int64_t at = l + j - sigma; at >= 0 && at < length)
+          smoothed.data[row * length + l] += taps[j] / total * track.data[row * length + at];
+  Array direct = apply({track}, [&](ValueRange a) { return fourierOp(builder, loc(), a, sigma); });
+  Array ofSmoothed = apply({smoothed}, [&](ValueRange a) { return fourierOp(builder, loc(), a, 0); });
+  for (int64_t row = 0; row < 3; ++row)
+    EXPECT_NEAR(direct.data[row], ofSmoothed.data[row], 1e-12);
+}
+
+TEST_F(ProgramInterpreterTest, FourierScoreGradIsTheScoresDerivative) {
+  for (int64_t sigma : {0, 2}) {
+    const int64_t length = 12;
+    Array track = random({2, length}), upstream = random({2});
+    Array grad = apply({track, upstream}, [&](ValueRange a) { return fourierOp(builder, loc(), a, sigma); });
+    for (int64_t i = 0; i < track.size(); ++i) {
+      const double step = 1e-6;
+      Array plus = track, minus = track;
+      plus.data[i] += step;
+      minus.data[i] -= step;
+      Array up = apply({plus}, [&](ValueRange a) { return fourierOp(builder, loc(), a, sigma); });
+      Array down = apply({minus}, [&](ValueRange a) { return fourierOp(builder, loc(), a, sigma); });
+      double expected = 0;
+      for (int64_t row = 0; row < 2; ++row)
+        expected += upstream.data[row] * (up.data[row] - down.data[row]) / (2 * step);
+      EXPECT_NEAR(grad.data[i], expected, 1e-7) << "sigma " << sigma << ", element " << i;
+    }
+  }
 }
 
 TEST_F(ProgramInterpreterTest, MulIsElementwise) {
