@@ -71,9 +71,9 @@ struct FourierKernelShape {
   }
 };
 
-/// The code of one block, for one row: loops strided over the block's threads, barriers, and work for one thread.
-/// On the GPU, `row` and `thread` are the block and thread index; emulated, a loop over rows runs the stages with
-/// one thread, for which a barrier is nothing.
+/// The code of one block, for one row: stages separated by barriers, loops strided over the block's threads, and
+/// work for the first thread. On the GPU, `row` and `thread` are the block and thread index; emulated, `row` is a
+/// loop over rows and each stage a loop over the threads, one after another.
 class RowKernel {
 public:
   RowKernel(OpBuilder &builder, Location loc, const FourierKernelShape &shape, bool emulated)
@@ -124,17 +124,26 @@ public:
     return SmallVector<Value>(loop.getResults());
   }
 
-  /// A placeholder that seqjit-block-kernels-to-gpu turns into gpu.barrier once buffers are deallocated.
-  void barrier() {
-    if (!emulated)
-      b.create<LLVM::InlineAsmOp>(loc, TypeRange{}, ValueRange{}, kBarrierPlaceholder, "~{memory}",
-                                  /*has_side_effects=*/true, /*is_align_stack=*/false, /*asm_dialect=*/nullptr,
-                                  /*operand_attrs=*/nullptr);
+  /// One stage of the block: body for each thread, then (if `synchronise`) a barrier before the next stage. On the
+  /// GPU the threads run it together; emulated, one after another, which is what the barrier promises.
+  void stage(function_ref<void()> body, bool synchronise = true) {
+    if (!emulated) {
+      body();
+      if (synchronise) // a placeholder for gpu.barrier until seqjit-block-kernels-to-gpu (see kBarrierPlaceholder)
+        b.create<LLVM::InlineAsmOp>(loc, TypeRange{}, ValueRange{}, kBarrierPlaceholder, "~{memory}",
+                                    /*has_side_effects=*/true, /*is_align_stack=*/false, /*asm_dialect=*/nullptr,
+                                    /*operand_attrs=*/nullptr);
+      return;
+    }
+    auto each = b.create<scf::ForOp>(loc, index(0), threads, index(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(each.getBody());
+    Value block = std::exchange(thread, each.getInductionVar());
+    body();
+    thread = block;
   }
 
   void onFirstThread(function_ref<void()> body) {
-    if (emulated)
-      return body();
     Value first = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, thread, index(0));
     auto branch = b.create<scf::IfOp>(loc, first, /*withElseRegion=*/false);
     OpBuilder::InsertionGuard guard(b);
@@ -175,39 +184,41 @@ public:
     return select(isDc, scalar(0.0), select(passed, scalar(1.0), damped));
   }
 
-  /// Stages 1 and 2, then a barrier: the smoothed row and the DFT table in shared memory, then per frequency the
-  /// rfft (kept if the shape has room for the spectrum) and each thread's partial sums of magnitudes.
+  /// Stages 1 and 2: the smoothed row and the DFT table in shared memory, then per frequency the rfft (kept if the
+  /// shape has room for the spectrum) and each thread's partial sums of magnitudes.
   void spectrum(Value track) {
-    forEachThread(shape.length, [&](Value l) {
-      Value smoothed = shape.smoothing.empty() ? load(track, {row, l}) : smooth(l, 1, [&](Value at) {
-        return load(track, {row, at});
+    stage([&] {
+      forEachThread(shape.length, [&](Value l) {
+        Value smoothed = shape.smoothing.empty() ? load(track, {row, l}) : smooth(l, 1, [&](Value at) {
+          return load(track, {row, at});
+        });
+        storeShared(smoothed, shape.smoothed, l);
+        Value angle = mul(toFloat(l), scalar(2.0 * std::numbers::pi / static_cast<double>(shape.length)));
+        storeShared(b.create<math::CosOp>(loc, angle), shape.cosines, l);
+        storeShared(b.create<math::SinOp>(loc, angle), shape.sines, l);
       });
-      storeShared(smoothed, shape.smoothed, l);
-      Value angle = mul(toFloat(l), scalar(2.0 * std::numbers::pi / static_cast<double>(shape.length)));
-      storeShared(b.create<math::CosOp>(loc, angle), shape.cosines, l);
-      storeShared(b.create<math::SinOp>(loc, angle), shape.sines, l);
+      storeShared(scalar(0.0), shape.partialTotals, thread);
+      storeShared(scalar(0.0), shape.partialWeighted, thread);
     });
-    storeShared(scalar(0.0), shape.partialTotals, thread);
-    storeShared(scalar(0.0), shape.partialWeighted, thread);
-    barrier();
-    forEachThread(shape.frequencies, [&](Value k) {
-      SmallVector<Value> dft =
-          accumulate(index(shape.length), {scalar(0.0), scalar(0.0), index(0)},
-                     [&](Value l, ValueRange sums) -> SmallVector<Value> {
-                       Value phase = sums[2], value = loadShared(shape.smoothed, l);
-                       return {add(sums[0], mul(value, loadShared(shape.cosines, phase))),
-                               add(sums[1], mul(value, loadShared(shape.sines, phase))), advancePhase(phase, k)};
-                     });
-      Value magnitude = b.create<math::SqrtOp>(loc, add(mul(dft[0], dft[0]), mul(dft[1], dft[1])));
-      storeShared(add(loadShared(shape.partialTotals, thread), magnitude), shape.partialTotals, thread);
-      storeShared(add(loadShared(shape.partialWeighted, thread), mul(frequencyWeight(k), magnitude)),
-                  shape.partialWeighted, thread);
-      if (shape.withSpectrum) {
-        storeShared(dft[0], shape.real, k);
-        storeShared(dft[1], shape.imaginary, k);
-      }
+    stage([&] {
+      forEachThread(shape.frequencies, [&](Value k) {
+        SmallVector<Value> dft =
+            accumulate(index(shape.length), {scalar(0.0), scalar(0.0), index(0)},
+                       [&](Value l, ValueRange sums) -> SmallVector<Value> {
+                         Value phase = sums[2], value = loadShared(shape.smoothed, l);
+                         return {add(sums[0], mul(value, loadShared(shape.cosines, phase))),
+                                 add(sums[1], mul(value, loadShared(shape.sines, phase))), advancePhase(phase, k)};
+                       });
+        Value magnitude = b.create<math::SqrtOp>(loc, add(mul(dft[0], dft[0]), mul(dft[1], dft[1])));
+        storeShared(add(loadShared(shape.partialTotals, thread), magnitude), shape.partialTotals, thread);
+        storeShared(add(loadShared(shape.partialWeighted, thread), mul(frequencyWeight(k), magnitude)),
+                    shape.partialWeighted, thread);
+        if (shape.withSpectrum) {
+          storeShared(dft[0], shape.real, k);
+          storeShared(dft[1], shape.imaginary, k);
+        }
+      });
     });
-    barrier();
   }
 
   /// Stage 3, in the first thread: (sum of magnitudes, score) from the threads' partial sums.
@@ -223,8 +234,8 @@ public:
   }
 };
 
-/// Runs `body` once per row of `shape`: a gpu.launch of a block per row, or emulated, a loop over rows whose one
-/// thread has the shared buffer on the stack.
+/// Runs `body` once per row of `shape`: a gpu.launch of a block per row, or emulated, a loop over rows whose stages
+/// run the block's threads one after another, with the shared buffer on the stack.
 void emitRowKernel(OpBuilder &b, Location loc, const FourierKernelShape &shape, bool emulated,
                    function_ref<void(RowKernel &)> body) {
   RowKernel kernel(b, loc, shape, emulated);
@@ -234,8 +245,7 @@ void emitRowKernel(OpBuilder &b, Location loc, const FourierKernelShape &shape, 
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(rows.getBody());
     kernel.row = rows.getInductionVar();
-    kernel.thread = kernel.index(0);
-    kernel.threads = kernel.index(1);
+    kernel.threads = kernel.index(shape.threads);
     return body(kernel);
   }
   Value one = kernel.index(1);
@@ -273,7 +283,8 @@ Value emitScoreKernel(OpBuilder &b, seq::FourierScoreOp op, const FourierKernelS
   Value scores = b.create<memref::AllocOp>(loc, MemRefType::get({shape.rows}, shape.element));
   emitRowKernel(b, loc, shape, emulated, [&](RowKernel &k) {
     k.spectrum(track);
-    k.onFirstThread([&] { k.store(k.totalAndScore().second, scores, {k.row}); });
+    k.stage([&] { k.onFirstThread([&] { k.store(k.totalAndScore().second, scores, {k.row}); }); },
+            /*synchronise=*/false);
   });
   return b.create<bufferization::ToTensorOp>(loc, op.getType(), scores, /*restrict=*/true, /*writable=*/true);
 }
@@ -286,49 +297,57 @@ Value emitScoreGradKernel(OpBuilder &b, seq::FourierScoreGradOp op, const Fourie
   emitRowKernel(b, loc, shape, emulated, [&](RowKernel &k) {
     k.spectrum(track);
     // Stage 3: 1 / sum of magnitudes (0 for a zero row) and the score, for every thread.
-    k.onFirstThread([&] {
-      auto [total, score] = k.totalAndScore();
-      Value nonzero = k.positive(total);
-      k.storeShared(k.select(nonzero, k.div(k.scalar(1.0), k.select(nonzero, total, k.scalar(1.0))), k.scalar(0.0)),
-                    shape.partialTotals, k.index(0));
-      k.storeShared(score, shape.partialWeighted, k.index(0));
+    k.stage([&] {
+      k.onFirstThread([&] {
+        auto [total, score] = k.totalAndScore();
+        Value nonzero = k.positive(total);
+        k.storeShared(k.select(nonzero, k.div(k.scalar(1.0), k.select(nonzero, total, k.scalar(1.0))), k.scalar(0.0)),
+                      shape.partialTotals, k.index(0));
+        k.storeShared(score, shape.partialWeighted, k.index(0));
+      });
     });
-    k.barrier();
     // Stage 4: d score / d (re, im)_k = u (w_k - score) / total * (re, im)_k / m_k, in place of the spectrum.
-    Value inverseTotal = k.loadShared(shape.partialTotals, k.index(0));
-    Value score = k.loadShared(shape.partialWeighted, k.index(0));
-    Value upstream = k.load(outputGrad, {k.row});
-    k.forEachThread(shape.frequencies, [&](Value f) {
-      Value re = k.loadShared(shape.real, f), im = k.loadShared(shape.imaginary, f);
-      Value magnitude = b.create<math::SqrtOp>(loc, k.add(k.mul(re, re), k.mul(im, im)));
-      Value magnitudeGrad = k.mul(k.mul(upstream, inverseTotal), k.sub(k.frequencyWeight(f), score));
-      Value nonzero = k.positive(magnitude);
-      Value factor =
-          k.select(nonzero, k.div(magnitudeGrad, k.select(nonzero, magnitude, k.scalar(1.0))), k.scalar(0.0));
-      k.storeShared(k.mul(re, factor), shape.real, f);
-      k.storeShared(k.mul(im, factor), shape.imaginary, f);
+    k.stage([&] {
+      Value inverseTotal = k.loadShared(shape.partialTotals, k.index(0));
+      Value score = k.loadShared(shape.partialWeighted, k.index(0));
+      Value upstream = k.load(outputGrad, {k.row});
+      k.forEachThread(shape.frequencies, [&](Value f) {
+        Value re = k.loadShared(shape.real, f), im = k.loadShared(shape.imaginary, f);
+        Value magnitude = b.create<math::SqrtOp>(loc, k.add(k.mul(re, re), k.mul(im, im)));
+        Value magnitudeGrad = k.mul(k.mul(upstream, inverseTotal), k.sub(k.frequencyWeight(f), score));
+        Value nonzero = k.positive(magnitude);
+        Value factor =
+            k.select(nonzero, k.div(magnitudeGrad, k.select(nonzero, magnitude, k.scalar(1.0))), k.scalar(0.0));
+        k.storeShared(k.mul(re, factor), shape.real, f);
+        k.storeShared(k.mul(im, factor), shape.imaginary, f);
+      });
     });
-    k.barrier();
     // Stage 5: the DFT's transpose, into the smoothed row's place.
-    k.forEachThread(shape.length, [&](Value l) {
-      SmallVector<Value> sums =
-          k.accumulate(k.index(shape.frequencies), {k.scalar(0.0), k.index(0)},
-                       [&](Value f, ValueRange partial) -> SmallVector<Value> {
-                         Value phase = partial[1];
-                         Value term = k.add(k.mul(k.loadShared(shape.real, f), k.loadShared(shape.cosines, phase)),
-                                            k.mul(k.loadShared(shape.imaginary, f), k.loadShared(shape.sines, phase)));
-                         return {k.add(partial[0], term), k.advancePhase(phase, l)};
-                       });
-      k.storeShared(sums[0], shape.smoothed, l);
+    k.stage([&] {
+      k.forEachThread(shape.length, [&](Value l) {
+        SmallVector<Value> sums =
+            k.accumulate(k.index(shape.frequencies), {k.scalar(0.0), k.index(0)},
+                         [&](Value f, ValueRange partial) -> SmallVector<Value> {
+                           Value phase = partial[1];
+                           Value term =
+                               k.add(k.mul(k.loadShared(shape.real, f), k.loadShared(shape.cosines, phase)),
+                                     k.mul(k.loadShared(shape.imaginary, f), k.loadShared(shape.sines, phase)));
+                           return {k.add(partial[0], term), k.advancePhase(phase, l)};
+                         });
+        k.storeShared(sums[0], shape.smoothed, l);
+      });
     });
-    k.barrier();
     // Stage 6: the smoothing's transpose (position l fed smoothed[l - j + radius] through tap j).
-    k.forEachThread(shape.length, [&](Value l) {
-      Value value = shape.smoothing.empty()
-                        ? k.loadShared(shape.smoothed, l)
-                        : k.smooth(l, -1, [&](Value at) { return k.loadShared(shape.smoothed, at); });
-      k.store(value, grad, {k.row, l});
-    });
+    k.stage(
+        [&] {
+          k.forEachThread(shape.length, [&](Value l) {
+            Value value = shape.smoothing.empty()
+                              ? k.loadShared(shape.smoothed, l)
+                              : k.smooth(l, -1, [&](Value at) { return k.loadShared(shape.smoothed, at); });
+            k.store(value, grad, {k.row, l});
+          });
+        },
+        /*synchronise=*/false);
   });
   return b.create<bufferization::ToTensorOp>(loc, op.getType(), grad, /*restrict=*/true, /*writable=*/true);
 }
@@ -347,7 +366,7 @@ struct FourierScoreKernelsPass : PassWrapper<FourierScoreKernelsPass, OperationP
   }
 
   Option<bool> emulateOnCpu{*this, "emulate-on-cpu",
-                            llvm::cl::desc("run the kernels' stages in loops on the CPU, one thread per row"),
+                            llvm::cl::desc("run the kernels on the CPU: each stage a loop over the block's threads"),
                             llvm::cl::init(false)};
 
   void runOnOperation() override {
@@ -356,7 +375,7 @@ struct FourierScoreKernelsPass : PassWrapper<FourierScoreKernelsPass, OperationP
       if (isa<seq::FourierScoreOp, seq::FourierScoreGradOp>(op))
         ops.push_back(op);
     });
-    int64_t threads = emulateOnCpu ? 1 : kThreadsPerBlock;
+    int64_t threads = kThreadsPerBlock; // emulated too, so that both choose and lay out alike
     for (Operation *op : ops) {
       OpBuilder b(op);
       FailureOr<Value> replacement = failure();

@@ -13,8 +13,9 @@ namespace seqjit {
 /// fourier_score_grad becomes one launch that also keeps the spectrum and runs the chain rule back through the
 /// normalisation, the magnitudes, the DFT and the smoothing. Where a track is too long for a block's 48 KiB of
 /// shared memory, the op is decomposed instead (compiler/FourierScoreDecomposition.h).
-/// With emulate-on-cpu, the same stages run in a loop over rows with one thread, so that their arithmetic can
-/// be tested against the reference interpreter on a machine without a GPU (seqjit-gpu-loops-on-cpu).
+/// With emulate-on-cpu, the same stages run on the CPU, in a loop over rows, each stage a loop over the block's 256
+/// threads one after another (what the barriers promise), so that the strided loops, the partial sums and their
+/// reduction are tested against the reference interpreter on a machine without a GPU (seqjit-gpu-loops-on-cpu).
 std::unique_ptr<mlir::Pass> createFourierScoreKernelsPass();
 
 /// The kernels' shared buffers and barriers are placeholders (a workgroup-memory memref.alloca, an inline

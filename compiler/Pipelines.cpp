@@ -69,7 +69,7 @@ std::string ptxPipeline(const std::string &chip, const std::string &features, co
     attach += " l=" + libdevice;
   attach += "}";
   return std::string(kFourierScoreKernels) + kTensorStages + ", " + kGpuLoopStages +
-         ", convert-parallel-loops-to-gpu, gpu-kernel-outlining, "
+         ", convert-parallel-loops-to-gpu, gpu-launch-sink-index-computations, gpu-kernel-outlining, "
          "func.func(seqjit-check-host-memory-access, seqjit-constants-to-device), "
          "lower-affine, convert-scf-to-cf, " +
          attach +
