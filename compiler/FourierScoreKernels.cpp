@@ -15,6 +15,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
 #include <numbers>
+#include <utility>
+#include <vector>
 
 using namespace mlir;
 
@@ -39,11 +41,11 @@ struct FourierKernelShape {
   std::vector<double> smoothing;
   Type element;
   bool withSpectrum = false;
-  int64_t threads = 0;
+  int64_t threads = kThreadsPerBlock; // emulated too, so that both choose and lay out alike
   int64_t smoothed = 0, cosines = 0, sines = 0, real = 0, imaginary = 0, partialTotals = 0, partialWeighted = 0,
           sharedElements = 0;
 
-  FourierKernelShape(Value track, int64_t sigma, int64_t limit, double soft, bool spectrum, int64_t threadCount) {
+  FourierKernelShape(Value track, int64_t sigma, int64_t limit, double soft, bool spectrum) {
     auto type = cast<RankedTensorType>(track.getType());
     rows = type.getDimSize(0);
     length = type.getDimSize(1);
@@ -53,7 +55,6 @@ struct FourierKernelShape {
     smoothing = fourierSmoothingKernel(sigma);
     element = type.getElementType();
     withSpectrum = spectrum;
-    threads = threadCount;
     int64_t next = 0;
     auto reserve = [&](int64_t count) { return std::exchange(next, next + count); };
     smoothed = reserve(length);
@@ -375,21 +376,20 @@ struct FourierScoreKernelsPass : PassWrapper<FourierScoreKernelsPass, OperationP
       if (isa<seq::FourierScoreOp, seq::FourierScoreGradOp>(op))
         ops.push_back(op);
     });
-    int64_t threads = kThreadsPerBlock; // emulated too, so that both choose and lay out alike
     for (Operation *op : ops) {
       OpBuilder b(op);
       FailureOr<Value> replacement = failure();
       if (auto score = dyn_cast<seq::FourierScoreOp>(op)) {
         FourierKernelShape shape(score.getTrack(), static_cast<int64_t>(score.getSigma()),
                                  static_cast<int64_t>(score.getFreqLimit()), score.getSoftness().convertToDouble(),
-                                 /*withSpectrum=*/false, threads);
+                                 /*withSpectrum=*/false);
         replacement = fitsKernel(score.getTrack(), shape) ? emitScoreKernel(b, score, shape, emulateOnCpu)
                                                           : decomposeFourierScore(b, score);
       } else {
         auto grad = cast<seq::FourierScoreGradOp>(op);
         FourierKernelShape shape(grad.getTrack(), static_cast<int64_t>(grad.getSigma()),
                                  static_cast<int64_t>(grad.getFreqLimit()), grad.getSoftness().convertToDouble(),
-                                 /*withSpectrum=*/true, threads);
+                                 /*withSpectrum=*/true);
         replacement = fitsKernel(grad.getTrack(), shape)
                           ? FailureOr<Value>(emitScoreGradKernel(b, grad, shape, emulateOnCpu))
                           : decomposeFourierScoreGrad(b, grad);
