@@ -309,6 +309,11 @@ struct SeqToLinalgPass : PassWrapper<SeqToLinalgPass, OperationPass<ModuleOp>> {
     config.useTopDownTraversal = true;
     (void)applyPatternsAndFoldGreedily(getOperation(), std::move(patterns), config);
     WalkResult remaining = getOperation().walk([](Operation *op) {
+      if (isa<seq::FourierScoreOp, seq::FourierScoreGradOp>(op)) {
+        op->emitOpError("is not lowered to linalg: run seqjit-decompose-fourier-score (CPU) or "
+                        "seqjit-fourier-score-kernels (GPU) first, as the pipelines do");
+        return WalkResult::interrupt();
+      }
       if (isa<seq::SeqDialect>(op->getDialect())) {
         op->emitOpError("could not be lowered: the lowering needs static shapes (compile for a fixed batch size)");
         return WalkResult::interrupt();

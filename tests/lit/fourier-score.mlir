@@ -57,3 +57,7 @@ func.func @too_long_for_shared_memory(%track: tensor<2x8192xf32>) -> tensor<2xf3
   %0 = seq.fourier_score %track {sigma = 3 : i64, freq_limit = 150 : i64, softness = 0.2 : f64, layer = "prior"} : (tensor<2x8192xf32>) -> tensor<2xf32>
   return %0 : tensor<2xf32>
 }
+
+// convert-seq-to-linalg alone does not lower the Fourier ops, and says which pass does.
+// RUN: %not %seqjit-opt %s --convert-seq-to-linalg 2>&1 | FileCheck %s --check-prefix=ALONE
+// ALONE: error: 'seq.fourier_score' op is not lowered to linalg: run seqjit-decompose-fourier-score (CPU) or seqjit-fourier-score-kernels (GPU) first
