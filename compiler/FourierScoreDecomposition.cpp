@@ -5,8 +5,6 @@
 #include "compiler/SeqBuilder.h"
 #include "dsl/FourierPriorTerms.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-
 #include <cmath>
 #include <numbers>
 
@@ -21,13 +19,14 @@ SeqBuilder builderFor(OpBuilder &b, Operation *op) {
   return SeqBuilder(b, op->getLoc(), layer ? layer.getValue().str() : std::string("fourier_score"));
 }
 
-/// The score of each row of `track` (B, L); see seq.fourier_score.
-Value scoreOf(SeqBuilder &s, Value track, int64_t sigma, int64_t freqLimit, double softness) {
+/// The score of each row of the track (B, L); see seq.fourier_score.
+Value scoreOf(SeqBuilder &s, const FourierOpParts &parts) {
+  Value track = parts.track;
   auto trackType = SeqBuilder::tensorType(track);
   Type elementType = trackType.getElementType();
   int64_t batch = trackType.getDimSize(0), length = trackType.getDimSize(1);
   Value smoothed = track;
-  if (std::vector<double> kernel = fourierSmoothingKernel(sigma); !kernel.empty()) {
+  if (std::vector<double> kernel = fourierSmoothingKernel(parts.sigma); !kernel.empty()) {
     auto channelType = SeqBuilder::typeLike(track, {batch, 1, length});
     Value convolved = s.conv1d(s.reshape(track, channelType),
                                s.constant({1, 1, static_cast<int64_t>(kernel.size())}, elementType, kernel), 1, 1,
@@ -54,7 +53,7 @@ Value scoreOf(SeqBuilder &s, Value track, int64_t sigma, int64_t freqLimit, doub
                                                   {1}, magnitudeType));
   std::vector<double> weights(frequencies);
   for (int64_t k = 0; k < frequencies; ++k)
-    weights[k] = fourierFrequencyWeight(k, freqLimit, softness);
+    weights[k] = fourierFrequencyWeight(k, parts.freqLimit, parts.softness);
   return s.reshape(s.dense(normalised, s.constant({1, frequencies}, elementType, weights)),
                    SeqBuilder::typeLike(track, {batch}));
 }
@@ -66,42 +65,58 @@ struct DecomposeFourierScorePass : PassWrapper<DecomposeFourierScorePass, Operat
     return "seq.fourier_score and its VJP as conv1d, dense and elementwise seq ops";
   }
   void runOnOperation() override {
-    SmallVector<Operation *> ops;
-    getOperation().walk([&](Operation *op) {
-      if (isa<seq::FourierScoreOp, seq::FourierScoreGradOp>(op))
-        ops.push_back(op);
-    });
-    for (Operation *op : ops) {
-      OpBuilder b(op);
-      FailureOr<Value> replacement = failure();
-      if (auto score = dyn_cast<seq::FourierScoreOp>(op))
-        replacement = decomposeFourierScore(b, score);
-      else
-        replacement = decomposeFourierScoreGrad(b, cast<seq::FourierScoreGradOp>(op));
-      if (failed(replacement))
-        return signalPassFailure();
-      op->getResult(0).replaceAllUsesWith(*replacement);
-      op->erase();
-    }
+    if (failed(replaceFourierOps(getOperation(), decomposeFourierOp)))
+      signalPassFailure();
   }
 };
 
 } // namespace
 
+FourierOpParts fourierOpParts(Operation *op) {
+  auto partsOf = [](auto fourier) {
+    return FourierOpParts{fourier.getTrack(), static_cast<int64_t>(fourier.getSigma()),
+                          static_cast<int64_t>(fourier.getFreqLimit()), fourier.getSoftness().convertToDouble()};
+  };
+  if (auto score = dyn_cast<seq::FourierScoreOp>(op))
+    return partsOf(score);
+  return partsOf(cast<seq::FourierScoreGradOp>(op));
+}
+
+LogicalResult replaceFourierOps(func::FuncOp function, function_ref<FailureOr<Value>(OpBuilder &, Operation *)> lower) {
+  SmallVector<Operation *> ops;
+  function.walk([&](Operation *op) {
+    if (isa<seq::FourierScoreOp, seq::FourierScoreGradOp>(op))
+      ops.push_back(op);
+  });
+  for (Operation *op : ops) {
+    OpBuilder b(op);
+    FailureOr<Value> replacement = lower(b, op);
+    if (failed(replacement))
+      return failure();
+    op->getResult(0).replaceAllUsesWith(*replacement);
+    op->erase();
+  }
+  return success();
+}
+
 Value decomposeFourierScore(OpBuilder &b, seq::FourierScoreOp op) {
   SeqBuilder s = builderFor(b, op);
-  return scoreOf(s, op.getTrack(), static_cast<int64_t>(op.getSigma()), static_cast<int64_t>(op.getFreqLimit()),
-                 op.getSoftness().convertToDouble());
+  return scoreOf(s, fourierOpParts(op));
 }
 
 FailureOr<Value> decomposeFourierScoreGrad(OpBuilder &b, seq::FourierScoreGradOp op) {
   SeqBuilder s = builderFor(b, op);
-  Value score = scoreOf(s, op.getTrack(), static_cast<int64_t>(op.getSigma()), static_cast<int64_t>(op.getFreqLimit()),
-                        op.getSoftness().convertToDouble());
+  Value score = scoreOf(s, fourierOpParts(op));
   FailureOr<SmallVector<Value>> gradients = buildVjp(b, {score}, {op.getOutputGrad()}, {op.getTrack()});
   if (failed(gradients))
     return failure();
   return (*gradients)[0];
+}
+
+FailureOr<Value> decomposeFourierOp(OpBuilder &b, Operation *op) {
+  if (auto score = dyn_cast<seq::FourierScoreOp>(op))
+    return decomposeFourierScore(b, score);
+  return decomposeFourierScoreGrad(b, cast<seq::FourierScoreGradOp>(op));
 }
 
 std::unique_ptr<Pass> createDecomposeFourierScorePass() { return std::make_unique<DecomposeFourierScorePass>(); }

@@ -45,14 +45,14 @@ struct FourierKernelShape {
   int64_t smoothed = 0, cosines = 0, sines = 0, real = 0, imaginary = 0, partialTotals = 0, partialWeighted = 0,
           sharedElements = 0;
 
-  FourierKernelShape(Value track, int64_t sigma, int64_t limit, double soft, bool spectrum) {
-    auto type = cast<RankedTensorType>(track.getType());
+  FourierKernelShape(const FourierOpParts &parts, bool spectrum) {
+    auto type = cast<RankedTensorType>(parts.track.getType());
     rows = type.getDimSize(0);
     length = type.getDimSize(1);
     frequencies = length / 2 + 1;
-    freqLimit = limit;
-    softness = soft;
-    smoothing = fourierSmoothingKernel(sigma);
+    freqLimit = parts.freqLimit;
+    softness = parts.softness;
+    smoothing = fourierSmoothingKernel(parts.sigma);
     element = type.getElementType();
     withSpectrum = spectrum;
     int64_t next = 0;
@@ -371,34 +371,19 @@ struct FourierScoreKernelsPass : PassWrapper<FourierScoreKernelsPass, OperationP
                             llvm::cl::init(false)};
 
   void runOnOperation() override {
-    SmallVector<Operation *> ops;
-    getOperation().walk([&](Operation *op) {
-      if (isa<seq::FourierScoreOp, seq::FourierScoreGradOp>(op))
-        ops.push_back(op);
-    });
-    for (Operation *op : ops) {
-      OpBuilder b(op);
-      FailureOr<Value> replacement = failure();
-      if (auto score = dyn_cast<seq::FourierScoreOp>(op)) {
-        FourierKernelShape shape(score.getTrack(), static_cast<int64_t>(score.getSigma()),
-                                 static_cast<int64_t>(score.getFreqLimit()), score.getSoftness().convertToDouble(),
-                                 /*withSpectrum=*/false);
-        replacement = fitsKernel(score.getTrack(), shape) ? emitScoreKernel(b, score, shape, emulateOnCpu)
-                                                          : decomposeFourierScore(b, score);
-      } else {
-        auto grad = cast<seq::FourierScoreGradOp>(op);
-        FourierKernelShape shape(grad.getTrack(), static_cast<int64_t>(grad.getSigma()),
-                                 static_cast<int64_t>(grad.getFreqLimit()), grad.getSoftness().convertToDouble(),
-                                 /*withSpectrum=*/true);
-        replacement = fitsKernel(grad.getTrack(), shape)
-                          ? FailureOr<Value>(emitScoreGradKernel(b, grad, shape, emulateOnCpu))
-                          : decomposeFourierScoreGrad(b, grad);
-      }
-      if (failed(replacement))
-        return signalPassFailure();
-      op->getResult(0).replaceAllUsesWith(*replacement);
-      op->erase();
-    }
+    bool emulated = emulateOnCpu;
+    auto lower = [emulated](OpBuilder &b, Operation *op) -> FailureOr<Value> {
+      FourierOpParts parts = fourierOpParts(op);
+      auto grad = dyn_cast<seq::FourierScoreGradOp>(op);
+      FourierKernelShape shape(parts, /*spectrum=*/static_cast<bool>(grad));
+      if (!fitsKernel(parts.track, shape))
+        return decomposeFourierOp(b, op);
+      if (grad)
+        return emitScoreGradKernel(b, grad, shape, emulated);
+      return emitScoreKernel(b, cast<seq::FourierScoreOp>(op), shape, emulated);
+    };
+    if (failed(replaceFourierOps(getOperation(), lower)))
+      signalPassFailure();
   }
 
   /// A kernel needs static shapes and a shared buffer within a block's limit.

@@ -175,6 +175,7 @@ void runTrain(const TrainArguments &args) {
   Objective objective = buildObjective(args.objective);
   Optimizer optimizer = parseOptimizer(args.optimizer);
   Recipe recipe = recipeNamed(args.recipe);
+  std::optional<Initializer> weightInitializer = weightInitializerNamed(args.init);
   TrainerOptions options;
   options.epochs = args.epochs > 0 ? args.epochs : recipe.epochs;
   options.batch = args.batch;
@@ -209,9 +210,8 @@ void runTrain(const TrainArguments &args) {
   std::unique_ptr<Dataset> test = openSplit(args.data, "test");
   ResolvedModel resolved = resolveModel(args.model, modelOptionsFor(*train, args.activation, args.outputs));
   const Graph &graph = resolved.model->graph();
-  Parameters initial = args.weights.empty()
-                           ? Parameters::initialize(graph, args.seed, weightInitializerNamed(args.init))
-                           : Parameters::loadNpz(graph, args.weights);
+  Parameters initial = args.weights.empty() ? Parameters::initialize(graph, args.seed, weightInitializer)
+                                            : Parameters::loadNpz(graph, args.weights);
 
   if (args.resume) // before minutes of compiling: the checkpoint must belong to this run
     readCheckpoint(options.checkpointPath, graph, objective, optimizer,

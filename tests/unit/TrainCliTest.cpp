@@ -190,7 +190,8 @@ TEST_F(TrainCliTest, DataMistakesGiveOneClearError) {
   expectOneError(run("train cnn-local --data data.h5 --out r --augment rc,flip"), {"--augment", "flip"});
   expectOneError(run("train cnn-local --data data.h5 --out r --recipe slow"), {"--recipe", "slow"});
   expectOneError(run("train cnn-local --data data.h5 --out r --init he --weights w.npz"), {"--init he", "--weights"});
-  expectOneError(run("train cnn-local --data data.h5 --out r --init lecun"), {"--init", "lecun"});
+  expectOneError(run("train cnn-local --data data.h5 --out bad-init --init lecun"), {"--init", "lecun"});
+  EXPECT_FALSE(fs::exists(path("bad-init"))) << "a refused option must not leave a run directory behind";
   expectOneError(run("predict cnn-local --weights w.npz --input x.fa --out p.csv"), {"p.csv", ".tsv or .npy"});
 }
 
