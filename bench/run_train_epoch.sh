@@ -11,7 +11,7 @@
 #   the JSON lines go to the data directory only.
 # Environment knobs: EPOCHS (default 3), MODELS (default "cnn-deep cnn-dist residualbind"), BATCH (100),
 # VALID_BATCH (torch's validation batch, 2048), ACTIVATION (exp), SEED (0), TASK3_DATA (default
-# <build>/bench-data/task3.h5), IRF1_DATA (default $SEQJIT_DATA or ../shared/data, IRF1_400_h3k27ac.h5; residualbind's data, every
+# <build>/bench-data/task3.h5), IRF1_DATA (default $SEQJIT_DATA or the repository's data/, IRF1_400_h3k27ac.h5; residualbind's data, every
 # other model trains on Task 3), SEQJIT_BUILD_DIR (default <repo>/build; bin/seqjit must be built already: this
 # script does not build), SEQJIT_BENCH_DATA (run directories and JSON lines; default <build>/bench-data/train-epoch).
 set -euo pipefail
@@ -26,7 +26,7 @@ VALID_BATCH=${VALID_BATCH:-2048}
 ACTIVATION=${ACTIVATION:-exp}
 SEED=${SEED:-0}
 TASK3_DATA=${TASK3_DATA:-$BUILD/bench-data/task3.h5}
-IRF1_DATA=${IRF1_DATA:-${SEQJIT_DATA:-$ROOT/../shared/data}/IRF1_400_h3k27ac.h5}
+IRF1_DATA=${IRF1_DATA:-${SEQJIT_DATA:-$ROOT/data}/IRF1_400_h3k27ac.h5}
 DATA=${SEQJIT_BENCH_DATA:-$BUILD/bench-data/train-epoch}
 RESULTS=$ROOT/bench/results
 PYTHON=/usr/bin/python3 # Debian's python3-torch; a pyenv python3 on PATH may lack torch.

@@ -119,7 +119,7 @@ void addFiltersCommand(CLI::App &app) {
   command->add_option(
       "--compare", args->compare,
       "MEME database to match each filter's informative core against (Tomtom-style: Pearson "
-      "columns, every offset, both strands), e.g. ../shared/data/motifs/JASPAR_CORE_2016_vertebrates.meme");
+      "columns, every offset, both strands), e.g. data/motifs/JASPAR_CORE_2016_vertebrates.meme");
   command->add_option("--evalue", args->eValue, "E-value threshold of a match (default 0.1, as the papers)");
   command->add_option("--ground-truth", args->groundTruth,
                       "motifs the filters should find: task1, task3, or comma-separated names; prints the fraction "

@@ -30,11 +30,11 @@ struct GenerateDataArguments {
   std::vector<double> fractions = {0.7, 0.1, 0.2};
 };
 
-/// The JASPAR file beside the checkout, as the demo finds its data: $SEQJIT_DATA, else ../shared/data.
+/// The JASPAR file the repository ships, as the demo finds its data: $SEQJIT_DATA, else the source tree's data/.
 std::string defaultMotifFile() {
   std::filesystem::path data = std::getenv("SEQJIT_DATA")
                                    ? std::filesystem::path(std::getenv("SEQJIT_DATA"))
-                                   : std::filesystem::path(SEQJIT_SOURCE_DIR) / ".." / "shared" / "data";
+                                   : std::filesystem::path(SEQJIT_SOURCE_DIR) / "data";
   return (data / "motifs" / "JASPAR_CORE_2016_vertebrates.meme").lexically_normal().string();
 }
 
@@ -111,7 +111,7 @@ void addGenerateDataCommand(CLI::App &app) {
       ->delimiter(',');
   command->add_option("--motifs", args->motifs,
                       "MEME motif file (default: $SEQJIT_DATA/motifs/JASPAR_CORE_2016_vertebrates.meme, "
-                      "SEQJIT_DATA defaulting to ../shared/data beside the source tree)");
+                      "SEQJIT_DATA defaulting to the source tree's data/)");
   command->callback([args] { runGenerateData(*args); });
 }
 

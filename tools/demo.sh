@@ -4,7 +4,7 @@
 # ChIP-seq data, and prints the test AUROC/AUPR of each run. About 4 minutes on 2 cores after the build.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-data="${SEQJIT_DATA:-$root/../shared/data}"
+data="${SEQJIT_DATA:-$root/data}"
 [ -f "$data/IRF1_400_h3k27ac.h5" ] || { echo "demo: $data/IRF1_400_h3k27ac.h5 not found (set SEQJIT_DATA)"; exit 1; }
 bash "$root/tools/build.sh"
 seqjit="$root/build/bin/seqjit"

@@ -48,8 +48,8 @@ namespace {
 
 fs::path sourcePath(const std::string &relative) { return fs::path(SEQJIT_SOURCE_DIR) / relative; }
 
-/// The IRF1 ChIP-seq data: ../shared/data next to the repository.
-fs::path irf1Data() { return fs::path(SEQJIT_SOURCE_DIR) / ".." / "shared" / "data" / "IRF1_400_h3k27ac.h5"; }
+/// The IRF1 ChIP-seq data the repository ships in data/.
+fs::path irf1Data() { return fs::path(SEQJIT_SOURCE_DIR) / "data" / "IRF1_400_h3k27ac.h5"; }
 
 /// The first `count` examples of a batch.
 HostArray<float> firstExamples(const HostArray<float> &x, int64_t count) {

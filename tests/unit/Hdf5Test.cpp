@@ -16,7 +16,7 @@ using seqjit::testing::ScratchDirectory;
 
 namespace {
 
-const std::string kRealDataFile = std::string(SEQJIT_SOURCE_DIR) + "/../shared/data/IRF1_400_h3k27ac.h5";
+const std::string kRealDataFile = std::string(SEQJIT_SOURCE_DIR) + "/data/IRF1_400_h3k27ac.h5";
 
 class Hdf5Fixture : public ::testing::Test {
 protected:

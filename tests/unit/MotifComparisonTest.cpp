@@ -13,7 +13,7 @@ namespace seqjit {
 namespace {
 
 const std::string kJasparFile =
-    std::string(SEQJIT_SOURCE_DIR) + "/../shared/data/motifs/JASPAR_CORE_2016_vertebrates.meme";
+    std::string(SEQJIT_SOURCE_DIR) + "/data/motifs/JASPAR_CORE_2016_vertebrates.meme";
 
 const std::vector<Motif> &jaspar() {
   static const std::vector<Motif> motifs = readMemeFile(kJasparFile);

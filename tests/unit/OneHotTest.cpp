@@ -84,7 +84,7 @@ TEST(OneHot, LoadsHdf5WithDefaultAndExplicitKeys) {
 }
 
 TEST(OneHot, RealDataFileIsOneHot) {
-  std::string path = std::string(SEQJIT_SOURCE_DIR) + "/../shared/data/IRF1_400_h3k27ac.h5";
+  std::string path = std::string(SEQJIT_SOURCE_DIR) + "/data/IRF1_400_h3k27ac.h5";
   if (!std::filesystem::exists(path))
     GTEST_SKIP() << path << " is not present";
   HostArray<float> x = loadSequenceInput(path);

@@ -23,7 +23,7 @@ std::string temporaryPath(const std::string &name) {
 }
 
 const std::string kJasparFile =
-    std::string(SEQJIT_SOURCE_DIR) + "/../shared/data/motifs/JASPAR_CORE_2016_vertebrates.meme";
+    std::string(SEQJIT_SOURCE_DIR) + "/data/motifs/JASPAR_CORE_2016_vertebrates.meme";
 const std::vector<std::string> kSplits = {"train", "valid", "test"};
 
 const std::vector<Motif> &jaspar() {
