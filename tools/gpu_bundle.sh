@@ -26,12 +26,6 @@ for binary in $BINARIES; do ldd "$BUILD/bin/$binary"; done | awk '$2 == "=>" && 
   while read -r library; do cp -L "$library" "$stage/bundle-lib/"; done
 cp "$LIBDEVICE" "$stage/bundle-cuda/nvvm/libdevice/"
 mkdir -p "$(dirname "$OUT")"
-# -9e: 2.5 MB smaller than -6, for 50 s more; the device tool carries at most 64 MiB, working tree included.
+# -9e: 2.5 MB smaller than -6, for 50 s more.
 tar -C "$stage" -cf - . | xz -T0 -9e >"$OUT"
 echo "$OUT: $(du -h "$OUT" | cut -f1) ($(ls "$stage/bundle-lib" | wc -l) shared libraries)"
-tracked=$(git -C "$ROOT" ls-files -z | (cd "$ROOT" && xargs -0 du -cb 2>/dev/null) | tail -1 | cut -f1)
-total=$(($(stat -c %s "$OUT") + tracked))
-if ((total > 64 * 1024 * 1024)); then
-  echo "warning: the bundle and the tracked files make $((total / 1024 / 1024)) MiB, over the 64 MiB the device" \
-    "tool carries" >&2
-fi
