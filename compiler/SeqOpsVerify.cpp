@@ -150,14 +150,27 @@ LogicalResult DenseOp::verify() {
   return verifyWithShapeFunction(*this, toOpSpec(), getInput(), params);
 }
 
+/// Add and concat take one input or more.
+static LogicalResult verifyHasInputs(Operation *op, ValueRange inputs) {
+  if (inputs.empty())
+    return layerError(op) << "needs at least one input";
+  return success();
+}
+
 FailureOr<OpSpec> AddOp::toOpSpec() { return OpSpec{OpKind::Add, NoAttrs{}}; }
 LogicalResult AddOp::verify() {
+  if (failed(verifyHasInputs(*this, getInputs())))
+    return failure();
   if (cast<RankedTensorType>(getInputs().front().getType()).getRank() < 2)
     return verifyElementwise(*this, toOpSpec(), getInputs());
   return verifyWithShapeFunction(*this, toOpSpec(), getInputs(), {});
 }
 
 FailureOr<OpSpec> ConcatOp::toOpSpec() { return OpSpec{OpKind::Concat, NoAttrs{}}; }
-LogicalResult ConcatOp::verify() { return verifyWithShapeFunction(*this, toOpSpec(), getInputs(), {}); }
+LogicalResult ConcatOp::verify() {
+  if (failed(verifyHasInputs(*this, getInputs())))
+    return failure();
+  return verifyWithShapeFunction(*this, toOpSpec(), getInputs(), {});
+}
 
 } // namespace seqjit::seq
