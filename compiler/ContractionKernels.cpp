@@ -17,6 +17,7 @@
 #include "compiler/BufferAccess.h"
 #include "compiler/ElementwiseBody.h"
 #include "compiler/KernelEpilogue.h"
+#include "dsl/Error.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -30,8 +31,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <map>
 #include <optional>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -47,6 +50,32 @@ VectorTarget hostVectorTarget() {
   if (has("avx"))
     return {256, 16};
   return {128, 16};
+}
+
+std::optional<VectorTarget> vectorTargetOfWidth(unsigned bits) {
+  VectorTarget host = hostVectorTarget();
+  if (bits > host.vectorBits)
+    return std::nullopt;
+  if (bits == host.vectorBits)
+    return host;
+  if (bits == 256 || bits == 128)
+    return VectorTarget{bits, 16}; // AVX's and SSE's registers (an AVX-512 machine runs both shapes)
+  return std::nullopt;
+}
+
+VectorTarget cpuVectorTarget() {
+  const char *requested = std::getenv("SEQJIT_VECTOR_BITS");
+  if (!requested || !*requested)
+    return hostVectorTarget();
+  std::string text = requested;
+  unsigned bits = text == "512" ? 512 : text == "256" ? 256 : text == "128" ? 128 : 0;
+  if (bits == 0)
+    throw Error("SEQJIT_VECTOR_BITS must be 128, 256 or 512, got '" + text + "'");
+  std::optional<VectorTarget> target = vectorTargetOfWidth(bits);
+  if (!target)
+    throw Error("SEQJIT_VECTOR_BITS=" + text + ": this CPU's vector registers are " +
+                std::to_string(hostVectorTarget().vectorBits) + " bits wide");
+  return *target;
 }
 
 namespace {

@@ -4,6 +4,7 @@
 #include "mlir/Pass/Pass.h"
 
 #include <memory>
+#include <optional>
 
 namespace seqjit {
 
@@ -15,6 +16,15 @@ struct VectorTarget {
 
 /// The host's vector registers: AVX-512 (512 bits, 32 registers), AVX (256, 16) or 128-bit SIMD.
 VectorTarget hostVectorTarget();
+
+/// The registers of a `bits`-wide kernel shape this host can execute (its own width, or a narrower one: an AVX-512
+/// machine runs 256-bit kernels with AVX's 16 registers); none if the host's registers are narrower.
+std::optional<VectorTarget> vectorTargetOfWidth(unsigned bits);
+
+/// The registers the CPU pipeline compiles kernels for: the host's, or SEQJIT_VECTOR_BITS (128, 256 or 512) where it
+/// is set, so that one machine can run every kernel shape it can execute (the tests do). Throws seqjit::Error for
+/// another value or a width the host cannot execute.
+VectorTarget cpuVectorTarget();
 
 /// seqjit-contraction-kernels, on buffers: every linalg.generic whose body is out += term, the term elementwise in
 /// its inputs (a product for conv1d, dense and their gradients; batch norm's float64 sums), becomes a loop nest that

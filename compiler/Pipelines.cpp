@@ -56,7 +56,7 @@ const char *kGpuLoopStages =
 } // namespace
 
 std::string cpuPipeline() {
-  VectorTarget target = hostVectorTarget();
+  VectorTarget target = cpuVectorTarget();
   return std::string(kDecomposedFourierScore) + kTensorStages +
          ", func.func(seqjit-contraction-kernels{vector-bits=" + std::to_string(target.vectorBits) +
          " registers=" + std::to_string(target.registers) +

@@ -56,6 +56,17 @@ double normRelativeError(const std::vector<float> &actual, const std::vector<dou
   return std::sqrt(error) / std::max(std::sqrt(norm), floor);
 }
 
+/// How far a float32 gradient may be from the float64 reference. Rounding error grows with the reductions' lengths
+/// and with the conditioning of the computation (batch norm in training mode divides by the batch's standard
+/// deviation, and a bias gradient is a sum whose terms cancel), so a fixed bound is either loose for most parameters
+/// or fails on some machine's summation order (the kernels' vector width sets it). The bound is measured instead:
+/// `float32Error` is the float32 interpreter's error on the same problem, an evaluation of the same expression that
+/// differs only in summation order, so its rounding errors have the same sizes amplified by the same conditioning.
+/// Across the zoo the kernels' error is 0.1 to 1.3 times the interpreter's (256-bit kernels; Basset's batch-norm
+/// biases at batch 3 are the worst conditioned, near 1e-4 for both); 4 times it leaves room for other orders. 1e-4
+/// stays the bound where float32 is far below it.
+double gradientTolerance(double float32Error) { return std::max(1e-4, 4 * float32Error); }
+
 void checkLossGradient(const std::string &name, const Objective &objective) {
   auto model = buildZooModel(name, {});
   const Graph &graph = model->graph();
@@ -79,6 +90,10 @@ void checkLossGradient(const std::string &name, const Objective &objective) {
   LossGradients<double> expected =
       interpretLossGradient<double>(graph, objective, true, input.cast<double>(), labels.cast<double>(), parameters,
                                     {objective.labelMask ? &maskAsDouble : nullptr, &vectorsAsDouble});
+  // The same gradient in float32 on the interpreter: how much float32 rounding moves this parameter's gradient on
+  // this problem (see gradientTolerance).
+  LossGradients<float> interpretedInFloat32 = interpretLossGradient<float>(
+      graph, objective, true, input, labels, parameters, {objective.labelMask ? &mask : nullptr, &vectors});
 
   for (const auto &[term, value] : expected.terms)
     EXPECT_NEAR(actual.terms.at(term), value, 1e-4 * std::max(1.0, std::abs(value))) << term;
@@ -104,7 +119,10 @@ void checkLossGradient(const std::string &name, const Objective &objective) {
     ASSERT_EQ(mine.shape, gradient.shape) << parameter;
     bool finite = std::all_of(mine.data.begin(), mine.data.end(), [](float v) { return std::isfinite(v); });
     EXPECT_TRUE(finite) << parameter;
-    EXPECT_LE(normRelativeError(mine.data, gradient.data, 1e-3 * largestNorm), 1e-4) << parameter;
+    double floor = 1e-3 * largestNorm;
+    double float32Error = normRelativeError(interpretedInFloat32.gradients.at(parameter).data, gradient.data, floor);
+    EXPECT_LE(normRelativeError(mine.data, gradient.data, floor), gradientTolerance(float32Error))
+        << parameter << " (the interpreter in float32 is off by " << float32Error << ")";
   }
 }
 
