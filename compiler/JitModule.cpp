@@ -1,35 +1,42 @@
-// The JIT: cpuPipeline() or cudaPipeline() to the LLVM dialect, then mlir::ExecutionEngine (ORC) with host CPU
-// features; on CUDA the host code's runtime calls are bound to CudaLaunchRuntime and buffers staged on the device.
+// Compile-or-load. The CPU: the program's key (compiler/ProgramKey.h) finds it in the persistent cache, or
+// cpuPipeline() lowers it to the LLVM dialect, compiler/SharedObjectEmitter.h makes the shared object, the cache
+// keeps it, and runtime/core/NativeProgram.h loads and calls it. CUDA: cudaPipeline(), then mlir::ExecutionEngine
+// (ORC) with host CPU features; the host code's runtime calls are bound to CudaLaunchRuntime and buffers staged on
+// the device.
 #include "compiler/JitModule.h"
 
 #include "compiler/CudaLaunchRuntime.h"
 #include "compiler/Pipelines.h"
+#include "compiler/ProgramKey.h"
 #include "compiler/PtxEmitter.h"
+#include "compiler/SharedObjectEmitter.h"
 #include "dsl/Error.h"
+#include "runtime/core/HostMemory.h"
+#include "runtime/core/NativeProgram.h"
+#include "runtime/core/PackedCall.h"
+#include "runtime/core/ProgramCache.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
-#include "llvm/Support/TargetSelect.h"
 
 #include <fmt/format.h>
 
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
 #include <functional>
 #include <mutex>
-
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
+#include <optional>
 
 namespace seqjit {
 
 struct JitModule::Impl {
   mlir::MLIRContext context;
   Device device = Device::Cpu;
+  /// On the CPU: the loaded shared object.
+  std::unique_ptr<NativeProgram> program;
+  /// On CUDA: the JIT-compiled host code.
   std::unique_ptr<mlir::ExecutionEngine> engine;
   /// On CUDA where there is a GPU: the program's loaded kernels (destroyed before the engine whose PTX constants
   /// key them).
@@ -37,6 +44,8 @@ struct JitModule::Impl {
   size_t elementBytes = 4;
   double loweringSeconds = 0;
   double codegenSeconds = 0;
+  double readySeconds = 0;
+  bool fromCache = false;
 };
 
 JitModule::JitModule(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -44,48 +53,13 @@ JitModule::~JitModule() = default;
 Device JitModule::device() const { return impl_->device; }
 double JitModule::loweringSeconds() const { return impl_->loweringSeconds; }
 double JitModule::codegenSeconds() const { return impl_->codegenSeconds; }
+double JitModule::readySeconds() const { return impl_->readySeconds; }
+bool JitModule::fromCache() const { return impl_->fromCache; }
 
 namespace {
 
-void initializeNativeTarget() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    llvm::InitializeNativeTarget();
-    llvm::InitializeNativeTargetAsmPrinter();
-  });
-}
-
-/// Compiled programs malloc their intermediate buffers (megabytes each) and free them before returning. By default
-/// glibc serves such sizes with mmap or trims them off the heap when freed, so every call faults every page in
-/// again: a quarter of a training step and a third of a forward pass went to the kernel. Freed memory is kept for
-/// reuse instead: buffers up to 32 MiB (glibc's maximum) come from the heap, and up to 512 MiB of free heap stay
-/// mapped.
-void keepFreedMemoryForReuse() {
-#ifdef __GLIBC__
-  static std::once_flag once;
-  std::call_once(once, [] {
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 512 << 20);
-  });
-#endif
-}
-
 double secondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-/// The memref descriptor of a contiguous buffer: {allocated, aligned, offset, sizes[rank], strides[rank]}.
-std::vector<int64_t> descriptor(void *data, const std::vector<int64_t> &shape) {
-  size_t rank = shape.size();
-  std::vector<int64_t> d(3 + 2 * rank);
-  d[0] = d[1] = reinterpret_cast<int64_t>(data);
-  int64_t stride = 1;
-  for (size_t i = rank; i-- > 0;) {
-    d[3 + i] = shape[i];
-    d[3 + rank + i] = stride;
-    stride *= shape[i];
-  }
-  return d;
 }
 
 /// The pipeline for `options.device`. CUDA needs libdevice (GPU math) from the toolkit, not a GPU: programs
@@ -124,10 +98,89 @@ std::unique_ptr<JitModule> JitModule::compileGraph(const Graph &graph, const Imp
                        "model '" + graph.name + "'", options.float64, {options.functionName}, jitOptions);
 }
 
+namespace {
+
+std::mutex tallyMutex;
+CompileTally tally;
+
+void count(const JitModule::Impl &impl) {
+  std::lock_guard<std::mutex> lock(tallyMutex);
+  (impl.fromCache ? tally.cached : tally.compiled) += 1;
+  (impl.fromCache ? tally.cachedSeconds : tally.compiledSeconds) += impl.readySeconds;
+  tally.loweringSeconds += impl.loweringSeconds;
+  tally.codegenSeconds += impl.codegenSeconds;
+}
+
+/// The persistent cache, unless SEQJIT_CACHE=off or the compiler's build cannot be identified (a key without it
+/// could serve a program an older seqjit compiled).
+std::optional<ProgramCache> programCache() {
+  if (compilerBuildId().empty()) {
+    static std::once_flag once;
+    std::call_once(once, [] {
+      fmt::print(stderr, "seqjit: this build of seqjit has no GNU build ID, so compiled programs are not cached\n");
+    });
+    return std::nullopt;
+  }
+  return ProgramCache::fromEnvironment();
+}
+
+/// The CPU: the cache's entry, or lowering, code generation and linking (then stored in the cache).
+void compileForCpu(JitModule::Impl &impl, mlir::ModuleOp module, const std::string &pipeline,
+                   const std::vector<std::string> &entryPoints, int optLevel, const std::string &name,
+                   std::chrono::steady_clock::time_point start) {
+  std::optional<ProgramCache> cache = programCache();
+  std::string target, key;
+  if (cache) {
+    target = hostTargetDescription();
+    key = programKey(module, pipeline, target, entryPoints, optLevel);
+    std::string rejected;
+    if (std::optional<std::filesystem::path> entry = cache->find(key, target, rejected)) {
+      impl.program = NativeProgram::load(*entry, entryPoints, impl.elementBytes);
+      impl.fromCache = true;
+      return;
+    }
+    if (!rejected.empty())
+      fmt::print(stderr, "seqjit: the cached build of {} was discarded ({}); compiling it again\n", name, rejected);
+  }
+  if (mlir::failed(runPipeline(module, pipeline)))
+    throw Error(fmt::format("{}: lowering to LLVM for the CPU failed (see the diagnostics above)", name));
+  impl.loweringSeconds = secondsSince(start);
+  EmittedLibrary library = emitSharedObject(module, entryPoints, optLevel, name);
+  impl.codegenSeconds = library.optimizationSeconds + library.codegenSeconds;
+  if (cache) {
+    try {
+      cache->store(key, target, library.bytes);
+    } catch (const Error &e) {
+      // A program that cannot be kept still runs.
+      fmt::print(stderr, "seqjit: warning: {}\n", e.what());
+    }
+  }
+  impl.program = NativeProgram::loadBytes(library.bytes, entryPoints, impl.elementBytes);
+}
+
+} // namespace
+
+CompileTally compileTally() {
+  std::lock_guard<std::mutex> lock(tallyMutex);
+  return tally;
+}
+
+std::string describeCompileTally() {
+  CompileTally t = compileTally();
+  std::string text;
+  if (t.compiled > 0)
+    text = fmt::format("{} program{} in {:.1f} s", t.compiled, t.compiled == 1 ? "" : "s", t.compiledSeconds);
+  if (t.cached > 0)
+    text += fmt::format("{}{} from the cache in {:.2f} s", text.empty() ? "" : ", ", t.cached, t.cachedSeconds);
+  if (text.empty())
+    text = "no programs";
+  const char *mode = std::getenv("SEQJIT_CACHE");
+  return "compiling: " + text + (mode && std::string(mode) == "off" ? " (cache off)" : "");
+}
+
 std::unique_ptr<JitModule> JitModule::compileModule(const ModuleBuilder &build, const std::string &name, bool float64,
                                                     const std::vector<std::string> &entryPoints,
                                                     const JitOptions &jitOptions) {
-  initializeNativeTarget();
   keepFreedMemoryForReuse();
   auto impl = std::make_unique<Impl>();
   impl->elementBytes = float64 ? 8 : 4;
@@ -135,12 +188,19 @@ std::unique_ptr<JitModule> JitModule::compileModule(const ModuleBuilder &build, 
   auto start = std::chrono::steady_clock::now();
   loadSeqjitDialects(impl->context);
   auto module = build(impl->context);
-  if (mlir::failed(runPipeline(*module, pipelineFor(jitOptions, name))))
-    throw Error(fmt::format("{}: lowering to LLVM for the {} failed (see the diagnostics above)", name,
-                            jitOptions.device == Device::Cuda ? "GPU" : "CPU"));
-  impl->loweringSeconds = secondsSince(start);
+  std::string pipeline = pipelineFor(jitOptions, name);
+  if (impl->device == Device::Cpu) {
+    compileForCpu(*impl, *module, pipeline, entryPoints, jitOptions.optimizationLevel, name, start);
+    impl->readySeconds = secondsSince(start);
+    count(*impl);
+    return std::unique_ptr<JitModule>(new JitModule(std::move(impl)));
+  }
 
-  start = std::chrono::steady_clock::now();
+  initializeNativeTarget();
+  if (mlir::failed(runPipeline(*module, pipeline)))
+    throw Error(fmt::format("{}: lowering to LLVM for the GPU failed (see the diagnostics above)", name));
+  impl->loweringSeconds = secondsSince(start);
+  auto codegenStart = std::chrono::steady_clock::now();
   auto machineBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!machineBuilder)
     throw Error("cannot detect the host CPU for the JIT: " + llvm::toString(machineBuilder.takeError()));
@@ -161,71 +221,26 @@ std::unique_ptr<JitModule> JitModule::compileModule(const ModuleBuilder &build, 
   if (!engine)
     throw Error(fmt::format("{}: JIT compilation failed: {}", name, llvm::toString(engine.takeError())));
   impl->engine = std::move(*engine);
-  if (impl->device == Device::Cuda) {
-    std::string why;
-    if (CudaDevice *gpu = CudaDevice::get(why))
-      impl->kernels = std::make_unique<CudaKernelCache>(*gpu);
-    impl->engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
-      llvm::orc::SymbolMap symbols;
-      for (auto &[symbol, address] : cudaRuntimeSymbols())
-        symbols[interner(symbol)] = {llvm::orc::ExecutorAddr::fromPtr(address), llvm::JITSymbolFlags::Exported};
-      return symbols;
-    });
-  }
+  std::string why;
+  if (CudaDevice *gpu = CudaDevice::get(why))
+    impl->kernels = std::make_unique<CudaKernelCache>(*gpu);
+  impl->engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    for (auto &[symbol, address] : cudaRuntimeSymbols())
+      symbols[interner(symbol)] = {llvm::orc::ExecutorAddr::fromPtr(address), llvm::JITSymbolFlags::Exported};
+    return symbols;
+  });
   // ORC materialises lazily: look the entry points up now so that code generation happens (and is timed) here.
   for (const std::string &entryPoint : entryPoints)
     if (auto symbol = impl->engine->lookupPacked("_mlir_ciface_" + entryPoint); !symbol)
       throw Error(fmt::format("{}: JIT code generation failed: {}", name, llvm::toString(symbol.takeError())));
-  impl->codegenSeconds = secondsSince(start);
+  impl->codegenSeconds = secondsSince(codegenStart);
+  impl->readySeconds = secondsSince(start);
+  count(*impl);
   return std::unique_ptr<JitModule>(new JitModule(std::move(impl)));
 }
 
 namespace {
-
-int64_t elementCount(const std::vector<int64_t> &shape) {
-  int64_t count = 1;
-  for (int64_t extent : shape)
-    count *= extent;
-  return count;
-}
-
-/// Calls `function` through the C interface with the arguments' buffers at `argumentData` (host or device
-/// addresses) and returns the results' descriptors, one after the other (all fields are 8 bytes), with the offset of
-/// each.
-std::vector<int64_t> invoke(mlir::ExecutionEngine &engine, const std::string &function,
-                            const std::vector<BufferView> &arguments, const std::vector<void *> &argumentData,
-                            const std::vector<BufferView> &results, std::vector<size_t> &resultOffsets) {
-  size_t resultWords = 0;
-  for (const BufferView &r : results) {
-    resultOffsets.push_back(resultWords);
-    resultWords += 3 + 2 * r.shape.size();
-  }
-  std::vector<int64_t> resultDescriptors(resultWords, 0);
-  std::vector<std::vector<int64_t>> argumentDescriptors;
-  argumentDescriptors.reserve(arguments.size());
-  for (size_t a = 0; a < arguments.size(); ++a)
-    argumentDescriptors.push_back(descriptor(argumentData[a], arguments[a].shape));
-  // The C interface takes pointers to descriptors (the results' first); the packed call takes pointers to those.
-  std::vector<void *> descriptorPointers{resultDescriptors.data()};
-  for (auto &d : argumentDescriptors)
-    descriptorPointers.push_back(d.data());
-  std::vector<void *> packed;
-  for (void *&p : descriptorPointers)
-    packed.push_back(&p);
-  if (llvm::Error error = engine.invokePacked("_mlir_ciface_" + function, packed))
-    throw Error(fmt::format("calling compiled function '{}' failed: {}", function, llvm::toString(std::move(error))));
-  return resultDescriptors;
-}
-
-/// Throws unless every result has the expected shape.
-void checkResultShapes(const std::string &function, const std::vector<BufferView> &results,
-                       const std::vector<int64_t> &resultDescriptors, const std::vector<size_t> &resultOffsets) {
-  for (size_t r = 0; r < results.size(); ++r)
-    for (size_t i = 0; i < results[r].shape.size(); ++i)
-      if (int64_t found = resultDescriptors[resultOffsets[r] + 3 + i]; found != results[r].shape[i])
-        throw Error(fmt::format("compiled function '{}' returned dimension {} of result {} of size {}, expected {}",
-                                function, i, r, found, results[r].shape[i]));
-}
 
 /// Device buffers handed back to the pool when the call ends, however it ends.
 struct DeviceBuffers {
@@ -242,27 +257,8 @@ struct DeviceBuffers {
 
 void JitModule::call(const std::string &function, const std::vector<BufferView> &arguments,
                      const std::vector<BufferView> &results) const {
-  size_t elementBytes = impl_->elementBytes;
-  std::vector<size_t> offsets;
   if (impl_->device == Device::Cpu) {
-    std::vector<void *> argumentData;
-    for (const BufferView &a : arguments)
-      argumentData.push_back(a.data);
-    std::vector<int64_t> descriptors = invoke(*impl_->engine, function, arguments, argumentData, results, offsets);
-    checkResultShapes(function, results, descriptors, offsets);
-    std::vector<void *> freed;
-    for (size_t r = 0; r < results.size(); ++r) {
-      const int64_t *d = &descriptors[offsets[r]];
-      auto *allocated = reinterpret_cast<char *>(d[0]);
-      auto *aligned = reinterpret_cast<char *>(d[1]);
-      std::memcpy(results[r].data, aligned + d[2] * elementBytes, elementCount(results[r].shape) * elementBytes);
-      // A result may be an argument (an identity model) or share its buffer with another result.
-      bool isArgument = llvm::is_contained(argumentData, allocated);
-      if (!isArgument && !llvm::is_contained(freed, allocated)) {
-        freed.push_back(allocated);
-        std::free(allocated);
-      }
-    }
+    impl_->program->call(function, arguments, results);
     return;
   }
 
@@ -271,6 +267,10 @@ void JitModule::call(const std::string &function, const std::vector<BufferView> 
     CudaDevice::get(why);
     throw Error(fmt::format("compiled function '{}' was compiled for CUDA, but cannot run: {}", function, why));
   }
+  auto entry = impl_->engine->lookupPacked("_mlir_ciface_" + function);
+  if (!entry)
+    throw Error(fmt::format("calling compiled function '{}' failed: {}", function, llvm::toString(entry.takeError())));
+  size_t elementBytes = impl_->elementBytes;
   CudaDevice &gpu = impl_->kernels->device();
   std::lock_guard<std::mutex> lock(gpu.executionMutex());
   gpu.makeCurrent();
@@ -281,19 +281,19 @@ void JitModule::call(const std::string &function, const std::vector<BufferView> 
     gpu.copyToDevice(staged.blocks.back(), a.data, bytes);
   }
   CudaCallScope scope(*impl_->kernels);
-  std::vector<int64_t> descriptors = invoke(*impl_->engine, function, arguments, staged.blocks, results, offsets);
+  ResultDescriptors descriptors = callPacked(*entry, arguments, staged.blocks, results);
   // The results' blocks go back to the pool however the rest ends (a result may be an argument or another result).
   DeviceBuffers returned{gpu, {}};
   for (size_t r = 0; r < results.size(); ++r) {
-    auto *allocated = reinterpret_cast<void *>(descriptors[offsets[r]]);
+    auto *allocated = reinterpret_cast<void *>(descriptors.of(r)[0]);
     if (allocated && !staged.contains(allocated) && !returned.contains(allocated))
       returned.blocks.push_back(allocated);
   }
   scope.rethrow(); // the first failure inside the call says more than the stream's state after it
   gpu.synchronize();
-  checkResultShapes(function, results, descriptors, offsets);
+  checkResultShapes(function, results, descriptors);
   for (size_t r = 0; r < results.size(); ++r) {
-    const int64_t *d = &descriptors[offsets[r]];
+    const int64_t *d = descriptors.of(r);
     auto *aligned = reinterpret_cast<char *>(d[1]);
     gpu.copyToHost(results[r].data, aligned + d[2] * elementBytes, elementCount(results[r].shape) * elementBytes);
   }

@@ -26,6 +26,8 @@ void addAttributeCommand(CLI::App &app);
 void addFiltersCommand(CLI::App &app);
 /// seqjit report: one HTML page about a trained model (metrics, filter logos and matches, attribution logos).
 void addReportCommand(CLI::App &app);
+/// seqjit cache: the compiled-program cache's place and size, and --clear.
+void addCacheCommand(CLI::App &app);
 /// seqjit generate-data: the papers' synthetic motif tasks (Task 1, Task 3) with their ground truth, as HDF5.
 void addGenerateDataCommand(CLI::App &app);
 

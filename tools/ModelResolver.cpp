@@ -2,6 +2,7 @@
 #include "tools/ModelResolver.h"
 
 #include "dsl/Error.h"
+#include "runtime/core/CacheDirectory.h"
 #include "stdlib/Models.h"
 
 #include <fmt/format.h>
@@ -37,15 +38,7 @@ std::string readText(const fs::path &path) {
   return buffer.str();
 }
 
-fs::path cacheDirectory() {
-  if (const char *configured = std::getenv("SEQJIT_CACHE_DIR"))
-    return fs::path(configured) / "model-files";
-  if (const char *xdg = std::getenv("XDG_CACHE_HOME"))
-    return fs::path(xdg) / "seqjit" / "model-files";
-  if (const char *home = std::getenv("HOME"))
-    return fs::path(home) / ".cache" / "seqjit" / "model-files";
-  return fs::temp_directory_path() / "seqjit-model-files";
-}
+fs::path cacheDirectory() { return cacheRoot() / "model-files"; }
 
 std::string includeRoot() {
   if (const char *configured = std::getenv("SEQJIT_INCLUDE_DIR"))

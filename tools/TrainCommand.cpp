@@ -1,6 +1,7 @@
 // seqjit train: trains a model from the compiled train step on HDF5, FASTA or BED data, with a live progress line,
 // per-epoch checkpoints, a JSON history and the test metrics at the end.
 #include "compiler/Device.h"
+#include "compiler/JitModule.h"
 #include "dsl/Error.h"
 #include "dsl/Optimizer.h"
 #include "dsl/OptionSpec.h"
@@ -226,8 +227,8 @@ void runTrain(const TrainArguments &args) {
   fmt::print("  compiling the train step and the forward pass ...\n");
   std::fflush(stdout);
   Trainer trainer(graph, objective, optimizer, options);
-  fmt::print("  compiled in {:.1f} s for {}; writing to {}/\n", trainer.compileSeconds(),
-             describeDevice(defaultDevice()), directory.string());
+  fmt::print("  {} for {}; writing to {}/\n", describeCompileTally(), describeDevice(defaultDevice()),
+             directory.string());
   if (args.resume)
     fmt::print("  resuming from {}\n", options.checkpointPath);
   std::fflush(stdout);

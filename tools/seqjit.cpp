@@ -1,4 +1,6 @@
-// seqjit: the command-line driver. Every user error ends as one clear line on stderr and exit status 1.
+// seqjit: the command-line driver. Every user error ends as one clear line on stderr and exit status 1; every
+// command that compiled programs ends by saying what compiling cost and what the cache served.
+#include "compiler/JitModule.h"
 #include "dsl/Error.h"
 #include "tools/Commands.h"
 
@@ -19,8 +21,11 @@ int main(int argc, char **argv) {
   seqjit::addFiltersCommand(app);
   seqjit::addReportCommand(app);
   seqjit::addGenerateDataCommand(app);
+  seqjit::addCacheCommand(app);
   try {
     app.parse(argc, argv);
+    if (seqjit::CompileTally tally = seqjit::compileTally(); tally.compiled + tally.cached > 0)
+      fmt::print("  {}\n", seqjit::describeCompileTally());
   } catch (const CLI::ParseError &e) {
     return app.exit(e);
   } catch (const seqjit::Error &e) {

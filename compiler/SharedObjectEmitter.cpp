@@ -1,0 +1,170 @@
+#include "compiler/SharedObjectEmitter.h"
+
+#include "compiler/ContractionKernels.h"
+#include "dsl/Error.h"
+#include "runtime/core/NativeProgram.h"
+
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <unistd.h>
+#include <vector>
+
+namespace seqjit {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+llvm::orc::JITTargetMachineBuilder hostMachineBuilder() {
+  initializeNativeTarget();
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder)
+    throw Error("cannot detect the host CPU: " + llvm::toString(builder.takeError()));
+  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  builder->setRelocationModel(llvm::Reloc::PIC_);
+  return std::move(*builder);
+}
+
+/// `void <packedEntrySymbol(f)>(void **arguments)` calling `_mlir_ciface_<f>` with *arguments[i] as its i-th argument
+/// (every argument of a C-interface function is a pointer to a memref descriptor).
+void addPackedEntryPoint(llvm::Module &module, const std::string &function, const std::string &name) {
+  llvm::Function *target = module.getFunction("_mlir_ciface_" + function);
+  if (!target || target->isDeclaration())
+    throw Error(fmt::format("{}: the lowered module has no C interface for '{}'", name, function));
+  llvm::LLVMContext &context = module.getContext();
+  llvm::IRBuilder<> builder(context);
+  auto *type = llvm::FunctionType::get(builder.getVoidTy(), builder.getPtrTy(), false);
+  auto *entry = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage, packedEntrySymbol(function), module);
+  builder.SetInsertPoint(llvm::BasicBlock::Create(context, "entry", entry));
+  llvm::Value *arguments = entry->getArg(0);
+  std::vector<llvm::Value *> values;
+  for (unsigned i = 0; i < target->arg_size(); ++i) {
+    llvm::Value *slot = builder.CreateGEP(builder.getPtrTy(), arguments, builder.getInt64(i));
+    llvm::Value *pointer = builder.CreateLoad(builder.getPtrTy(), slot);
+    values.push_back(builder.CreateLoad(target->getArg(i)->getType(), pointer));
+  }
+  builder.CreateCall(target, values);
+  builder.CreateRetVoid();
+}
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::string readFile(const fs::path &path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+/// A private temporary directory, removed with everything in it.
+struct ScratchDirectory {
+  fs::path path;
+  ScratchDirectory() {
+    std::string pattern = (fs::temp_directory_path() / "seqjit-link-XXXXXX").string();
+    if (!mkdtemp(pattern.data()))
+      throw Error(fmt::format("cannot create a temporary directory in {} to link a compiled program",
+                              fs::temp_directory_path().string()));
+    path = pattern;
+  }
+  ~ScratchDirectory() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+};
+
+/// Links `object` into a shared object with the system's C compiler. -Bsymbolic binds the program's calls of its
+/// own functions inside it; memref.copy of strided layouts calls memrefCopy from MLIR's C runner utilities.
+std::string linkSharedObject(const std::string &object, const std::string &name) {
+  ScratchDirectory scratch;
+  fs::path objectPath = scratch.path / "program.o", libraryPath = scratch.path / "program.so";
+  {
+    std::ofstream out(objectPath, std::ios::binary);
+    out.write(object.data(), static_cast<std::streamsize>(object.size()));
+    if (!out)
+      throw Error(fmt::format("{}: cannot write {} (full disk?)", name, objectPath.string()));
+  }
+  fs::path runnerUtils = SEQJIT_MLIR_C_RUNNER_UTILS;
+  const char *cc = std::getenv("CC");
+  std::string command =
+      fmt::format("{} -shared -Wl,-Bsymbolic -Wl,-z,noexecstack -o '{}' '{}' '{}' -Wl,-rpath,'{}' -lm > '{}' 2>&1",
+                  cc && *cc ? cc : "cc", libraryPath.string(), objectPath.string(), runnerUtils.string(),
+                  runnerUtils.parent_path().string(), (scratch.path / "link.log").string());
+  if (std::system(command.c_str()) != 0)
+    throw Error(fmt::format("{}: linking the compiled program failed (the C compiler, $CC or cc, is needed); the "
+                            "linker says:\n{}",
+                            name, readFile(scratch.path / "link.log")));
+  return readFile(libraryPath);
+}
+
+} // namespace
+
+void initializeNativeTarget() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
+}
+
+std::string hostTargetDescription() {
+  llvm::orc::JITTargetMachineBuilder builder = hostMachineBuilder();
+  std::vector<std::string> features = builder.getFeatures().getFeatures();
+  std::sort(features.begin(), features.end());
+  std::string joined;
+  for (const std::string &feature : features)
+    if (!feature.empty() && feature[0] == '+')
+      joined += feature;
+  return fmt::format("{} {} vector-bits={} {}", builder.getTargetTriple().str(), builder.getCPU(),
+                     cpuVectorTarget().vectorBits, joined);
+}
+
+EmittedLibrary emitSharedObject(mlir::ModuleOp module, const std::vector<std::string> &entryPoints, int optLevel,
+                                const std::string &name) {
+  EmittedLibrary emitted;
+  auto start = std::chrono::steady_clock::now();
+  auto targetMachine = hostMachineBuilder().createTargetMachine();
+  if (!targetMachine)
+    throw Error("cannot create the target machine: " + llvm::toString(targetMachine.takeError()));
+  llvm::LLVMContext context;
+  std::unique_ptr<llvm::Module> llvmModule = mlir::translateModuleToLLVMIR(module, context, name);
+  if (!llvmModule)
+    throw Error(fmt::format("{}: translating the lowered module to LLVM IR failed (see the diagnostics above)", name));
+  llvmModule->setDataLayout((*targetMachine)->createDataLayout());
+  llvmModule->setTargetTriple((*targetMachine)->getTargetTriple().str());
+  for (const std::string &entryPoint : entryPoints)
+    addPackedEntryPoint(*llvmModule, entryPoint, name);
+  if (llvm::Error error = mlir::makeOptimizingTransformer(optLevel, 0, targetMachine->get())(llvmModule.get()))
+    throw Error(fmt::format("{}: LLVM optimisation failed: {}", name, llvm::toString(std::move(error))));
+  emitted.optimizationSeconds = secondsSince(start);
+
+  start = std::chrono::steady_clock::now();
+  llvm::SmallVector<char, 0> object;
+  llvm::raw_svector_ostream stream(object);
+  llvm::legacy::PassManager codegen;
+  if ((*targetMachine)->addPassesToEmitFile(codegen, stream, nullptr, llvm::CodeGenFileType::ObjectFile))
+    throw Error(fmt::format("{}: the host's target cannot emit object code", name));
+  codegen.run(*llvmModule);
+  emitted.bytes = linkSharedObject(std::string(object.begin(), object.end()), name);
+  emitted.codegenSeconds = secondsSince(start);
+  return emitted;
+}
+
+} // namespace seqjit

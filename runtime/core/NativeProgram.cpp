@@ -1,0 +1,83 @@
+#include "runtime/core/NativeProgram.h"
+
+#include "dsl/Error.h"
+#include "runtime/core/HostMemory.h"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <dlfcn.h>
+#include <unistd.h>
+
+namespace seqjit {
+
+std::string packedEntrySymbol(const std::string &function) { return "seqjit_packed_" + function; }
+
+NativeProgram::~NativeProgram() {
+  if (handle_)
+    dlclose(handle_);
+}
+
+std::unique_ptr<NativeProgram> NativeProgram::load(const std::filesystem::path &library,
+                                                   const std::vector<std::string> &entryPoints, size_t elementBytes) {
+  keepFreedMemoryForReuse();
+  std::unique_ptr<NativeProgram> program(new NativeProgram);
+  program->elementBytes_ = elementBytes;
+  // RTLD_LOCAL: every program's symbols (each has a `forward`, say) stay its own.
+  program->handle_ = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!program->handle_)
+    throw Error(fmt::format("cannot load the compiled program {}: {}", library.string(), dlerror()));
+  for (const std::string &function : entryPoints) {
+    void *entry = dlsym(program->handle_, packedEntrySymbol(function).c_str());
+    if (!entry)
+      throw Error(fmt::format("the compiled program {} has no entry point '{}'", library.string(), function));
+    program->entries_[function] = reinterpret_cast<PackedFunction>(entry);
+  }
+  return program;
+}
+
+std::unique_ptr<NativeProgram>
+NativeProgram::loadBytes(const std::string &library, const std::vector<std::string> &entryPoints, size_t elementBytes) {
+  // A name no other library of this process has had: the process id and a counter (see load()).
+  static std::atomic<uint64_t> counter{0};
+  std::string path = (std::filesystem::temp_directory_path() /
+                      fmt::format("seqjit-program-{}-{}-XXXXXX.so", getpid(), counter.fetch_add(1)))
+                         .string();
+  int fd = mkstemps(path.data(), 3);
+  if (fd < 0)
+    throw Error(fmt::format("cannot create a temporary file in {} for a compiled program: {}",
+                            std::filesystem::temp_directory_path().string(), std::strerror(errno)));
+  size_t written = 0;
+  while (written < library.size()) {
+    ssize_t n = write(fd, library.data() + written, library.size() - written);
+    if (n <= 0)
+      break;
+    written += static_cast<size_t>(n);
+  }
+  close(fd);
+  struct Remove {
+    std::string path;
+    ~Remove() { unlink(path.c_str()); } // the mapping keeps the file
+  } remove{path};
+  if (written < library.size())
+    throw Error(fmt::format("cannot write the compiled program {} (full disk?)", path));
+  return load(path, entryPoints, elementBytes);
+}
+
+void NativeProgram::call(const std::string &function, const std::vector<BufferView> &arguments,
+                         const std::vector<BufferView> &results) const {
+  auto entry = entries_.find(function);
+  if (entry == entries_.end())
+    throw Error(fmt::format("calling compiled function '{}' failed: the program has no such entry point", function));
+  std::vector<void *> argumentData;
+  for (const BufferView &a : arguments)
+    argumentData.push_back(a.data);
+  ResultDescriptors descriptors = callPacked(entry->second, arguments, argumentData, results);
+  checkResultShapes(function, results, descriptors);
+  takeHostResults(descriptors, arguments, results, elementBytes_);
+}
+
+} // namespace seqjit

@@ -1,0 +1,254 @@
+// The runtime core on its own: this binary links seqjit_runtime_core and nothing of the compiler
+// (tests/CMakeLists.txt), loads no MLIR or LLVM library, and runs a program built here by the system's C compiler with
+// the artifacts' calling convention. The compiled-program cache: entries found whole, every kind of damage detected and
+// the entry discarded, the size bound kept by evicting the least recently used, and concurrent writers of one entry.
+#include "ExpectError.h"
+#include "runtime/core/NativeProgram.h"
+#include "runtime/core/ProgramCache.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace seqjit {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string readFile(const fs::path &path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void writeFile(const fs::path &path, const std::string &bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+/// A fresh directory under the test's temporary directory.
+fs::path scratch(const std::string &name) {
+  fs::path directory = fs::temp_directory_path() / fmt::format("seqjit-runtime-core-{}-{}", getpid(), name);
+  fs::remove_all(directory);
+  fs::create_directories(directory);
+  return directory;
+}
+
+/// A shared object with the artifacts' entry-point convention, `scale_<factor>`: result = factor * argument for a
+/// float vector (a rank-1 memref descriptor in and out), allocated with malloc as compiled programs do.
+std::string scaleProgram(int factor) {
+  fs::path directory = scratch("program-" + std::to_string(factor));
+  std::string source = fmt::format(R"(
+#include <stdint.h>
+#include <stdlib.h>
+typedef struct {{ float *allocated, *aligned; int64_t offset, size, stride; }} Vector;
+void seqjit_packed_scale_{0}(void **arguments) {{
+  Vector *result = *(Vector **)arguments[0];
+  const Vector *input = *(Vector **)arguments[1];
+  float *out = malloc(sizeof(float) * input->size);
+  for (int64_t i = 0; i < input->size; ++i)
+    out[i] = {0} * input->aligned[input->offset + i * input->stride];
+  result->allocated = result->aligned = out;
+  result->offset = 0;
+  result->size = input->size;
+  result->stride = 1;
+}}
+)",
+                                   factor);
+  writeFile(directory / "scale.c", source);
+  std::string command = fmt::format("cc -shared -fPIC -O1 -o '{}' '{}'", (directory / "scale.so").string(),
+                                    (directory / "scale.c").string());
+  EXPECT_EQ(std::system(command.c_str()), 0) << command;
+  std::string bytes = readFile(directory / "scale.so");
+  fs::remove_all(directory);
+  return bytes;
+}
+
+std::vector<float> runScale(const NativeProgram &program, int factor, std::vector<float> input) {
+  std::vector<float> output(input.size());
+  program.call("scale_" + std::to_string(factor), {{input.data(), {static_cast<int64_t>(input.size())}}},
+               {{output.data(), {static_cast<int64_t>(output.size())}}});
+  return output;
+}
+
+TEST(RuntimeCore, LoadsNoMlirOrLlvmLibrary) {
+  std::string maps = readFile("/proc/self/maps");
+  EXPECT_EQ(maps.find("libMLIR"), std::string::npos);
+  EXPECT_EQ(maps.find("libLLVM"), std::string::npos);
+  EXPECT_EQ(maps.find("libmlir"), std::string::npos);
+}
+
+TEST(RuntimeCore, RunsAProgramFromItsBytesAndChecksResultShapes) {
+  auto program = NativeProgram::loadBytes(scaleProgram(3), {"scale_3"}, sizeof(float));
+  EXPECT_EQ(runScale(*program, 3, {1, -2, 0.5f}), (std::vector<float>{3, -6, 1.5f}));
+  std::vector<float> input{1, 2}, output(3);
+  testing::expectError(
+      [&] {
+        program->call("scale_3", {{input.data(), {2}}}, {{output.data(), {3}}});
+      },
+      {"compiled function 'scale_3'", "dimension 0 of result 0 of size 2, expected 3"});
+  testing::expectError(
+      [&] {
+        program->call("scale_4", {{input.data(), {2}}}, {{output.data(), {2}}});
+      },
+      {"'scale_4'", "no such entry point"});
+  testing::expectError([&] { NativeProgram::loadBytes(scaleProgram(3), {"forward"}, sizeof(float)); },
+                       {"has no entry point 'forward'"});
+  testing::expectError([&] { NativeProgram::loadBytes("not a shared object", {"forward"}, sizeof(float)); },
+                       {"cannot load the compiled program"});
+}
+
+TEST(ProgramCache, AStoredEntryIsFoundAndRuns) {
+  ProgramCache cache(scratch("found"), 1 << 30);
+  std::string rejected;
+  EXPECT_FALSE(cache.find("k1", "target-a", rejected));
+  EXPECT_EQ(rejected, "");
+  cache.store("k1", "target-a", scaleProgram(2));
+  auto entry = cache.find("k1", "target-a", rejected);
+  ASSERT_TRUE(entry) << rejected;
+  auto program = NativeProgram::load(*entry, {"scale_2"}, sizeof(float));
+  EXPECT_EQ(runScale(*program, 2, {1, 4}), (std::vector<float>{2, 8}));
+  EXPECT_EQ(cache.usage().entries, 1u);
+  EXPECT_EQ(cache.clear(), 1u);
+  EXPECT_EQ(cache.usage().entries, 0u);
+  fs::remove_all(cache.directory());
+}
+
+TEST(ProgramCache, EveryKindOfDamageIsDetectedAndTheEntryDiscarded) {
+  std::string library = scaleProgram(2);
+  struct Damage {
+    std::string name;
+    std::function<void(const fs::path &so, const fs::path &manifest)> apply;
+    std::string expected;
+  };
+  std::vector<Damage> damages{
+      {"a flipped byte",
+       [&](const fs::path &so, const fs::path &) {
+         std::string bytes = library;
+         bytes[bytes.size() / 2] ^= 0x40;
+         writeFile(so, bytes);
+       },
+       "checksum"},
+      {"truncated", [&](const fs::path &so, const fs::path &) { writeFile(so, library.substr(0, library.size() / 2)); },
+       fmt::format("has {} bytes, the manifest says {}", library.size() / 2, library.size())},
+      {"empty", [&](const fs::path &so, const fs::path &) { writeFile(so, ""); }, "has 0 bytes"},
+      {"missing", [&](const fs::path &so, const fs::path &) { fs::remove(so); }, "shared object is missing"},
+      {"another target",
+       [&](const fs::path &, const fs::path &manifest) {
+         std::string text = readFile(manifest);
+         text.replace(text.find("target-a"), 8, "target-b");
+         writeFile(manifest, text);
+       },
+       "built for another target (target-b)"},
+      {"a damaged manifest", [&](const fs::path &, const fs::path &manifest) { writeFile(manifest, "crc32: 1\n"); },
+       "manifest is damaged"},
+      {"a truncated manifest",
+       [&](const fs::path &, const fs::path &manifest) { writeFile(manifest, readFile(manifest).substr(0, 30)); },
+       "manifest is damaged"},
+  };
+  for (const Damage &damage : damages) {
+    ProgramCache cache(scratch("damage"), 1 << 30);
+    cache.store("key", "target-a", library);
+    damage.apply(cache.directory() / "key.so", cache.directory() / "key.manifest");
+    std::string rejected;
+    EXPECT_FALSE(cache.find("key", "target-a", rejected)) << damage.name;
+    EXPECT_NE(rejected.find(damage.expected), std::string::npos) << damage.name << ": " << rejected;
+    EXPECT_FALSE(fs::exists(cache.directory() / "key.so")) << damage.name;
+    EXPECT_FALSE(fs::exists(cache.directory() / "key.manifest")) << damage.name;
+    // Rebuilt: stored again, found whole.
+    cache.store("key", "target-a", library);
+    EXPECT_TRUE(cache.find("key", "target-a", rejected)) << damage.name << ": " << rejected;
+    fs::remove_all(cache.directory());
+  }
+}
+
+TEST(ProgramCache, EvictionKeepsTheBoundAndTheRecentlyUsed) {
+  std::string library = scaleProgram(2);
+  uint64_t entryBytes = library.size() + 400; // the manifest is a few hundred bytes
+  ProgramCache cache(scratch("evict"), 3 * entryBytes);
+  std::string rejected;
+  for (int i = 0; i < 3; ++i) {
+    cache.store(fmt::format("k{}", i), "t", library);
+    // Distinct use times, whatever the file system's timestamp resolution.
+    fs::last_write_time(cache.directory() / fmt::format("k{}.manifest", i),
+                        fs::file_time_type::clock::now() - std::chrono::hours(10 - i));
+  }
+  EXPECT_EQ(cache.usage().entries, 3u);
+  ASSERT_TRUE(cache.find("k0", "t", rejected)); // the oldest entry, now the most recently used
+  for (int i = 3; i < 5; ++i) {
+    cache.store(fmt::format("k{}", i), "t", library);
+    EXPECT_LE(cache.usage().bytes, cache.maxBytes());
+  }
+  EXPECT_EQ(cache.usage().entries, 3u);
+  EXPECT_FALSE(cache.find("k1", "t", rejected));
+  EXPECT_FALSE(cache.find("k2", "t", rejected));
+  for (const char *kept : {"k0", "k3", "k4"})
+    EXPECT_TRUE(cache.find(kept, "t", rejected)) << kept;
+  // A bound below one entry still keeps the newest entry.
+  ProgramCache tiny(cache.directory(), 1);
+  tiny.store("k6", "t", library);
+  EXPECT_EQ(tiny.usage().entries, 1u);
+  EXPECT_TRUE(tiny.find("k6", "t", rejected));
+  fs::remove_all(cache.directory());
+}
+
+TEST(ProgramCache, ConcurrentWritersOfOneEntryLeaveItWhole) {
+  std::string library = scaleProgram(2);
+  ProgramCache cache(scratch("concurrent"), 1 << 30);
+  std::vector<pid_t> children;
+  for (int c = 0; c < 4; ++c) {
+    pid_t child = fork();
+    if (child == 0) {
+      // Each writer stores the entry repeatedly while reading it back; a reader sees a whole entry or none.
+      int status = 0;
+      for (int i = 0; i < 50; ++i) {
+        cache.store("shared", "t", library);
+        std::string rejected;
+        if (auto entry = cache.find("shared", "t", rejected); !entry && !rejected.empty())
+          status = 1;
+      }
+      _exit(status);
+    }
+    children.push_back(child);
+  }
+  for (pid_t child : children) {
+    int status = 0;
+    waitpid(child, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  std::string rejected;
+  auto entry = cache.find("shared", "t", rejected);
+  ASSERT_TRUE(entry) << rejected;
+  EXPECT_EQ(readFile(*entry), library);
+  for (const auto &file : fs::directory_iterator(cache.directory()))
+    EXPECT_NE(file.path().extension(), ".tmp") << file.path();
+  fs::remove_all(cache.directory());
+}
+
+TEST(ProgramCache, SettingsComeFromTheEnvironment) {
+  setenv("SEQJIT_CACHE_DIR", "/some/where", 1);
+  setenv("SEQJIT_CACHE_MAX_BYTES", "3M", 1);
+  auto cache = ProgramCache::fromEnvironment();
+  ASSERT_TRUE(cache);
+  EXPECT_EQ(cache->directory(), fs::path("/some/where/programs"));
+  EXPECT_EQ(cache->maxBytes(), 3u << 20);
+  setenv("SEQJIT_CACHE_MAX_BYTES", "lots", 1);
+  testing::expectError([] { ProgramCache::fromEnvironment(); }, {"SEQJIT_CACHE_MAX_BYTES", "'lots'"});
+  unsetenv("SEQJIT_CACHE_MAX_BYTES");
+  setenv("SEQJIT_CACHE", "off", 1);
+  EXPECT_FALSE(ProgramCache::fromEnvironment());
+  unsetenv("SEQJIT_CACHE");
+  unsetenv("SEQJIT_CACHE_DIR");
+}
+
+} // namespace
+} // namespace seqjit
