@@ -146,7 +146,7 @@ void compileForCpu(JitModule::Impl &impl, mlir::ModuleOp module, const std::stri
     throw Error(fmt::format("{}: lowering to LLVM for the CPU failed (see the diagnostics above)", name));
   impl.loweringSeconds = secondsSince(start);
   EmittedLibrary library = emitSharedObject(module, entryPoints, optLevel, name);
-  impl.codegenSeconds = library.optimizationSeconds + library.codegenSeconds;
+  impl.codegenSeconds = library.llvmSeconds + library.linkSeconds;
   if (cache) {
     try {
       cache->store(key, target, library.bytes);

@@ -7,6 +7,7 @@
 #include "compiler/FourierScoreDecomposition.h"
 #include "compiler/FourierScoreKernels.h"
 #include "compiler/GpuLoopMapping.h"
+#include "compiler/LoopNestOutlining.h"
 #include "compiler/ProducerFusion.h"
 #include "compiler/SeqToLinalg.h"
 
@@ -60,7 +61,8 @@ std::string cpuPipeline() {
   return std::string(kDecomposedFourierScore) + kTensorStages +
          ", func.func(seqjit-contraction-kernels{vector-bits=" + std::to_string(target.vectorBits) +
          " registers=" + std::to_string(target.registers) +
-         "}), buffer-deallocation-pipeline, convert-bufferization-to-memref, " + kCpuLoweringTail;
+         "}), buffer-deallocation-pipeline, convert-bufferization-to-memref, seqjit-outline-loop-nests, " +
+         kCpuLoweringTail;
 }
 
 std::string ptxPipeline(const std::string &chip, const std::string &features, const std::string &libdevice) {
@@ -97,6 +99,7 @@ void registerPipelinePasses() {
     registerContractionKernelsPass();
     registerGpuLoopMappingPasses();
     registerFuseProducersIntoConsumersPass();
+    registerOutlineLoopNestsPass();
     registerConstantsToDevicePass();
     registerDecomposeFourierScorePass();
     registerFourierScoreKernelsPass();

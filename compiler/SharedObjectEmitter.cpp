@@ -6,22 +6,27 @@
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/Bitcode/BitcodeWriter.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
+#include "llvm/Transforms/Utils/SplitModule.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <sstream>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -90,22 +95,25 @@ struct ScratchDirectory {
   }
 };
 
-/// Links `object` into a shared object with the system's C compiler. -Bsymbolic binds the program's calls of its
+/// Links `objects` into a shared object with the system's C compiler. -Bsymbolic binds the program's calls of its
 /// own functions inside it; memref.copy of strided layouts calls memrefCopy from MLIR's C runner utilities.
-std::string linkSharedObject(const std::string &object, const std::string &name) {
+std::string linkSharedObject(const std::vector<std::string> &objects, const std::string &name) {
   ScratchDirectory scratch;
-  fs::path objectPath = scratch.path / "program.o", libraryPath = scratch.path / "program.so";
-  {
+  fs::path libraryPath = scratch.path / "program.so";
+  std::string objectPaths;
+  for (size_t i = 0; i < objects.size(); ++i) {
+    fs::path objectPath = scratch.path / fmt::format("piece{}.o", i);
     std::ofstream out(objectPath, std::ios::binary);
-    out.write(object.data(), static_cast<std::streamsize>(object.size()));
+    out.write(objects[i].data(), static_cast<std::streamsize>(objects[i].size()));
     if (!out)
       throw Error(fmt::format("{}: cannot write {} (full disk?)", name, objectPath.string()));
+    objectPaths += fmt::format(" '{}'", objectPath.string());
   }
   fs::path runnerUtils = SEQJIT_MLIR_C_RUNNER_UTILS;
   const char *cc = std::getenv("CC");
   std::string command =
-      fmt::format("{} -shared -Wl,-Bsymbolic -Wl,-z,noexecstack -o '{}' '{}' '{}' -Wl,-rpath,'{}' -lm > '{}' 2>&1",
-                  cc && *cc ? cc : "cc", libraryPath.string(), objectPath.string(), runnerUtils.string(),
+      fmt::format("{} -shared -Wl,-Bsymbolic -Wl,-z,noexecstack -o '{}'{} '{}' -Wl,-rpath,'{}' -lm > '{}' 2>&1",
+                  cc && *cc ? cc : "cc", libraryPath.string(), objectPaths, runnerUtils.string(),
                   runnerUtils.parent_path().string(), (scratch.path / "link.log").string());
   if (std::system(command.c_str()) != 0)
     throw Error(fmt::format("{}: linking the compiled program failed (the C compiler, $CC or cc, is needed); the "
@@ -136,6 +144,38 @@ std::string hostTargetDescription() {
                      cpuVectorTarget().vectorBits, joined);
 }
 
+namespace {
+
+/// How many pieces a module of `functions` functions is compiled in: one per hardware thread, at most 8, and at least
+/// 16 functions in each.
+unsigned partitionCount(size_t functions) {
+  unsigned threads = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+  return static_cast<unsigned>(std::max<size_t>(1, std::min<size_t>(threads, functions / 16)));
+}
+
+/// Optimises and compiles one piece (LLVM bitcode) in a context of its own: pieces run on threads side by side.
+std::string compilePartition(const std::string &bitcode, int optLevel, const std::string &name) {
+  llvm::LLVMContext context;
+  auto module = llvm::parseBitcodeFile(llvm::MemoryBufferRef(bitcode, name), context);
+  if (!module)
+    throw Error(fmt::format("{}: reading back a piece of the LLVM module failed: {}", name,
+                            llvm::toString(module.takeError())));
+  auto targetMachine = hostMachineBuilder().createTargetMachine();
+  if (!targetMachine)
+    throw Error("cannot create the target machine: " + llvm::toString(targetMachine.takeError()));
+  if (llvm::Error error = mlir::makeOptimizingTransformer(optLevel, 0, targetMachine->get())(module->get()))
+    throw Error(fmt::format("{}: LLVM optimisation failed: {}", name, llvm::toString(std::move(error))));
+  llvm::SmallVector<char, 0> object;
+  llvm::raw_svector_ostream stream(object);
+  llvm::legacy::PassManager codegen;
+  if ((*targetMachine)->addPassesToEmitFile(codegen, stream, nullptr, llvm::CodeGenFileType::ObjectFile))
+    throw Error(fmt::format("{}: the host's target cannot emit object code", name));
+  codegen.run(**module);
+  return std::string(object.begin(), object.end());
+}
+
+} // namespace
+
 EmittedLibrary emitSharedObject(mlir::ModuleOp module, const std::vector<std::string> &entryPoints, int optLevel,
                                 const std::string &name) {
   EmittedLibrary emitted;
@@ -151,19 +191,43 @@ EmittedLibrary emitSharedObject(mlir::ModuleOp module, const std::vector<std::st
   llvmModule->setTargetTriple((*targetMachine)->getTargetTriple().str());
   for (const std::string &entryPoint : entryPoints)
     addPackedEntryPoint(*llvmModule, entryPoint, name);
-  if (llvm::Error error = mlir::makeOptimizingTransformer(optLevel, 0, targetMachine->get())(llvmModule.get()))
-    throw Error(fmt::format("{}: LLVM optimisation failed: {}", name, llvm::toString(std::move(error))));
-  emitted.optimizationSeconds = secondsSince(start);
 
+  // The functions (a program's loop nests, compiler/LoopNestOutlining.h) split round robin into pieces, each
+  // optimised and compiled on a thread of its own, then linked together: local symbols become hidden globals, so
+  // that the pieces call each other inside the shared object and export nothing new.
+  size_t functions = 0;
+  for (const llvm::Function &function : *llvmModule)
+    functions += function.isDeclaration() ? 0 : 1;
+  std::vector<std::string> pieces;
+  llvm::SplitModule(
+      *llvmModule, partitionCount(functions),
+      [&](std::unique_ptr<llvm::Module> piece) {
+        std::string bitcode;
+        llvm::raw_string_ostream stream(bitcode);
+        llvm::WriteBitcodeToFile(*piece, stream);
+        pieces.push_back(std::move(bitcode));
+      },
+      /*PreserveLocals=*/false, /*RoundRobin=*/true);
+  std::vector<std::string> objects(pieces.size());
+  std::vector<std::exception_ptr> failures(pieces.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < pieces.size(); ++i)
+    threads.emplace_back([&, i] {
+      try {
+        objects[i] = compilePartition(pieces[i], optLevel, name);
+      } catch (...) {
+        failures[i] = std::current_exception();
+      }
+    });
+  for (std::thread &thread : threads)
+    thread.join();
+  for (const std::exception_ptr &failure : failures)
+    if (failure)
+      std::rethrow_exception(failure);
+  emitted.llvmSeconds = secondsSince(start);
   start = std::chrono::steady_clock::now();
-  llvm::SmallVector<char, 0> object;
-  llvm::raw_svector_ostream stream(object);
-  llvm::legacy::PassManager codegen;
-  if ((*targetMachine)->addPassesToEmitFile(codegen, stream, nullptr, llvm::CodeGenFileType::ObjectFile))
-    throw Error(fmt::format("{}: the host's target cannot emit object code", name));
-  codegen.run(*llvmModule);
-  emitted.bytes = linkSharedObject(std::string(object.begin(), object.end()), name);
-  emitted.codegenSeconds = secondsSince(start);
+  emitted.bytes = linkSharedObject(objects, name);
+  emitted.linkSeconds = secondsSince(start);
   return emitted;
 }
 

@@ -17,15 +17,17 @@ void initializeNativeTarget();
 std::string hostTargetDescription();
 
 struct EmittedLibrary {
-  std::string bytes;              ///< the shared object
-  double optimizationSeconds = 0; ///< LLVM's IR optimisation
-  double codegenSeconds = 0;      ///< instruction selection to object code, and linking
+  std::string bytes;      ///< the shared object
+  double llvmSeconds = 0; ///< LLVM's optimisation and code generation (the pieces' threads together)
+  double linkSeconds = 0; ///< linking the pieces
 };
 
 /// Translates `module` (already lowered to the LLVM dialect) to LLVM IR, adds a packed entry point
-/// (packedEntrySymbol) for each of `entryPoints` (functions with llvm.emit_c_interface), optimises at `optLevel`,
-/// generates position-independent code for the host and links it with the system's C compiler ($CC, else cc) into a
-/// shared object. `name` names the program in errors.
+/// (packedEntrySymbol) for each of `entryPoints` (functions with llvm.emit_c_interface), splits its functions into
+/// one piece per hardware thread (at most 8, at least 16 functions a piece), optimises each at `optLevel` and
+/// generates position-independent code for the host on a thread of its own, and links the pieces with the system's
+/// C compiler ($CC, else cc) into a shared object. The pieces are made the same way every time, so the same module
+/// gives the same shared object. `name` names the program in errors.
 EmittedLibrary emitSharedObject(mlir::ModuleOp module, const std::vector<std::string> &entryPoints, int optLevel,
                                 const std::string &name);
 
