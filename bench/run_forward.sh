@@ -18,6 +18,7 @@ RESULTS=$ROOT/bench/results
 PYTHON=/usr/bin/python3 # Debian's python3-torch; a pyenv python3 on PATH may lack torch.
 
 source "$ROOT/bench/build_bench_target.sh"
+source "$ROOT/bench/relative_paths.sh"
 build_bench_target bench_forward
 
 # PyTorch at its best: OpenBLAS (openmp) behind libblas.so.3, the CPU's kernels, OMP_NUM_THREADS=2.
@@ -68,5 +69,6 @@ text = "\n".join(lines) + "\n"
 open(sys.argv[2], "w").write(text)
 print(text, end="")
 EOF
+record_relative_paths "$JSON"
 echo "saved $RESULTS/forward-cpu.txt and $JSON"
 exit $status

@@ -51,6 +51,7 @@ if [[ ! -f "$TASK3_DATA" ]]; then
 fi
 
 source "$ROOT/bench/select_openblas.sh"
+source "$ROOT/bench/relative_paths.sh"
 
 mkdir -p "$DATA"
 JSON=$DATA/train-epoch-cpu.jsonl
@@ -168,6 +169,7 @@ if [[ $RECORD -eq 1 ]]; then
   mkdir -p "$RESULTS"
   cp "$TABLE" "$RESULTS/train-epoch-cpu.txt"
   cp "$JSON" "$RESULTS/train-epoch-cpu.jsonl"
+  record_relative_paths "$RESULTS/train-epoch-cpu.jsonl"
   echo "saved $RESULTS/train-epoch-cpu.txt and $RESULTS/train-epoch-cpu.jsonl"
 else
   echo "table in $TABLE, JSON lines in $JSON (not recorded: pass --record to save them to $RESULTS)"

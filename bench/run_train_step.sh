@@ -25,6 +25,7 @@ RESULTS=$ROOT/bench/results
 PYTHON=/usr/bin/python3 # Debian's python3-torch; a pyenv python3 on PATH may lack torch.
 
 source "$ROOT/bench/build_bench_target.sh"
+source "$ROOT/bench/relative_paths.sh"
 build_bench_target bench_gradient
 
 source "$ROOT/bench/select_openblas.sh"
@@ -102,5 +103,6 @@ open(sys.argv[2], "w").write(text)
 print(text, end="")
 sys.exit(status)
 EOF_PY
+record_relative_paths "$JSON"
 echo "saved $RESULTS/train-step-cpu.txt and $JSON"
 exit $status
