@@ -28,6 +28,8 @@ if [[ ${1:-} == --bundle ]]; then
   export LD_LIBRARY_PATH=$BUILD/bundle-lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
   export CUDA_HOME=$BUILD/bundle-cuda
 fi
+command -v "${CC:-cc}" >/dev/null ||
+  echo "warning: no C compiler (${CC:-cc}): the tests' CPU programs cannot be linked here and will fail" >&2
 export SEQJIT_DEVICE=cuda SEQJIT_REQUIRE_GPU=1
 mkdir -p "$RESULTS"
 LOG=$RESULTS/gpu-suite.log
