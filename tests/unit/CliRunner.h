@@ -15,13 +15,6 @@
 #include <string>
 #include <vector>
 
-#ifndef SEQJIT_SOURCE_DIR
-#define SEQJIT_SOURCE_DIR "/work/main"
-#endif
-#ifndef SEQJIT_BINARY_DIR
-#define SEQJIT_BINARY_DIR SEQJIT_SOURCE_DIR "/build"
-#endif
-
 namespace seqjit::testing {
 
 struct RunResult {

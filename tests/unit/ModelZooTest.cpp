@@ -16,10 +16,6 @@
 #include <sstream>
 #include <string>
 
-#ifndef SEQJIT_SOURCE_DIR
-#define SEQJIT_SOURCE_DIR "/work/main"
-#endif
-
 using namespace seqjit;
 
 using seqjit::testing::CommandResult;

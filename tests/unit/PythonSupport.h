@@ -12,10 +12,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifndef SEQJIT_SOURCE_DIR
-#define SEQJIT_SOURCE_DIR "/work/main"
-#endif
-
 namespace seqjit::testing {
 
 /// A fresh directory under the system temp directory, removed with everything in it at the end of the test.

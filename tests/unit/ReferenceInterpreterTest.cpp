@@ -17,10 +17,6 @@
 #include <fstream>
 #include <random>
 
-#ifndef SEQJIT_SOURCE_DIR
-#define SEQJIT_SOURCE_DIR "/work/main"
-#endif
-
 namespace seqjit {
 namespace {
 
