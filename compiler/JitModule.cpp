@@ -53,8 +53,6 @@ JitModule::~JitModule() = default;
 Device JitModule::device() const { return impl_->device; }
 double JitModule::loweringSeconds() const { return impl_->loweringSeconds; }
 double JitModule::codegenSeconds() const { return impl_->codegenSeconds; }
-double JitModule::readySeconds() const { return impl_->readySeconds; }
-bool JitModule::fromCache() const { return impl_->fromCache; }
 
 namespace {
 

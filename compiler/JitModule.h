@@ -68,10 +68,6 @@ public:
   /// Seconds spent in MLIR lowering and in LLVM code generation (zero where the cache served the program).
   double loweringSeconds() const;
   double codegenSeconds() const;
-  /// Seconds from the start of compileModule to a callable program, whatever served it.
-  double readySeconds() const;
-  /// Whether the persistent cache served this program.
-  bool fromCache() const;
 
   /// The state behind a JitModule (JitModule.cpp).
   struct Impl;

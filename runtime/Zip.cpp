@@ -2,6 +2,7 @@
 #include "runtime/Zip.h"
 
 #include "dsl/Error.h"
+#include "runtime/core/Crc32.h"
 
 #include <fmt/format.h>
 #include <zlib.h>
@@ -61,18 +62,6 @@ private:
 void appendLittleEndian(std::string &out, uint64_t value, int width) {
   for (int i = 0; i < width; ++i)
     out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
-}
-
-uint32_t crc32Of(const std::string &bytes) {
-  // zlib's crc32 takes a uInt length: feed it in chunks so entries above 4 GiB still work.
-  uLong crc = crc32(0L, Z_NULL, 0);
-  size_t offset = 0;
-  while (offset < bytes.size()) {
-    size_t chunk = std::min<size_t>(bytes.size() - offset, 1u << 30);
-    crc = crc32(crc, reinterpret_cast<const Bytef *>(bytes.data() + offset), static_cast<uInt>(chunk));
-    offset += chunk;
-  }
-  return static_cast<uint32_t>(crc);
 }
 
 std::string inflateRaw(const char *data, uint64_t compressedSize, uint64_t uncompressedSize,

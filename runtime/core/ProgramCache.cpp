@@ -2,9 +2,9 @@
 
 #include "dsl/Error.h"
 #include "runtime/core/CacheDirectory.h"
+#include "runtime/core/Crc32.h"
 
 #include <fmt/format.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -102,11 +102,6 @@ uint64_t parseByteCount(const std::string &text) {
 }
 
 } // namespace
-
-uint32_t crc32Of(const std::string &bytes) {
-  return static_cast<uint32_t>(
-      crc32_z(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef *>(bytes.data()), bytes.size()));
-}
 
 ProgramCache::ProgramCache(fs::path directory, uint64_t maxBytes)
     : directory_(std::move(directory)), maxBytes_(maxBytes) {}

@@ -47,7 +47,4 @@ private:
   uint64_t maxBytes_;
 };
 
-/// CRC-32 (zlib's) of `bytes`, as the manifests record it.
-uint32_t crc32Of(const std::string &bytes);
-
 } // namespace seqjit
