@@ -3,7 +3,7 @@
 
 #include "compiler/Programs.h"
 #include "dsl/Error.h"
-#include "runtime/AtomicFile.h"
+#include "runtime/core/AtomicFile.h"
 #include "runtime/Npy.h"
 #include "runtime/Zip.h"
 

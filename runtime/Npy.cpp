@@ -2,7 +2,7 @@
 #include "runtime/Npy.h"
 
 #include "dsl/Error.h"
-#include "runtime/AtomicFile.h"
+#include "runtime/core/AtomicFile.h"
 #include "runtime/Zip.h"
 
 #include <fmt/format.h>

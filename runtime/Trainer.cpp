@@ -5,7 +5,7 @@
 #include "compiler/GraphImport.h"
 #include "dsl/Error.h"
 #include "runtime/Adversarial.h"
-#include "runtime/AtomicFile.h"
+#include "runtime/core/AtomicFile.h"
 #include "runtime/Checkpoint.h"
 #include "runtime/Evaluation.h"
 #include "runtime/GradientPrograms.h"

@@ -3,7 +3,7 @@
 #include "stdlib/Logo.h"
 
 #include "dsl/Error.h"
-#include "runtime/AtomicFile.h"
+#include "runtime/core/AtomicFile.h"
 
 #include <cairo-svg.h>
 #include <cairo.h>

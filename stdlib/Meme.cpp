@@ -2,7 +2,7 @@
 #include "stdlib/Meme.h"
 
 #include "dsl/Error.h"
-#include "runtime/AtomicFile.h"
+#include "runtime/core/AtomicFile.h"
 
 #include <fmt/format.h>
 

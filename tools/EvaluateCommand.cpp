@@ -1,6 +1,6 @@
 // seqjit evaluate: the data loss and the papers' metrics (per task and averaged) of trained weights on a data split.
 #include "dsl/Error.h"
-#include "runtime/AtomicFile.h"
+#include "runtime/core/AtomicFile.h"
 #include "runtime/Evaluation.h"
 #include "runtime/HostLosses.h"
 #include "runtime/Metrics.h"

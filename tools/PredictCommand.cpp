@@ -1,6 +1,6 @@
 // seqjit predict: a trained model's predictions for sequences from FASTA, BED, HDF5 or .npy, written as TSV or .npy.
 #include "dsl/Error.h"
-#include "runtime/AtomicFile.h"
+#include "runtime/core/AtomicFile.h"
 #include "runtime/Evaluation.h"
 #include "runtime/HostLosses.h"
 #include "runtime/Npy.h"

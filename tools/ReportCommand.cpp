@@ -2,7 +2,7 @@
 // task, its first-layer filters as logos with their best database matches, and attribution logos of a few positive
 // test sequences with the interpretability metrics where the data holds the generating model.
 #include "dsl/Error.h"
-#include "runtime/AtomicFile.h"
+#include "runtime/core/AtomicFile.h"
 #include "runtime/Attribution.h"
 #include "runtime/Evaluation.h"
 #include "runtime/Hdf5.h"

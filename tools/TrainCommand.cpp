@@ -5,7 +5,7 @@
 #include "dsl/Error.h"
 #include "dsl/Optimizer.h"
 #include "dsl/OptionSpec.h"
-#include "runtime/AtomicFile.h"
+#include "runtime/core/AtomicFile.h"
 #include "runtime/Checkpoint.h"
 #include "runtime/Stopwatch.h"
 #include "runtime/Trainer.h"

@@ -1,13 +1,13 @@
 #include "runtime/core/ProgramCache.h"
 
 #include "dsl/Error.h"
+#include "runtime/core/AtomicFile.h"
 #include "runtime/core/CacheDirectory.h"
 #include "runtime/core/Crc32.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -65,30 +65,8 @@ std::optional<std::string> readWhole(const fs::path &path) {
   return text.str();
 }
 
-/// Writes `bytes` to a fresh temporary file in `directory` and renames it to `target` (atomic on one file system).
-void writeAtomically(const fs::path &directory, const fs::path &target, const std::string &bytes) {
-  static std::atomic<uint64_t> counter{0};
-  fs::path temporary =
-      directory / fmt::format("{}.{}.{}.tmp", target.filename().string(), getpid(), counter.fetch_add(1));
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) {
-      std::error_code ignored;
-      fs::remove(temporary, ignored);
-      throw Error(fmt::format("cannot write to the compiled-program cache {} (full disk?); set SEQJIT_CACHE_DIR to "
-                              "another directory, or SEQJIT_CACHE=off",
-                              directory.string()));
-    }
-  }
-  std::error_code error;
-  fs::rename(temporary, target, error);
-  if (error) {
-    fs::remove(temporary, error);
-    throw Error(fmt::format("cannot store {} in the compiled-program cache: {}", target.string(), error.message()));
-  }
-}
+/// A writer's temporary file (writeFileAtomically names it `<target>.tmp.<pid>.<n>`).
+bool isTemporary(const fs::path &path) { return path.filename().string().find(".tmp.") != std::string::npos; }
 
 uint64_t parseByteCount(const std::string &text) {
   char *end = nullptr;
@@ -154,9 +132,9 @@ fs::path ProgramCache::store(const std::string &key, const std::string &target, 
                             "directory, or SEQJIT_CACHE=off",
                             directory_.string(), error.message()));
   fs::path libraryPath = directory_ / (key + ".so");
-  writeAtomically(directory_, libraryPath, library);
-  writeAtomically(directory_, directory_ / (key + ".manifest"),
-                  manifestText({target, library.size(), crc32Of(library)}));
+  writeFileAtomically(libraryPath.string(), library);
+  writeFileAtomically((directory_ / (key + ".manifest")).string(),
+                      manifestText({target, library.size(), crc32Of(library)}));
   evict();
   return libraryPath;
 }
@@ -177,7 +155,7 @@ void ProgramCache::evict() const {
     if (fileError)
       continue;
     const fs::path &path = file.path();
-    if (path.extension() == ".tmp") {
+    if (isTemporary(path)) {
       if (now - file.last_write_time(fileError) > kAbandoned)
         fs::remove(path, fileError);
       continue;
@@ -228,7 +206,7 @@ size_t ProgramCache::clear() const {
     files.push_back(file.path());
   for (const fs::path &file : files) {
     std::string extension = file.extension().string();
-    if (extension != ".so" && extension != ".manifest" && extension != ".tmp")
+    if (extension != ".so" && extension != ".manifest" && !isTemporary(file))
       continue;
     if (fs::remove(file, error) && extension == ".manifest")
       ++removed;

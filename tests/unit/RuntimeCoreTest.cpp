@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <sstream>
 #include <sys/wait.h>
 #include <thread>
@@ -193,6 +194,14 @@ TEST(ProgramCache, EvictionKeepsTheBoundAndTheRecentlyUsed) {
   EXPECT_FALSE(cache.find("k2", "t", rejected));
   for (const char *kept : {"k0", "k3", "k4"})
     EXPECT_TRUE(cache.find(kept, "t", rejected)) << kept;
+  // A temporary file of a writer that died an hour ago goes; a recent one (a writer at work) stays.
+  writeFile(cache.directory() / "k9.so.tmp.1.0", "abandoned");
+  fs::last_write_time(cache.directory() / "k9.so.tmp.1.0", fs::file_time_type::clock::now() - std::chrono::hours(2));
+  writeFile(cache.directory() / "k9.so.tmp.1.1", "in progress");
+  cache.store("k5", "t", library);
+  EXPECT_FALSE(fs::exists(cache.directory() / "k9.so.tmp.1.0"));
+  EXPECT_TRUE(fs::exists(cache.directory() / "k9.so.tmp.1.1"));
+  fs::remove(cache.directory() / "k9.so.tmp.1.1");
   // A bound below one entry still keeps the newest entry.
   ProgramCache tiny(cache.directory(), 1);
   tiny.store("k6", "t", library);
@@ -229,8 +238,11 @@ TEST(ProgramCache, ConcurrentWritersOfOneEntryLeaveItWhole) {
   auto entry = cache.find("shared", "t", rejected);
   ASSERT_TRUE(entry) << rejected;
   EXPECT_EQ(readFile(*entry), library);
+  // The entry's two files, and no writer's temporary file left behind.
+  std::set<std::string> files;
   for (const auto &file : fs::directory_iterator(cache.directory()))
-    EXPECT_NE(file.path().extension(), ".tmp") << file.path();
+    files.insert(file.path().filename().string());
+  EXPECT_EQ(files, (std::set<std::string>{"shared.manifest", "shared.so"}));
   fs::remove_all(cache.directory());
 }
 

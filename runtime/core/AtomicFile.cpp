@@ -1,5 +1,5 @@
 // Temp-file-and-rename writes, so that a crash or a full disk never leaves a half-written checkpoint.
-#include "runtime/AtomicFile.h"
+#include "runtime/core/AtomicFile.h"
 
 #include "dsl/Error.h"
 
