@@ -1,11 +1,11 @@
-// Seq programs compiled for the CPU or a CUDA GPU. On the CPU: lowered through MLIR and LLVM into a shared object,
-// kept in the persistent compiled-program cache (runtime/core/ProgramCache.h) and loaded from there on later runs;
-// on CUDA: PTX kernels and host code JIT-compiled with ORC (not cached yet).
+// Seq programs compiled for the CPU or a CUDA GPU (host code with the kernels' PTX): lowered through MLIR and LLVM
+// into a shared object, kept in the persistent compiled-program cache (runtime/core/ProgramCache.h) and loaded from
+// there on later runs.
 #pragma once
 
-#include "compiler/Device.h"
 #include "compiler/GraphImport.h"
 #include "runtime/core/BufferView.h"
+#include "runtime/core/Device.h"
 
 #include <cstdint>
 #include <functional>

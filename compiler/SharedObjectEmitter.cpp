@@ -68,6 +68,29 @@ void addPackedEntryPoint(llvm::Module &module, const std::string &function, cons
   builder.CreateRetVoid();
 }
 
+/// Every call of declared function `function` becomes a call through a pointer the loader fills: the exported global
+/// importSlotSymbol(function). A runtime function the program needs is then bound by whoever loads it, and the shared
+/// object has no undefined symbol of the process it is loaded into.
+void callThroughImportSlot(llvm::Module &module, const std::string &function, const std::string &name) {
+  llvm::IRBuilder<> builder(module.getContext());
+  auto *slot =
+      new llvm::GlobalVariable(module, builder.getPtrTy(), /*isConstant=*/false, llvm::GlobalValue::ExternalLinkage,
+                               llvm::ConstantPointerNull::get(builder.getPtrTy()), importSlotSymbol(function));
+  llvm::Function *declared = module.getFunction(function);
+  if (!declared)
+    return; // the slot stays, unused: every program for a device has the same slots
+  if (!declared->isDeclaration())
+    throw Error(fmt::format("{}: the program defines '{}', which the runtime provides", name, function));
+  for (llvm::User *user : llvm::make_early_inc_range(declared->users())) {
+    auto *call = llvm::dyn_cast<llvm::CallInst>(user);
+    if (!call || call->getCalledOperand() != declared)
+      throw Error(fmt::format("{}: runtime function '{}' is used other than by a call", name, function));
+    builder.SetInsertPoint(call);
+    call->setCalledOperand(builder.CreateLoad(builder.getPtrTy(), slot, function));
+  }
+  declared->eraseFromParent();
+}
+
 double secondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -176,8 +199,8 @@ std::string compilePartition(const std::string &bitcode, int optLevel, const std
 
 } // namespace
 
-EmittedLibrary emitSharedObject(mlir::ModuleOp module, const std::vector<std::string> &entryPoints, int optLevel,
-                                const std::string &name) {
+EmittedLibrary emitSharedObject(mlir::ModuleOp module, const std::vector<std::string> &entryPoints,
+                                const std::vector<std::string> &imports, int optLevel, const std::string &name) {
   EmittedLibrary emitted;
   auto start = std::chrono::steady_clock::now();
   auto targetMachine = hostMachineBuilder().createTargetMachine();
@@ -191,6 +214,8 @@ EmittedLibrary emitSharedObject(mlir::ModuleOp module, const std::vector<std::st
   llvmModule->setTargetTriple((*targetMachine)->getTargetTriple().str());
   for (const std::string &entryPoint : entryPoints)
     addPackedEntryPoint(*llvmModule, entryPoint, name);
+  for (const std::string &function : imports)
+    callThroughImportSlot(*llvmModule, function, name);
 
   // The functions (a program's loop nests, compiler/LoopNestOutlining.h) split round robin into pieces, each
   // optimised and compiled on a thread of its own, then linked together: local symbols become hidden globals, so

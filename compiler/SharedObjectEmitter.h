@@ -1,5 +1,6 @@
-// The compiler's CPU artifact: a module in the LLVM dialect compiled for the host and linked into a shared object
-// that runtime/core/NativeProgram.h loads. The compiler produces it and never runs it.
+// The compiler's artifact: a module in the LLVM dialect (a CPU program, or the host code of a CUDA program with its
+// kernels' PTX in its constants) compiled for the host and linked into a shared object that
+// runtime/core/NativeProgram.h loads. The compiler produces it and never runs it.
 #pragma once
 
 #include "mlir/IR/BuiltinOps.h"
@@ -23,12 +24,13 @@ struct EmittedLibrary {
 };
 
 /// Translates `module` (already lowered to the LLVM dialect) to LLVM IR, adds a packed entry point
-/// (packedEntrySymbol) for each of `entryPoints` (functions with llvm.emit_c_interface), splits its functions into
+/// (packedEntrySymbol) for each of `entryPoints` (functions with llvm.emit_c_interface), routes its calls of the
+/// runtime functions `imports` through import slots (importSlotSymbol), splits its functions into
 /// one piece per hardware thread (at most 8, at least 16 functions a piece), optimises each at `optLevel` and
 /// generates position-independent code for the host on a thread of its own, and links the pieces with the system's
 /// C compiler ($CC, else cc) into a shared object. The pieces are made the same way every time, so the same module
 /// gives the same shared object. `name` names the program in errors.
-EmittedLibrary emitSharedObject(mlir::ModuleOp module, const std::vector<std::string> &entryPoints, int optLevel,
-                                const std::string &name);
+EmittedLibrary emitSharedObject(mlir::ModuleOp module, const std::vector<std::string> &entryPoints,
+                                const std::vector<std::string> &imports, int optLevel, const std::string &name);
 
 } // namespace seqjit

@@ -1,8 +1,8 @@
 // A shared-counter pool of worker threads over numbered chunks.
 #include "runtime/ParallelChunks.h"
 
-#include "compiler/Device.h"
 #include "dsl/Error.h"
+#include "runtime/core/Device.h"
 
 #include <fmt/format.h>
 

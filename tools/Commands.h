@@ -5,7 +5,7 @@
 
 namespace seqjit {
 
-/// --device cpu|cuda on `command`: sets the device its compiled programs run on (compiler/Device.h).
+/// --device cpu|cuda on `command`: sets the device its compiled programs run on (runtime/core/Device.h).
 void addDeviceOption(CLI::App &command);
 
 /// seqjit models: the stdlib architectures with their default shapes and parameter counts.

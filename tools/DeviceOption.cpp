@@ -1,5 +1,5 @@
 // --device cpu|cuda, shared by every command that runs compiled programs.
-#include "compiler/Device.h"
+#include "runtime/core/Device.h"
 #include "tools/Commands.h"
 
 namespace seqjit {

@@ -1,10 +1,10 @@
 // seqjit forward: load weights and sequences, JIT-compile the model, run it, write the outputs as .npy.
-#include "compiler/Device.h"
 #include "dsl/Error.h"
 #include "runtime/Compile.h"
 #include "runtime/Npy.h"
 #include "runtime/OneHot.h"
 #include "runtime/Stopwatch.h"
+#include "runtime/core/Device.h"
 #include "tools/Commands.h"
 #include "tools/ModelResolver.h"
 
@@ -45,8 +45,8 @@ void runForward(const ForwardArguments &args) {
   ModelFileOptions options{args.activation, input.shape[2], args.outputs};
   ResolvedModel resolved = resolveModel(args.model, options);
   const Graph &graph = resolved.model->graph();
-  Parameters parameters = args.weights.empty() ? Parameters::initialize(graph, args.seed)
-                                               : Parameters::loadNpz(graph, args.weights);
+  Parameters parameters =
+      args.weights.empty() ? Parameters::initialize(graph, args.seed) : Parameters::loadNpz(graph, args.weights);
   checkInputShape(graph, input.shape, args.input);
   double loadSeconds = secondsSince(start);
 

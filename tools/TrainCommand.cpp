@@ -1,14 +1,14 @@
 // seqjit train: trains a model from the compiled train step on HDF5, FASTA or BED data, with a live progress line,
 // per-epoch checkpoints, a JSON history and the test metrics at the end.
-#include "compiler/Device.h"
 #include "compiler/JitModule.h"
 #include "dsl/Error.h"
 #include "dsl/Optimizer.h"
 #include "dsl/OptionSpec.h"
-#include "runtime/core/AtomicFile.h"
 #include "runtime/Checkpoint.h"
 #include "runtime/Stopwatch.h"
 #include "runtime/Trainer.h"
+#include "runtime/core/AtomicFile.h"
+#include "runtime/core/Device.h"
 #include "tools/Commands.h"
 #include "tools/DataOptions.h"
 #include "tools/ModelResolver.h"
@@ -293,10 +293,9 @@ void addTrainCommand(CLI::App &app) {
       "augmentations: rc, shift=N, noise=SD, mixup=ALPHA, manifold_mixup=ALPHA, pgd (L-inf 0.05, step 0.005, 15 steps; "
       "pgd_epsilon=, pgd_step=, pgd_steps= change it), comma-separated; default none");
   command->add_option("--weights", args->weights, "initial weights (.npz, PyTorch names); default: seeded");
-  command
-      ->add_option("--init", args->init,
-                   "distribution of the seeded weights: model (the model's own; Glorot-uniform in the stdlib), "
-                   "glorot, or he (He-normal, as the papers' Keras code draws them)");
+  command->add_option("--init", args->init,
+                      "distribution of the seeded weights: model (the model's own; Glorot-uniform in the stdlib), "
+                      "glorot, or he (He-normal, as the papers' Keras code draws them)");
   command->add_option("--activation", args->activation, "first-layer activation (exp, relu, ...)");
   command->add_option("--outputs", args->outputs, "number of outputs (default: the data's tasks)");
   command->add_flag("--resume", args->resume, "continue from the run directory's checkpoint");

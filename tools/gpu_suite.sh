@@ -29,7 +29,7 @@ if [[ ${1:-} == --bundle ]]; then
   export CUDA_HOME=$BUILD/bundle-cuda
 fi
 command -v "${CC:-cc}" >/dev/null ||
-  echo "warning: no C compiler (${CC:-cc}): the tests' CPU programs cannot be linked here and will fail" >&2
+  echo "warning: no C compiler (${CC:-cc}): no compiled program (CPU or CUDA) can be linked here; the tests will fail" >&2
 export SEQJIT_DEVICE=cuda SEQJIT_REQUIRE_GPU=1
 mkdir -p "$RESULTS"
 LOG=$RESULTS/gpu-suite.log

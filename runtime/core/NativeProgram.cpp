@@ -1,6 +1,7 @@
 #include "runtime/core/NativeProgram.h"
 
 #include "dsl/Error.h"
+#include "runtime/core/CudaCall.h"
 #include "runtime/core/HostMemory.h"
 
 #include <fmt/format.h>
@@ -16,16 +17,27 @@ namespace seqjit {
 
 std::string packedEntrySymbol(const std::string &function) { return "seqjit_packed_" + function; }
 
+std::string importSlotSymbol(const std::string &function) { return "seqjit_import_" + function; }
+
+std::vector<std::pair<std::string, void *>> programImports(Device device) {
+  return device == Device::Cuda ? cudaRuntimeSymbols() : std::vector<std::pair<std::string, void *>>{};
+}
+
+NativeProgram::NativeProgram() = default;
+
 NativeProgram::~NativeProgram() {
+  kernels_.reset(); // the kernels' PTX lives in the library's constants
   if (handle_)
     dlclose(handle_);
 }
 
 std::unique_ptr<NativeProgram> NativeProgram::load(const std::filesystem::path &library,
-                                                   const std::vector<std::string> &entryPoints, size_t elementBytes) {
+                                                   const std::vector<std::string> &entryPoints, size_t elementBytes,
+                                                   Device device) {
   keepFreedMemoryForReuse();
   std::unique_ptr<NativeProgram> program(new NativeProgram);
   program->elementBytes_ = elementBytes;
+  program->device_ = device;
   // RTLD_LOCAL: every program's symbols (each has a `forward`, say) stay its own.
   program->handle_ = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!program->handle_)
@@ -36,11 +48,23 @@ std::unique_ptr<NativeProgram> NativeProgram::load(const std::filesystem::path &
       throw Error(fmt::format("the compiled program {} has no entry point '{}'", library.string(), function));
     program->entries_[function] = reinterpret_cast<PackedFunction>(entry);
   }
+  for (const auto &[function, address] : programImports(device)) {
+    void *slot = dlsym(program->handle_, importSlotSymbol(function).c_str());
+    if (!slot)
+      throw Error(fmt::format("the compiled program {} has no import slot for '{}': it was not compiled for {}",
+                              library.string(), function, deviceName(device)));
+    *static_cast<void **>(slot) = address;
+  }
+  if (device == Device::Cuda) {
+    if (CudaDevice *gpu = CudaDevice::get(program->noGpu_))
+      program->kernels_ = std::make_unique<CudaKernelCache>(*gpu);
+  }
   return program;
 }
 
-std::unique_ptr<NativeProgram>
-NativeProgram::loadBytes(const std::string &library, const std::vector<std::string> &entryPoints, size_t elementBytes) {
+std::unique_ptr<NativeProgram> NativeProgram::loadBytes(const std::string &library,
+                                                        const std::vector<std::string> &entryPoints,
+                                                        size_t elementBytes, Device device) {
   // A name no other library of this process has had: the process id and a counter (see load()).
   static std::atomic<uint64_t> counter{0};
   std::string path = (std::filesystem::temp_directory_path() /
@@ -64,7 +88,7 @@ NativeProgram::loadBytes(const std::string &library, const std::vector<std::stri
   } remove{path};
   if (written < library.size())
     throw Error(fmt::format("cannot write the compiled program {} (full disk?)", path));
-  return load(path, entryPoints, elementBytes);
+  return load(path, entryPoints, elementBytes, device);
 }
 
 void NativeProgram::call(const std::string &function, const std::vector<BufferView> &arguments,
@@ -72,6 +96,12 @@ void NativeProgram::call(const std::string &function, const std::vector<BufferVi
   auto entry = entries_.find(function);
   if (entry == entries_.end())
     throw Error(fmt::format("calling compiled function '{}' failed: the program has no such entry point", function));
+  if (device_ == Device::Cuda) {
+    if (!kernels_)
+      throw Error(fmt::format("compiled function '{}' was compiled for CUDA, but cannot run: {}", function, noGpu_));
+    callOnCuda(*kernels_, entry->second, function, arguments, results, elementBytes_);
+    return;
+  }
   std::vector<void *> argumentData;
   for (const BufferView &a : arguments)
     argumentData.push_back(a.data);

@@ -6,8 +6,6 @@
 #include "Closeness.h"
 #include "ExpectError.h"
 #include "ProgramBuilders.h"
-#include "compiler/CudaDevice.h"
-#include "compiler/Device.h"
 #include "compiler/JitModule.h"
 #include "compiler/Pipelines.h"
 #include "compiler/PtxEmitter.h"
@@ -15,6 +13,8 @@
 #include "runtime/OneHot.h"
 #include "runtime/ProgramInterpreter.h"
 #include "runtime/Random.h"
+#include "runtime/core/CudaDevice.h"
+#include "runtime/core/Device.h"
 #include "stdlib/Models.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -146,13 +146,17 @@ TEST_P(CudaCompileTest, CompilesHereWithEveryRuntimeCallBound) {
   loadSeqjitDialects(scratch);
   std::vector<std::string> functions = entryPoints(*build_(scratch));
   ASSERT_FALSE(functions.empty());
-  // Looking every entry point up generates the host code, which fails if a runtime function is missing; the
-  // pipeline itself fails if any buffer access was left on the host.
+  // The shared object calls the runtime through import slots the loader fills, and the loader (RTLD_NOW) refuses
+  // one with any other unresolved symbol; the pipeline itself fails if any buffer access was left on the host.
   JitOptions options;
   options.device = Device::Cuda;
   options.cudaChip = "sm_90";
   auto module = JitModule::compileModule(build_, what_, false, functions, options);
   EXPECT_EQ(module->device(), Device::Cuda);
+  std::string why;
+  if (!CudaDevice::get(why))
+    expectError([&] { module->call(functions[0], std::vector<BufferView>{}, std::vector<BufferView>{}); },
+                {"'" + functions[0] + "' was compiled for CUDA, but cannot run", why});
 }
 
 INSTANTIATE_TEST_SUITE_P(Programs, CudaCompileTest,

@@ -3,6 +3,7 @@
 // the artifacts' calling convention. The compiled-program cache: entries found whole, every kind of damage detected and
 // the entry discarded, the size bound kept by evicting the least recently used, and concurrent writers of one entry.
 #include "ExpectError.h"
+#include "runtime/core/CudaDevice.h"
 #include "runtime/core/NativeProgram.h"
 #include "runtime/core/ProgramCache.h"
 
@@ -10,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <dlfcn.h>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -106,6 +108,31 @@ TEST(RuntimeCore, RunsAProgramFromItsBytesAndChecksResultShapes) {
                        {"has no entry point 'forward'"});
   testing::expectError([&] { NativeProgram::loadBytes("not a shared object", {"forward"}, sizeof(float)); },
                        {"cannot load the compiled program"});
+}
+
+TEST(RuntimeCore, AProgramForCudaHasItsRuntimeImportSlotsFilled) {
+  testing::expectError([&] { NativeProgram::loadBytes(scaleProgram(3), {"scale_3"}, sizeof(float), Device::Cuda); },
+                       {"has no import slot for 'mgpuModuleLoadJIT'", "not compiled for cuda"});
+  // A program with every slot: the loader fills each with the runtime's function, and a call says why it cannot run
+  // where there is no GPU.
+  std::string slots;
+  for (const auto &[function, address] : programImports(Device::Cuda))
+    slots += fmt::format("void *{} = 0;\n", importSlotSymbol(function));
+  fs::path directory = scratch("slots");
+  writeFile(directory / "slots.c", slots + "void seqjit_packed_f(void **arguments) {}\n");
+  std::string command =
+      fmt::format("cc -shared -fPIC -o '{}' '{}'", (directory / "slots.so").string(), (directory / "slots.c").string());
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  auto program = NativeProgram::load(directory / "slots.so", {"f"}, sizeof(float), Device::Cuda);
+  void *handle = dlopen((directory / "slots.so").c_str(), RTLD_NOW | RTLD_NOLOAD);
+  ASSERT_NE(handle, nullptr);
+  for (const auto &[function, address] : programImports(Device::Cuda))
+    EXPECT_EQ(*static_cast<void **>(dlsym(handle, importSlotSymbol(function).c_str())), address) << function;
+  dlclose(handle);
+  std::string why;
+  if (!CudaDevice::get(why))
+    testing::expectError([&] { program->call("f", {}, {}); }, {"'f' was compiled for CUDA, but cannot run", why});
+  fs::remove_all(directory);
 }
 
 TEST(ProgramCache, AStoredEntryIsFoundAndRuns) {

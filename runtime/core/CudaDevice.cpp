@@ -1,5 +1,5 @@
 // CUDA device state: context, stream, transfers, and a best-fit caching pool of device memory.
-#include "compiler/CudaDevice.h"
+#include "runtime/core/CudaDevice.h"
 
 #include "dsl/Error.h"
 

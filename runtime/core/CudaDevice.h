@@ -1,7 +1,7 @@
 // The GPU seqjit runs on: its primary context, the one stream all work goes to, and a pool of device memory.
 #pragma once
 
-#include "compiler/CudaDriver.h"
+#include "runtime/core/CudaDriver.h"
 
 #include <cstddef>
 #include <map>

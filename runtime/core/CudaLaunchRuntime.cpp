@@ -1,6 +1,6 @@
 // The mgpu* runtime functions of MLIR 19's gpu-to-llvm lowering and the generic allocation functions of
 // finalize-memref-to-llvm{use-generic-functions}, on seqjit's CudaDevice: one stream, pooled device memory.
-#include "compiler/CudaLaunchRuntime.h"
+#include "runtime/core/CudaLaunchRuntime.h"
 
 #include "dsl/Error.h"
 
@@ -27,7 +27,7 @@ template <typename Result, typename Body>
 Result guarded(const char *what, Result otherwise, Body body, bool afterFailure = false) {
   CudaCallScope *scope = CudaCallScope::current();
   if (!scope) {
-    // Compiled CUDA code is only ever run by JitModule::call, which opens a scope.
+    // Compiled CUDA code is only ever run by callOnCuda (runtime/core/CudaCall.h), which opens a scope.
     std::fprintf(stderr, "seqjit: %s called outside a CUDA call scope\n", what);
     std::abort();
   }
@@ -81,7 +81,7 @@ void streamDestroy(void *) {
 
 // gpu-async-region makes the host wait for the stream before every allocation and free (they have side effects),
 // which would stall the GPU after each kernel. The host code never reads device memory
-// (seqjit-check-host-memory-access), the pool hands out memory in stream order, and JitModule::call waits for the
+// (seqjit-check-host-memory-access), the pool hands out memory in stream order, and callOnCuda waits for the
 // stream before it reads the results: nothing inside a call needs the host to wait, so these waits are no-ops.
 void streamSynchronize(void *) {}
 

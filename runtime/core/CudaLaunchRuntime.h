@@ -1,7 +1,7 @@
 // What JIT-compiled CUDA host code calls: the mgpu* functions MLIR's gpu-to-llvm emits, and buffer allocation.
 #pragma once
 
-#include "compiler/CudaDevice.h"
+#include "runtime/core/CudaDevice.h"
 
 #include <map>
 #include <string>
@@ -57,7 +57,7 @@ private:
   std::string failure_;
 };
 
-/// The runtime functions by the names compiled code calls them, for ExecutionEngine::registerSymbols.
+/// The runtime functions by the names compiled code calls them, bound to a loaded program's import slots.
 std::vector<std::pair<std::string, void *>> cudaRuntimeSymbols();
 
 } // namespace seqjit

@@ -1,5 +1,5 @@
 // dlopen of the CUDA driver and lookup of its entry points (the versioned names CUDA 12's headers map to).
-#include "compiler/CudaDriver.h"
+#include "runtime/core/CudaDriver.h"
 
 #include <fmt/format.h>
 

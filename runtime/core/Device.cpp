@@ -1,8 +1,8 @@
 // Device choice and the CPU fallback.
-#include "compiler/Device.h"
+#include "runtime/core/Device.h"
 
-#include "compiler/CudaDevice.h"
 #include "dsl/Error.h"
+#include "runtime/core/CudaDevice.h"
 
 #include <fmt/format.h>
 
