@@ -36,7 +36,7 @@ std::vector<Program> programs() {
   auto prior = [](const Graph &graph) {
     Objective objective;
     objective.fourierPrior =
-        parseFourierPrior(fmt::format("T={},s=0.2,sigma=3,lambda=1", graph.inputNode().shape[1] * 150 / 1000));
+        parseFourierPrior("the Fourier prior", fmt::format("T={},s=0.2,sigma=3,lambda=1", graph.inputNode().shape[1] * 150 / 1000));
     return objective;
   };
   return {

@@ -59,7 +59,7 @@ GradientArguments parseArguments(int argc, char **argv) {
       return true;
     }
     if (option == "--fourier-prior") {
-      parseFourierPrior(value); // Refuses a bad spec now rather than after the first model.
+      parseFourierPrior("--fourier-prior", value); // Refuses a bad spec now rather than after the first model.
       args.priorSpec = value;
       return true;
     }
@@ -91,7 +91,7 @@ void benchmarkTask(const std::string &name, const std::string &task, const Gradi
   HostArray<float> labels = bernoulliLabels(args.batch, graph.outputNode().shape, args.seed);
   Objective objective; // BCE on the logits, mean; no L2.
   if (task == "grad_fourier")
-    objective.fourierPrior = parseFourierPrior(gradientArgs.priorSpec);
+    objective.fourierPrior = parseFourierPrior("--fourier-prior", gradientArgs.priorSpec);
 
   fmt::print("{}: {} {} (L={}, batch {}{}), compiling the gradient program (the prior's double backward can take "
              "a minute)...\n",

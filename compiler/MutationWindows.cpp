@@ -162,7 +162,7 @@ MutationWindowPlan planMutationWindows(const Graph &graph) {
   if (frontier.count(0))
     throw Error(fmt::format("model '{}': incremental mutagenesis needs every layer that reads the sequence to be "
                             "position-local (conv1d, pools, batch norm, activations, add, concat); this model reads "
-                            "the whole sequence at once (use naive mutagenesis: seqjit attribute --method ism --naive)",
+                            "the whole sequence at once: use naive mutagenesis",
                             graph.name));
   for (const MutationWindowPlan::Segment &segment : plan.segments)
     cached.insert(segment.nodes.back());

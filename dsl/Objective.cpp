@@ -63,8 +63,7 @@ bool parseCommonKey(std::string_view option, std::string_view key, std::string_v
 
 } // namespace
 
-FourierPrior parseFourierPrior(std::string_view spec) {
-  constexpr std::string_view option = "--fourier-prior";
+FourierPrior parseFourierPrior(std::string_view option, std::string_view spec) {
   FourierPrior prior;
   forEachOptionItem(option, spec, "T, s, sigma, lambda, outputs or all",
                     [&](std::string_view key, std::string_view value) {
@@ -79,7 +78,7 @@ FourierPrior parseFourierPrior(std::string_view spec) {
                       return true;
                     });
   if (prior.freqLimit < 0 || prior.sigma < 0 || prior.softness < 0)
-    throw Error("--fourier-prior: T, s and sigma must not be negative");
+    throw Error(fmt::format("{}: T, s and sigma must not be negative", option));
   return prior;
 }
 
@@ -91,8 +90,7 @@ AttributionPrior parseAttributionPrior(std::string_view option, std::string_view
   return prior;
 }
 
-SpectralNormPenalty parseSpectralNorm(std::string_view spec) {
-  constexpr std::string_view option = "--spectral-norm";
+SpectralNormPenalty parseSpectralNorm(std::string_view option, std::string_view spec) {
   SpectralNormPenalty penalty;
   forEachOptionItem(option, spec, "lambda or iterations", [&](std::string_view key, std::string_view value) {
     if (key == "lambda")

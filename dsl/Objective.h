@@ -82,12 +82,13 @@ std::string_view lossKindName(LossKind kind);
 LossKind parseLossKind(std::string_view name);
 
 /// Parses "T=150,s=0.2,sigma=3,lambda=1,all,outputs=0:2" (every key optional; "all" averages over all examples).
-/// Throws seqjit::Error naming the bad key or value.
-FourierPrior parseFourierPrior(std::string_view spec);
-/// Parses "lambda=1,all,outputs=0:2" for the smoothness and sparsity priors; `option` names it in errors.
+/// Throws seqjit::Error naming the bad key or value, and `option` (where the spec comes from: a command-line option,
+/// a file), as the parsers below do.
+FourierPrior parseFourierPrior(std::string_view option, std::string_view spec);
+/// Parses "lambda=1,all,outputs=0:2" for the smoothness and sparsity priors.
 AttributionPrior parseAttributionPrior(std::string_view option, std::string_view spec);
 /// Parses "lambda=0.01,iterations=1".
-SpectralNormPenalty parseSpectralNorm(std::string_view spec);
+SpectralNormPenalty parseSpectralNorm(std::string_view option, std::string_view spec);
 
 /// Every term of `objective` with its settings, one word per term ("loss=bce l2=1e-06 fourier_prior=T=150,..."):
 /// for logs and checkpoints.

@@ -25,8 +25,7 @@ std::vector<std::string> optimizerSlots(const Optimizer &optimizer) {
   return {};
 }
 
-Optimizer parseOptimizer(std::string_view spec) {
-  constexpr std::string_view option = "--optimizer";
+Optimizer parseOptimizer(std::string_view option, std::string_view spec) {
   std::string_view name = spec.substr(0, spec.find(','));
   Optimizer optimizer;
   if (name == "adam")

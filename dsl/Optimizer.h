@@ -2,7 +2,7 @@
 // each exactly as PyTorch's torch.optim defines it (so a checkpoint's optimizer state means the same thing).
 //
 //   seqjit::Optimizer adam;                                          // Adam, lr 1e-3, betas (0.9, 0.999), eps 1e-8
-//   seqjit::Optimizer sgd = seqjit::parseOptimizer("sgd,lr=0.01,momentum=0.9,clip=1");
+//   seqjit::Optimizer sgd = seqjit::parseOptimizer("optimizer", "sgd,lr=0.01,momentum=0.9,clip=1");
 #pragma once
 
 #include <string>
@@ -38,8 +38,9 @@ std::string_view optimizerKindName(OptimizerKind kind);
 std::vector<std::string> optimizerSlots(const Optimizer &optimizer);
 
 /// Parses "adam|adamw|sgd[,lr=..][,beta1=..][,beta2=..][,eps=..][,weight_decay=..][,momentum=..][,nesterov]
-/// [,clip=..]". Throws seqjit::Error naming the bad item, or a key the chosen optimizer does not have.
-Optimizer parseOptimizer(std::string_view spec);
+/// [,clip=..]". Throws seqjit::Error naming the bad item, or a key the chosen optimizer does not have, and `option`
+/// (where the spec comes from: a command-line option, a file).
+Optimizer parseOptimizer(std::string_view option, std::string_view spec);
 
 /// The spec parseOptimizer reads back to `optimizer`, every hyperparameter spelled out: for logs and checkpoints.
 std::string describeOptimizer(const Optimizer &optimizer);

@@ -1,4 +1,5 @@
-// The "key=value,flag,..." option specs of the command line (--fourier-prior, --optimizer, ...), parsed one way.
+// The "key=value,flag,..." specs of options (an optimizer's, a prior's, the augmentations), parsed one way; the
+// caller names where a spec comes from (a command-line option, a file) for the messages.
 #pragma once
 
 #include "dsl/Error.h"

@@ -14,7 +14,6 @@ namespace seqjit {
 
 namespace {
 
-constexpr std::string_view kOption = "--augment";
 constexpr std::string_view kKnownKeys =
     "rc, shift=N, noise=SD, mixup=ALPHA, manifold_mixup=ALPHA, pgd, pgd_epsilon=E, pgd_step=S, pgd_steps=N or none";
 
@@ -88,18 +87,18 @@ double sampleSymmetricBeta(Random &random, double alpha) {
   return a + b > 0.0 ? a / (a + b) : 0.5;
 }
 
-Augmentations parseAugmentations(std::string_view spec) {
+Augmentations parseAugmentations(std::string_view source, std::string_view spec) {
   Augmentations augmentations;
   if (spec == "none")
     return augmentations;
   AdversarialTraining adversarial;
   bool pgd = false, pgdKeys = false;
-  forEachOptionItem(kOption, spec, kKnownKeys, [&](std::string_view key, std::string_view value) {
-    auto number = [&] { return parseNumber<double>(kOption, key, value); };
+  forEachOptionItem(source, spec, kKnownKeys, [&](std::string_view key, std::string_view value) {
+    auto number = [&] { return parseNumber<double>(source, key, value); };
     if (key == "rc" && value.empty())
       augmentations.reverseComplement = true;
     else if (key == "shift")
-      augmentations.maxShift = parseNumber<int64_t>(kOption, key, value);
+      augmentations.maxShift = parseNumber<int64_t>(source, key, value);
     else if (key == "noise")
       augmentations.inputNoise = number();
     else if (key == "mixup")
@@ -113,21 +112,21 @@ Augmentations parseAugmentations(std::string_view spec) {
     else if (key == "pgd_step")
       adversarial.stepSize = number(), pgdKeys = true;
     else if (key == "pgd_steps")
-      adversarial.steps = parseNumber<int64_t>(kOption, key, value), pgdKeys = true;
+      adversarial.steps = parseNumber<int64_t>(source, key, value), pgdKeys = true;
     else
       return false;
     return true;
   });
   if (augmentations.maxShift < 0 || !(augmentations.inputNoise >= 0.0) || !(augmentations.mixupAlpha >= 0.0) ||
       !(augmentations.manifoldMixupAlpha >= 0.0))
-    throw Error(fmt::format("{}: shift, noise, mixup and manifold_mixup must not be negative", kOption));
+    throw Error(fmt::format("{}: shift, noise, mixup and manifold_mixup must not be negative", source));
   if (augmentations.mixupAlpha > 0.0 && augmentations.manifoldMixupAlpha > 0.0)
-    throw Error(fmt::format("{}: choose mixup or manifold_mixup (which includes mixing the input)", kOption));
+    throw Error(fmt::format("{}: choose mixup or manifold_mixup (which includes mixing the input)", source));
   if (pgdKeys && !pgd)
-    throw Error(fmt::format("{}: pgd_epsilon, pgd_step and pgd_steps need 'pgd'", kOption));
+    throw Error(fmt::format("{}: pgd_epsilon, pgd_step and pgd_steps need 'pgd'", source));
   if (pgd) {
     if (!(adversarial.epsilon > 0.0) || !(adversarial.stepSize > 0.0) || adversarial.steps < 1)
-      throw Error(fmt::format("{}: pgd needs a positive epsilon and step size and at least one step", kOption));
+      throw Error(fmt::format("{}: pgd needs a positive epsilon and step size and at least one step", source));
     augmentations.adversarial = adversarial;
   }
   return augmentations;

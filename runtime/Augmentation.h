@@ -60,8 +60,8 @@ HostArray<float> mixingMatrix(const MixupDraw &draw);
 
 /// Parses "rc,shift=3,noise=0.1,mixup=0.2,manifold_mixup=0.2,pgd" with pgd's own
 /// "pgd_epsilon=..,pgd_step=..,pgd_steps=.." (every item optional; "none" or "" is no augmentation). Throws
-/// seqjit::Error naming the bad item.
-Augmentations parseAugmentations(std::string_view spec);
+/// seqjit::Error naming the bad item, and `source` (the option or file the spec comes from).
+Augmentations parseAugmentations(std::string_view source, std::string_view spec);
 
 /// The spec parseAugmentations reads back to `augmentations` ("none" for none): what a checkpoint records.
 std::string describeAugmentations(const Augmentations &augmentations);

@@ -693,12 +693,12 @@ std::unique_ptr<Dataset> openSequenceDataset(const std::string &path, const std:
   std::string extension = lowerCaseExtension(path);
   if (extension == ".fa" || extension == ".fasta" || extension == ".fna") {
     if (companion.empty())
-      throw Error(fmt::format("'{}': a FASTA file needs a labels TSV (--labels)", path));
+      throw Error(fmt::format("'{}': a FASTA file needs a labels TSV", path));
     return std::make_unique<FastaDataset>(path, companion, ambiguousBases);
   }
   if (extension == ".bed") {
     if (companion.empty())
-      throw Error(fmt::format("'{}': a BED file needs a reference FASTA (--reference)", path));
+      throw Error(fmt::format("'{}': a BED file needs a reference FASTA", path));
     return std::make_unique<BedDataset>(path, companion, ambiguousBases);
   }
   throw Error(fmt::format("cannot read sequences from '{}': unknown extension '{}' (expected .fa, .fasta or .fna "

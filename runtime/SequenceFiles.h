@@ -148,7 +148,7 @@ private:
 
 /// Opens sequences by extension: `.fa`, `.fasta` or `.fna` with a labels TSV as `companion` (FastaDataset), `.bed`
 /// with a reference FASTA as `companion` (BedDataset). Throws seqjit::Error for another extension (listing the
-/// accepted ones) or an empty companion (saying what is needed and its option: --labels or --reference).
+/// accepted ones) or an empty companion (saying what is needed).
 std::unique_ptr<Dataset> openSequenceDataset(const std::string &path, const std::string &companion,
                                              AmbiguousBases ambiguousBases);
 

@@ -1,5 +1,6 @@
 // seqjit attribute: attribution maps of one model output for sequences from .npy or HDF5, written as .npy, with the
 // papers' interpretability AUROC / AUPR where the HDF5 file holds the generating model of synthetic data.
+#include "compiler/MutationWindows.h"
 #include "dsl/Error.h"
 #include "runtime/Attribution.h"
 #include "runtime/DinucleotideShuffle.h"
@@ -226,6 +227,13 @@ void runAttribute(const AttributeArguments &args) {
   const Graph &graph = resolved.model->graph();
   Parameters parameters = Parameters::loadNpz(graph, args.trained.weights);
 
+  if (args.method == "ism" && !args.naive) {
+    try {
+      planMutationWindows(graph);
+    } catch (const Error &e) {
+      throw Error(fmt::format("{}; --naive runs it", e.what()));
+    }
+  }
   Attributor attributor(graph, parameters, args.output, 100, args.trained.threads);
   fmt::print("seqjit attribute: {}{} of output {} of model {} ({}) with {}, for {} {}sequences of '{}'\n", args.method,
              args.hypothetical ? " (hypothetical contributions)" : "", args.output, graph.name, resolved.origin,

@@ -28,13 +28,13 @@ Objective buildObjective(const ObjectiveArguments &arguments) {
   objective.loss = parseLossKind(arguments.loss);
   objective.l2 = arguments.l2;
   if (!arguments.fourierPrior.empty())
-    objective.fourierPrior = parseFourierPrior(arguments.fourierPrior);
+    objective.fourierPrior = parseFourierPrior("--fourier-prior", arguments.fourierPrior);
   if (!arguments.smoothnessPrior.empty())
     objective.smoothnessPrior = SmoothnessPrior{parseAttributionPrior("--smoothness-prior", arguments.smoothnessPrior)};
   if (!arguments.sparsityPrior.empty())
     objective.sparsityPrior = SparsityPrior{parseAttributionPrior("--sparsity-prior", arguments.sparsityPrior)};
   if (!arguments.spectralNorm.empty())
-    objective.spectralNorm = parseSpectralNorm(arguments.spectralNorm);
+    objective.spectralNorm = parseSpectralNorm("--spectral-norm", arguments.spectralNorm);
   checkObjective(objective);
   return objective;
 }

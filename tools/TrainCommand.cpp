@@ -174,7 +174,7 @@ private:
 void runTrain(const TrainArguments &args) {
   auto start = std::chrono::steady_clock::now();
   Objective objective = buildObjective(args.objective);
-  Optimizer optimizer = parseOptimizer(args.optimizer);
+  Optimizer optimizer = parseOptimizer("--optimizer", args.optimizer);
   Recipe recipe = recipeNamed(args.recipe);
   std::optional<Initializer> weightInitializer = weightInitializerNamed(args.init);
   TrainerOptions options;
@@ -184,7 +184,7 @@ void runTrain(const TrainArguments &args) {
   options.monitor = args.monitor.empty() ? defaultMonitor(objective.loss) : args.monitor;
   options.earlyStoppingPatience = args.patience >= 0 ? args.patience : recipe.patience;
   options.plateau = args.plateau.empty() ? std::optional(recipe.plateau) : parsePlateau(args.plateau, recipe.plateau);
-  options.augmentations = parseAugmentations(args.augment);
+  options.augmentations = parseAugmentations("--augment", args.augment);
   options.threads = args.threads;
   std::filesystem::path directory(args.output);
   std::filesystem::create_directories(directory);

@@ -155,7 +155,7 @@ TEST(Augmentation, SymmetricBetaHasTheRightMoments) {
 }
 
 TEST(Augmentation, ParsesAndDescribesSpecs) {
-  Augmentations parsed = parseAugmentations("rc,shift=3,noise=0.1,mixup=0.2,pgd,pgd_steps=7");
+  Augmentations parsed = parseAugmentations("--augment", "rc,shift=3,noise=0.1,mixup=0.2,pgd,pgd_steps=7");
   EXPECT_TRUE(parsed.reverseComplement);
   EXPECT_EQ(parsed.maxShift, 3);
   EXPECT_DOUBLE_EQ(parsed.inputNoise, 0.1);
@@ -164,16 +164,16 @@ TEST(Augmentation, ParsesAndDescribesSpecs) {
   EXPECT_EQ(parsed.adversarial->steps, 7);
   EXPECT_DOUBLE_EQ(parsed.adversarial->epsilon, 0.05);
   EXPECT_DOUBLE_EQ(parsed.adversarial->stepSize, 0.005);
-  Augmentations again = parseAugmentations(describeAugmentations(parsed));
+  Augmentations again = parseAugmentations("--augment", describeAugmentations(parsed));
   EXPECT_EQ(describeAugmentations(again), describeAugmentations(parsed));
-  EXPECT_FALSE(parseAugmentations("none").any());
+  EXPECT_FALSE(parseAugmentations("--augment", "none").any());
   EXPECT_EQ(describeAugmentations(Augmentations{}), "none");
-  testing::expectError([] { parseAugmentations("rc,flip"); }, {"--augment", "flip"});
-  testing::expectError([] { parseAugmentations("shift=-1"); }, {"must not be negative"});
-  testing::expectError([] { parseAugmentations("pgd_steps=3"); }, {"need 'pgd'"});
-  testing::expectError([] { parseAugmentations("noise=abc"); }, {"noise", "number"});
-  EXPECT_DOUBLE_EQ(parseAugmentations("manifold_mixup=0.3").manifoldMixupAlpha, 0.3);
-  testing::expectError([] { parseAugmentations("mixup=0.2,manifold_mixup=0.2"); }, {"choose mixup or manifold"});
+  testing::expectError([] { parseAugmentations("--augment", "rc,flip"); }, {"--augment", "flip"});
+  testing::expectError([] { parseAugmentations("--augment", "shift=-1"); }, {"must not be negative"});
+  testing::expectError([] { parseAugmentations("--augment", "pgd_steps=3"); }, {"need 'pgd'"});
+  testing::expectError([] { parseAugmentations("--augment", "noise=abc"); }, {"noise", "number"});
+  EXPECT_DOUBLE_EQ(parseAugmentations("--augment", "manifold_mixup=0.3").manifoldMixupAlpha, 0.3);
+  testing::expectError([] { parseAugmentations("--augment", "mixup=0.2,manifold_mixup=0.2"); }, {"choose mixup or manifold"});
 }
 
 } // namespace

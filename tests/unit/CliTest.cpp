@@ -438,7 +438,7 @@ TEST_F(CliTest, GradWithFourierPriorMatchesTheInterpreter) {
 
   Objective objective;
   objective.l2 = 1e-3;
-  objective.fourierPrior = parseFourierPrior("T=10,s=0.2,sigma=2,lambda=0.5");
+  objective.fourierPrior = parseFourierPrior("--fourier-prior", "T=10,s=0.2,sigma=2,lambda=0.5");
   Parameters parameters = Parameters::initialize(model->graph(), 0); // the CLI's default seed
   LossGradients<double> reference =
       interpretLossGradient<double>(model->graph(), objective, true, x.cast<double>(), y.cast<double>(), parameters);
@@ -471,7 +471,7 @@ TEST_F(CliTest, GradWithMaskAndSpectralNormMatchesTheInterpreterAndContinues) {
 
   Objective objective;
   objective.labelMask = true;
-  objective.spectralNorm = parseSpectralNorm("lambda=0.1");
+  objective.spectralNorm = parseSpectralNorm("--spectral-norm", "lambda=0.1");
   Parameters parameters = Parameters::initialize(graph, 0); // the CLI's default seed
   HostArray<double> maskAsDouble = mask.cast<double>();
   std::map<std::string, HostArray<double>> vectors;

@@ -86,7 +86,7 @@ TEST_F(CompiledProgramCacheTest, ACachedDoubleBackwardEqualsAFreshCompileBitForB
   const Graph &graph = model->graph();
   Parameters parameters = Parameters::initialize(graph, 1);
   Objective objective;
-  objective.fourierPrior = parseFourierPrior("T=20,s=0.2,sigma=3,lambda=0.5");
+  objective.fourierPrior = parseFourierPrior("--fourier-prior", "T=20,s=0.2,sigma=3,lambda=0.5");
   HostArray<float> input = randomOneHot(4, 200, 3);
   HostArray<float> labels({4, graph.outputNode().shape[0]});
   labels.data[0] = labels.data[5] = 1;

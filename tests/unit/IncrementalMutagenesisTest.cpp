@@ -149,7 +149,7 @@ TEST(IncrementalMutagenesis, AModelReadingTheWholeSequenceFirstIsRefused) {
   model.setOutput(dense(flatten(x), 1, true, "out"));
   testing::expectError(
       [&] { planMutationWindows(model.graph()); },
-      {"incremental mutagenesis needs every layer that reads the sequence to be position-local", "--naive"});
+      {"incremental mutagenesis needs every layer that reads the sequence to be position-local", "use naive mutagenesis"});
 }
 
 INSTANTIATE_TEST_SUITE_P(Zoo, IncrementalMutagenesisZooTest, ::testing::ValuesIn(testing::zooNames()),

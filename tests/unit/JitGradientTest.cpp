@@ -37,10 +37,10 @@ Objective testObjective(bool everyTerm) {
     return objective;
   objective.labelMask = true;
   // T = 20 puts the soft frequency limit inside the spectrum of a 200 nt input, so both weight branches count.
-  objective.fourierPrior = parseFourierPrior("T=20,s=0.2,sigma=3,lambda=0.5");
+  objective.fourierPrior = parseFourierPrior("--fourier-prior", "T=20,s=0.2,sigma=3,lambda=0.5");
   objective.smoothnessPrior = SmoothnessPrior{parseAttributionPrior("--smoothness-prior", "lambda=0.3")};
   objective.sparsityPrior = SparsityPrior{parseAttributionPrior("--sparsity-prior", "lambda=0.2,all")};
-  objective.spectralNorm = parseSpectralNorm("lambda=0.01,iterations=2");
+  objective.spectralNorm = parseSpectralNorm("--spectral-norm", "lambda=0.01,iterations=2");
   return objective;
 }
 

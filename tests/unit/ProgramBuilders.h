@@ -23,7 +23,7 @@ inline const std::vector<std::pair<std::string, ProgramBuilder>> &programs() {
       {"fourier_prior_train_step",
        [](mlir::MLIRContext &c, const Graph &g) {
          Objective objective;
-         objective.fourierPrior = parseFourierPrior("T=20,s=0.2,sigma=3,lambda=1");
+         objective.fourierPrior = parseFourierPrior("--fourier-prior", "T=20,s=0.2,sigma=3,lambda=1");
          return buildTrainStepModule(c, g, objective, {}, {.batch = 2});
        }},
       {"input_gradient", // saliency, gradient x input, SmoothGrad, integrated gradients

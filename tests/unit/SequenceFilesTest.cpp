@@ -580,7 +580,7 @@ TEST(OpenSequenceDataset, RefusesOtherExtensionsAndMissingCompanions) {
               {files.path("x.txt"), "'.txt'", ".fa", ".fasta", ".fna", ".bed"});
   expectError([&] { openSequenceDataset(files.path("x.fa.gz"), "l.tsv", AmbiguousBases::Zero); }, {"'.gz'", ".fa"});
   expectError([&] { openSequenceDataset(files.path("x.fa"), "", AmbiguousBases::Zero); },
-              {files.path("x.fa"), "a FASTA file needs a labels TSV (--labels)"});
+              {files.path("x.fa"), "a FASTA file needs a labels TSV"});
   expectError([&] { openSequenceDataset(files.path("x.bed"), "", AmbiguousBases::Zero); },
-              {files.path("x.bed"), "a BED file needs a reference FASTA (--reference)"});
+              {files.path("x.bed"), "a BED file needs a reference FASTA"});
 }

@@ -82,7 +82,7 @@ TEST_P(TorchFourierPriorTest, GradientsEqualTorchDoubleBackprop) {
   if (::testing::Test::HasFailure())
     return;
   Objective objective;
-  objective.fourierPrior = parseFourierPrior("T=20,s=0.2,sigma=3,lambda=0.5");
+  objective.fourierPrior = parseFourierPrior("--fourier-prior", "T=20,s=0.2,sigma=3,lambda=0.5");
   LossGradients<double> mine = interpretLossGradient<double>(twin.model->graph(), objective, c.batchNormTraining,
                                                              twin.input, twin.labels, twin.parameters);
   EXPECT_GT(mine.terms.at("fourier_prior"), 0.0);
@@ -133,7 +133,7 @@ TEST(TorchObjectivesTest, MaskedBceWithSmoothnessSparsityAndSpectralNormEqualsTo
   objective.labelMask = true;
   objective.smoothnessPrior = SmoothnessPrior{parseAttributionPrior("--smoothness-prior", "lambda=0.3")};
   objective.sparsityPrior = SparsityPrior{parseAttributionPrior("--sparsity-prior", "lambda=0.2")};
-  objective.spectralNorm = parseSpectralNorm("lambda=0.01");
+  objective.spectralNorm = parseSpectralNorm("--spectral-norm", "lambda=0.01");
   LossGradients<double> mine = interpretLossGradient<double>(twin.model->graph(), objective, true, twin.input,
                                                              twin.labels, twin.parameters, {&mask, &vectors});
   for (const char *term : {"smoothness_prior", "sparsity_prior", "spectral_penalty"})
@@ -163,7 +163,7 @@ TEST(TorchObjectivesTest, MultinomialWithSparsityAndSpectralNormEqualsTorch) {
   Objective objective;
   objective.loss = LossKind::Multinomial;
   objective.sparsityPrior = SparsityPrior{parseAttributionPrior("--sparsity-prior", "lambda=0.5,all")};
-  objective.spectralNorm = parseSpectralNorm("lambda=0.1,iterations=3");
+  objective.spectralNorm = parseSpectralNorm("--spectral-norm", "lambda=0.1,iterations=3");
   LossGradients<double> mine = interpretLossGradient<double>(twin.model->graph(), objective, false, twin.input,
                                                              twin.labels, twin.parameters, {nullptr, &vectors});
   expectEqualsTorch(mine, readNpz(scratch.file("gradients.npz")), kEveryTerm);

@@ -52,7 +52,7 @@ TEST_P(TorchTrainStepTest, ThreeStepsEqualTorchOptim) {
 
   Objective objective;
   objective.l2 = 1e-3;
-  Optimizer optimizer = parseOptimizer(c.optimizer);
+  Optimizer optimizer = parseOptimizer("--optimizer", c.optimizer);
   TrainState state = initialTrainState(graph, objective, optimizer, twin.parameters, 1);
   TrainState initial = state;
   HostArray<float> input = twin.input.cast<float>(), labels = twin.labels.cast<float>();

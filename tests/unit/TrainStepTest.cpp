@@ -88,15 +88,15 @@ void checkTwoSteps(const std::string &model, const Objective &objective, const O
 TEST(TrainStep, AdamWithClippingAndDropoutEqualsInterpreter) {
   Objective objective;
   objective.l2 = 1e-3;
-  Optimizer adam = parseOptimizer("adam,eps=1e-3,clip=0.05");
+  Optimizer adam = parseOptimizer("--optimizer", "adam,eps=1e-3,clip=0.05");
   checkTwoSteps("cnn-dist", objective, adam, 4, 1e-3);
 }
 
 TEST(TrainStep, SgdWithNesterovMaskAndSpectralNormEqualsInterpreter) {
   Objective objective;
   objective.labelMask = true;
-  objective.spectralNorm = parseSpectralNorm("lambda=0.01");
-  checkTwoSteps("cnn-50-2", objective, parseOptimizer("sgd,lr=0.05,momentum=0.9,nesterov,weight_decay=1e-3"), 4, 1e-4);
+  objective.spectralNorm = parseSpectralNorm("--spectral-norm", "lambda=0.01");
+  checkTwoSteps("cnn-50-2", objective, parseOptimizer("--optimizer", "sgd,lr=0.05,momentum=0.9,nesterov,weight_decay=1e-3"), 4, 1e-4);
 }
 
 TEST(TrainStep, DropoutMasksAreSeededAndHaveTheirRate) {
@@ -224,7 +224,7 @@ TEST(TrainStep, ManifoldMixupAtTheInputEqualsMixingTheInputs) {
   Objective objective;
   // SGD: Adam's step divides by sqrt(v) + 1e-8 and turns float32 rounding of tiny gradients into large relative
   // differences, which would hide what this test compares.
-  Optimizer optimizer = parseOptimizer("sgd,lr=0.1,momentum=0.9");
+  Optimizer optimizer = parseOptimizer("--optimizer", "sgd,lr=0.1,momentum=0.9");
   Parameters parameters = Parameters::initialize(graph, 8);
   HostArray<float> input = randomOneHot(batch, 200, 9);
   HostArray<float> labels = randomLabels(graph, batch, 10);

@@ -51,7 +51,7 @@ struct Fixture {
     options.seed = 17;
     options.checkpointPath = checkpoint;
     options.resume = resume;
-    options.augmentations = parseAugmentations("rc,shift=2,noise=0.01,mixup=0.2");
+    options.augmentations = parseAugmentations("--augment", "rc,shift=2,noise=0.01,mixup=0.2");
     options.plateau = PlateauDecay{0.5, 1, 1e-6}; // decays in these short runs, so the learning rate is resumed too
     options.threads = 1;
     return options;
@@ -133,7 +133,7 @@ TEST(Trainer, RefusesDamagedForeignAndMismatchedCheckpoints) {
   otherSeed["seed"] = "18";
   testing::expectError([&] { readCheckpoint(path, f.graph(), f.objective, f.optimizer, otherSeed); },
                        {"different run", "seed", "'17'", "'18'"});
-  Optimizer sgd = parseOptimizer("sgd,momentum=0.9");
+  Optimizer sgd = parseOptimizer("--optimizer", "sgd,momentum=0.9");
   testing::expectError(
       [&] {
         Trainer other(f.graph(), f.objective, sgd, f.options(2, path, true));
@@ -196,7 +196,7 @@ TEST(Trainer, LearnsAPlantedMotifWithAndWithoutManifoldMixupAndRestoresTheBestWe
   options.seed = 4;
   options.threads = 1;
   Parameters initial = Parameters::initialize(f.graph(), 6);
-  Optimizer optimizer = parseOptimizer("adam,lr=0.003");
+  Optimizer optimizer = parseOptimizer("--optimizer", "adam,lr=0.003");
   Trainer trainer(f.graph(), f.objective, optimizer, options);
   TrainingResult plain = trainer.fit(train, &f.valid, initial);
   ASSERT_EQ(plain.progress.history.size(), 5u);
@@ -205,7 +205,7 @@ TEST(Trainer, LearnsAPlantedMotifWithAndWithoutManifoldMixupAndRestoresTheBestWe
   // The returned weights are the best epoch's: evaluating them gives that epoch's AUROC.
   EXPECT_DOUBLE_EQ(trainer.evaluate(f.valid, plain.state.parameters).at("auroc"), plain.progress.bestValue);
 
-  options.augmentations = parseAugmentations("manifold_mixup=0.2");
+  options.augmentations = parseAugmentations("--augment", "manifold_mixup=0.2");
   TrainingResult mixed = Trainer(f.graph(), f.objective, optimizer, options).fit(train, &f.valid, initial);
   EXPECT_GT(mixed.progress.bestValue, 0.8) << "mixing hidden layers must not stop CNN-local from learning";
   EXPECT_EQ(mixed.state.step, 100);
