@@ -1,7 +1,7 @@
 // bench_compile: how long each program takes to become callable, compiled from scratch (cold) or served by the
 // compiled-program cache (warm). bench/run_compile.sh runs it twice on one fresh cache directory and tabulates both.
 #include "BenchSupport.h"
-#include "compiler/JitModule.h"
+#include "compiler/ArtifactBuilder.h"
 #include "runtime/Compile.h"
 #include "runtime/GradientPrograms.h"
 #include "runtime/IncrementalMutagenesis.h"
@@ -26,17 +26,18 @@ constexpr const char *kUsage =
     "  deeplift and ism (incremental mutagenesis's windows), and prints the seconds each took to become callable\n"
     "  and whether the compiled-program cache ($SEQJIT_CACHE_DIR) served it; --json appends one object per program.\n";
 
-struct Program {
+/// A program the commands compile, and how to compile it for a model and a batch.
+struct BenchedProgram {
   std::string name;
   std::function<void(const Graph &, int64_t batch)> compile;
 };
 
-std::vector<Program> programs() {
+std::vector<BenchedProgram> programs() {
   // Tseng et al.'s T = 150 for 1000 nt, scaled to the model's length as the demo does.
   auto prior = [](const Graph &graph) {
     Objective objective;
-    objective.fourierPrior =
-        parseFourierPrior("the Fourier prior", fmt::format("T={},s=0.2,sigma=3,lambda=1", graph.inputNode().shape[1] * 150 / 1000));
+    objective.fourierPrior = parseFourierPrior(
+        "the Fourier prior", fmt::format("T={},s=0.2,sigma=3,lambda=1", graph.inputNode().shape[1] * 150 / 1000));
     return objective;
   };
   return {
@@ -66,7 +67,7 @@ int main(int argc, char **argv) {
     JsonLines json("bench_compile", args.jsonPath);
     for (const std::string &name : args.models) {
       std::unique_ptr<Model> model = buildZooModel(name, {});
-      for (const Program &program : programs()) {
+      for (const BenchedProgram &program : programs()) {
         CompileTally before = compileTally();
         auto start = std::chrono::steady_clock::now();
         program.compile(model->graph(), args.batch);

@@ -1,6 +1,7 @@
 // Graph -> seq dialect: one op per node, parameters as function arguments, layer names as locations.
 #include "compiler/GraphImport.h"
 
+#include "compiler/ProgramFunction.h"
 #include "compiler/SeqDialect.h"
 #include "dsl/Error.h"
 
@@ -166,23 +167,12 @@ OwningOpRef<ModuleOp> importGraph(MLIRContext &context, const Graph &graph, cons
   Type elementType = options.float64 ? builder.getF64Type() : builder.getF32Type();
   auto module = ModuleOp::create(UnknownLoc::get(&context), StringRef(graph.name));
 
-  SmallVector<Type> argumentTypes{batchedType(options.batch, graph.inputNode().shape, elementType)};
-  SmallVector<Attribute> argumentNames{builder.getStringAttr("input")};
-  for (const Node &node : graph.nodes)
-    for (const ParameterSpec &spec : node.parameters) {
-      argumentTypes.push_back(RankedTensorType::get(spec.shape, elementType));
-      argumentNames.push_back(builder.getStringAttr(Graph::parameterName(node, spec)));
-    }
-  Type resultType = batchedType(options.batch, graph.outputNode().shape, elementType);
-  builder.setInsertionPointToEnd(module.getBody());
-  auto function = builder.create<func::FuncOp>(UnknownLoc::get(&context), options.functionName,
-                                               builder.getFunctionType(argumentTypes, resultType));
-  function->setAttr("llvm.emit_c_interface", builder.getUnitAttr());
-  function->setAttr("seq.argument_names", builder.getArrayAttr(argumentNames));
-  Block *body = function.addEntryBlock();
-  builder.setInsertionPointToStart(body);
-  std::vector<Value> values = emitGraph(builder, graph, body->getArgument(0), body->getArguments().drop_front());
-  builder.create<func::ReturnOp>(UnknownLoc::get(&context), values.at(graph.output));
+  std::vector<ProgramArgument> arguments{{"input", batchedType(options.batch, graph.inputNode().shape, elementType)}};
+  std::vector<ProgramArgument> parameters = graphParameterArguments(graph, elementType);
+  arguments.insert(arguments.end(), parameters.begin(), parameters.end());
+  auto function = createEntryFunction(builder, module, options.functionName, arguments);
+  std::vector<Value> values = emitGraph(builder, graph, function.getArgument(0), function.getArguments().drop_front());
+  returnResults(builder, function, {{"output", values.at(graph.output)}});
   if (failed(verify(module)))
     throw Error(fmt::format("model '{}': the imported module does not verify (see the diagnostics above)", graph.name));
   return module;

@@ -69,26 +69,17 @@ struct FunctionFrame {
   SmallVector<Value> arguments, parameters;
 };
 
-FunctionFrame createFunction(OpBuilder &b, ModuleOp module, StringRef name, ArrayRef<Type> arguments,
+FunctionFrame createFunction(OpBuilder &b, ModuleOp module, StringRef name, ArrayRef<ProgramArgument> arguments,
                              const Graph &graph, Type elementType) {
-  SmallVector<Type> types(arguments.begin(), arguments.end());
-  for (const Node &node : graph.nodes)
-    for (const ParameterSpec &spec : node.parameters)
-      types.push_back(RankedTensorType::get(spec.shape, elementType));
-  b.setInsertionPointToEnd(module.getBody());
+  std::vector<ProgramArgument> all(arguments.begin(), arguments.end());
+  std::vector<ProgramArgument> parameters = graphParameterArguments(graph, elementType);
+  all.insert(all.end(), parameters.begin(), parameters.end());
   FunctionFrame frame;
-  frame.function = b.create<func::FuncOp>(module.getLoc(), name, b.getFunctionType(types, {}));
-  frame.function->setAttr("llvm.emit_c_interface", b.getUnitAttr());
-  auto values = frame.function.addEntryBlock()->getArguments();
+  frame.function = createEntryFunction(b, module, name, all);
+  auto values = frame.function.getArguments();
   frame.arguments.assign(values.begin(), values.begin() + arguments.size());
   frame.parameters.assign(values.begin() + arguments.size(), values.end());
-  b.setInsertionPointToEnd(&frame.function.getBody().front());
   return frame;
-}
-
-void finishFunction(OpBuilder &b, FunctionFrame &frame, ValueRange results) {
-  b.create<func::ReturnOp>(frame.function.getLoc(), results);
-  frame.function.setFunctionType(b.getFunctionType(frame.function.getArgumentTypes(), ValueRange(results).getTypes()));
 }
 
 } // namespace
@@ -187,21 +178,21 @@ OwningOpRef<ModuleOp> buildMutationWindowModule(MLIRContext &context, const Grap
     return batchedType(batch, {graph.nodes.at(id).shape.at(0), width}, elementType);
   };
 
-  FunctionFrame values = createFunction(b, *module, kNodeValuesFunction, {fullType(0)}, graph, elementType);
+  FunctionFrame values = createFunction(b, *module, kNodeValuesFunction, {{"input", fullType(0)}}, graph, elementType);
   std::vector<Value> all = emitGraph(b, graph, values.arguments[0], values.parameters);
-  SmallVector<Value> cached;
+  std::vector<ProgramResult> cached;
   for (int id : plan.cached)
-    cached.push_back(all[id]);
-  finishFunction(b, values, cached);
+    cached.push_back({graph.nodes.at(id).name, all[id]});
+  returnResults(b, values.function, cached);
 
   for (size_t k = 0; k < plan.segments.size(); ++k) {
     const MutationWindowPlan::Segment &segment = plan.segments[k];
     if (segment.onHost)
       continue;
     const Node &head = graph.nodes.at(segment.nodes[0]);
-    SmallVector<Type> windows;
+    std::vector<ProgramArgument> windows;
     for (int id : head.inputs)
-      windows.push_back(windowType(id, segment.inputWidth));
+      windows.push_back({"window of " + graph.nodes.at(id).name, windowType(id, segment.inputWidth)});
     FunctionFrame frame = createFunction(b, *module, windowFunctionName(k), windows, graph, elementType);
     SmallVector<Value> inputs = frame.arguments;
     Value result;
@@ -212,12 +203,12 @@ OwningOpRef<ModuleOp> buildMutationWindowModule(MLIRContext &context, const Grap
       result = emitNode(b, node, inputs, parametersOf(frame, node), windowType(id, plan.width[id]));
       inputs = {result};
     }
-    finishFunction(b, frame, {result});
+    returnResults(b, frame.function, {{"window of " + graph.nodes.at(segment.nodes.back()).name, result}});
   }
 
-  SmallVector<Type> frontierTypes;
+  std::vector<ProgramArgument> frontierTypes;
   for (int id : plan.frontier)
-    frontierTypes.push_back(fullType(id));
+    frontierTypes.push_back({graph.nodes.at(id).name, fullType(id)});
   FunctionFrame head = createFunction(b, *module, kHeadFunction, frontierTypes, graph, elementType);
   std::vector<Value> headValues(graph.nodes.size());
   for (size_t i = 0; i < plan.frontier.size(); ++i)
@@ -230,7 +221,7 @@ OwningOpRef<ModuleOp> buildMutationWindowModule(MLIRContext &context, const Grap
       inputs.push_back(headValues.at(id));
     headValues[node.id] = emitNode(b, node, inputs, parametersOf(head, node), fullType(node.id));
   }
-  finishFunction(b, head, {headValues.at(graph.output)});
+  returnResults(b, head.function, {{"output", headValues.at(graph.output)}});
   if (failed(verify(*module)))
     throw Error(
         fmt::format("model '{}': the mutation-window programs do not verify (see the diagnostics above)", graph.name));

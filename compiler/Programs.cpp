@@ -226,12 +226,13 @@ LossProgramArguments lossProgramArguments(MLIRContext &context, const Graph &gra
   Type elementType = programElementType(context, options);
   auto labelType = batchedType(options.batch, graph.outputNode().shape, elementType);
   LossProgramArguments arguments;
-  arguments.leading.push_back({"labels", labelType});
+  arguments.leading.push_back({"labels", labelType, TensorRole::Label});
   if (objective.labelMask)
-    arguments.leading.push_back({"mask", labelType});
+    arguments.leading.push_back({"mask", labelType, TensorRole::Label});
   if (objective.spectralNorm)
     for (const PowerVector &vector : powerVectors(graph))
-      arguments.trailing.push_back({vector.name, RankedTensorType::get({vector.size}, elementType)});
+      arguments.trailing.push_back(
+          {vector.name, RankedTensorType::get({vector.size}, elementType), TensorRole::OptimizerState});
   return arguments;
 }
 
@@ -300,6 +301,24 @@ LossGradientValues emitLossGradient(OpBuilder &b, const Graph &graph, const Obje
   return out;
 }
 
+std::vector<ProgramResult> lossGradientResults(const Graph &graph, const Objective &objective,
+                                               const LossGradientValues &loss) {
+  std::vector<ProgramResult> results;
+  for (size_t i = 0; i < kLossTerms.size(); ++i)
+    results.push_back({kLossTerms[i], loss.terms[i]});
+  std::vector<std::string> trainable = trainableParameterNames(graph);
+  for (size_t i = 0; i < trainable.size(); ++i)
+    results.push_back({gradientName(trainable[i]), loss.gradients[i]});
+  if (objective.spectralNorm) {
+    std::vector<PowerVector> vectors = powerVectors(graph);
+    for (size_t i = 0; i < vectors.size(); ++i)
+      results.push_back({vectors[i].name, loss.powerVectors[i], TensorRole::OptimizerState});
+  }
+  return results;
+}
+
+std::string gradientName(const std::string &parameter) { return parameter + ".grad"; }
+
 OwningOpRef<ModuleOp> buildLossGradientModule(MLIRContext &context, const Graph &original, const Objective &objective,
                                               const ProgramOptions &options) {
   Graph graph = withBatchNormMode(original, options.batchNormTraining);
@@ -310,10 +329,7 @@ OwningOpRef<ModuleOp> buildLossGradientModule(MLIRContext &context, const Graph 
   Value mask = objective.labelMask ? program.leading[1] : Value();
   LossGradientValues loss = emitLossGradient(b, graph, objective, program.input, program.leading[0], mask,
                                              program.parameters, program.trailing);
-  SmallVector<Value> results = loss.terms;
-  results.append(loss.gradients.begin(), loss.gradients.end());
-  results.append(loss.powerVectors.begin(), loss.powerVectors.end());
-  finishProgramFunction(program, b, results, graph);
+  finishProgramFunction(program, b, lossGradientResults(graph, objective, loss), graph);
   return std::move(program.module);
 }
 
@@ -328,7 +344,7 @@ OwningOpRef<ModuleOp> buildInputGradientModule(MLIRContext &context, const Graph
   auto gradient = buildVjp(b, {output}, {program.leading[0]}, {program.input});
   if (failed(gradient))
     throw Error(fmt::format("model '{}': cannot differentiate the model (see the diagnostics above)", graph.name));
-  finishProgramFunction(program, b, {output, (*gradient)[0]}, graph);
+  finishProgramFunction(program, b, {{"output", output}, {"input_gradient", (*gradient)[0]}}, graph);
   return std::move(program.module);
 }
 
@@ -353,7 +369,10 @@ OwningOpRef<ModuleOp> buildDeepLiftModule(MLIRContext &context, const Graph &ori
                                        });
   if (failed(multipliers))
     throw Error(fmt::format("model '{}': DeepLIFT cannot explain it (see the diagnostics above)", graph.name));
-  finishProgramFunction(program, b, {output, referenceValues.at(graph.output), (*multipliers)[0]}, graph);
+  finishProgramFunction(
+      program, b,
+      {{"output", output}, {"reference_output", referenceValues.at(graph.output)}, {"multipliers", (*multipliers)[0]}},
+      graph);
   return std::move(program.module);
 }
 

@@ -67,6 +67,13 @@ LossGradientValues emitLossGradient(mlir::OpBuilder &b, const Graph &graph, cons
                                     mlir::ValueRange parameters, mlir::ValueRange powerVectors,
                                     const DropoutMasks &dropoutMasks = {}, const BatchMixes &batchMixes = {});
 
+/// The name of the gradient of `parameter` among a program's results: "<parameter>.grad".
+std::string gradientName(const std::string &parameter);
+
+/// @loss_gradient's results, named: the kLossTerms, gradientName(p) for each trainable parameter, the power vectors.
+std::vector<ProgramResult> lossGradientResults(const Graph &graph, const Objective &objective,
+                                               const LossGradientValues &loss);
+
 /// @loss_gradient(input (B, C, L), labels (B, outputs...), [mask (labels' shape) if objective.labelMask],
 /// parameters... in parameterOrder(graph), [power vectors... if objective.spectralNorm]) returns the kLossTerms
 /// (rank 0), then d loss / d p for each name of trainableParameterNames(graph), then the updated power vectors.

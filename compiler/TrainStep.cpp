@@ -106,16 +106,18 @@ OwningOpRef<ModuleOp> buildTrainStepModule(MLIRContext &context, const Graph &or
       shapes[Graph::parameterName(node, spec)] = spec.shape;
   size_t slotsPerParameter = optimizerSlots(optimizer).size();
   for (const std::string &name : optimizerSlotNames(graph, optimizer))
-    arguments.trailing.push_back(
-        {name, RankedTensorType::get(shapes.at(name.substr(0, name.rfind('.'))), elementType)});
+    arguments.trailing.push_back({name, RankedTensorType::get(shapes.at(name.substr(0, name.rfind('.'))), elementType),
+                                  TensorRole::OptimizerState});
   std::vector<const Node *> dropouts = dropoutNodes(graph);
   for (const Node *node : dropouts)
-    arguments.trailing.push_back({node->name + ".mask", batchedType(options.batch, node->shape, elementType)});
-  if (mixedNode >= 0)
     arguments.trailing.push_back(
-        {graph.nodes.at(mixedNode).name + ".mix", RankedTensorType::get({options.batch, options.batch}, elementType)});
+        {node->name + ".mask", batchedType(options.batch, node->shape, elementType), TensorRole::StepValue});
+  if (mixedNode >= 0)
+    arguments.trailing.push_back({graph.nodes.at(mixedNode).name + ".mix",
+                                  RankedTensorType::get({options.batch, options.batch}, elementType),
+                                  TensorRole::StepValue});
   for (const std::string &name : kTrainStepSchedule)
-    arguments.trailing.push_back({name, scalarType});
+    arguments.trailing.push_back({name, scalarType, TensorRole::StepValue});
 
   OpBuilder b(&context);
   ProgramFunction program =
@@ -178,11 +180,19 @@ OwningOpRef<ModuleOp> buildTrainStepModule(MLIRContext &context, const Graph &or
                           program.parameters[first + 2], program.parameters[first + 3]);
   }
 
-  SmallVector<Value> results = loss.terms;
-  results.push_back(gradientNorm);
-  results.append(newParameters.begin(), newParameters.end());
-  results.append(newSlots.begin(), newSlots.end());
-  results.append(loss.powerVectors.begin(), loss.powerVectors.end());
+  std::vector<ProgramResult> results;
+  for (size_t i = 0; i < kLossTerms.size(); ++i)
+    results.push_back({kLossTerms[i], loss.terms[i]});
+  results.push_back({"gradient_norm", gradientNorm});
+  std::vector<std::string> parameters = parameterOrder(graph);
+  for (size_t i = 0; i < parameters.size(); ++i)
+    results.push_back({parameters[i], newParameters[i], TensorRole::Parameter});
+  std::vector<std::string> slotNames = optimizerSlotNames(graph, optimizer);
+  for (size_t i = 0; i < slotNames.size(); ++i)
+    results.push_back({slotNames[i], newSlots[i], TensorRole::OptimizerState});
+  std::vector<PowerVector> vectors = objective.spectralNorm ? seqjit::powerVectors(graph) : std::vector<PowerVector>{};
+  for (size_t i = 0; i < vectors.size(); ++i)
+    results.push_back({vectors[i].name, loss.powerVectors[i], TensorRole::OptimizerState});
   finishProgramFunction(program, b, results, graph);
   return std::move(program.module);
 }

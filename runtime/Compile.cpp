@@ -1,7 +1,6 @@
 // The forward program: the graph in inference mode, JIT-compiled for a fixed batch and run chunk by chunk.
 #include "runtime/Compile.h"
 
-#include "compiler/JitModule.h"
 #include "dsl/Error.h"
 #include "runtime/ParallelChunks.h"
 
@@ -9,7 +8,6 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <cstring>
 
 namespace seqjit {
 
@@ -32,12 +30,8 @@ void checkShape(const std::vector<int64_t> &found, const std::vector<int64_t> &e
         fmt::format("{} has shape ({}), expected ({})", what, fmt::join(found, ", "), fmt::join(expected, ", ")));
 }
 
-CompiledModel::CompiledModel(Graph graph, std::unique_ptr<JitModule> module, int64_t chunk, int threads)
-    : graph_(std::move(graph)), module_(std::move(module)), chunk_(chunk), threads_(threads) {}
-CompiledModel::CompiledModel(CompiledModel &&) noexcept = default;
-CompiledModel::~CompiledModel() = default;
-
-double CompiledModel::compileSeconds() const { return module_->loweringSeconds() + module_->codegenSeconds(); }
+CompiledModel::CompiledModel(Graph graph, Program program, int64_t chunk, int threads)
+    : graph_(std::move(graph)), program_(std::move(program)), chunk_(chunk), threads_(threads) {}
 
 /// Inference mode: batch norm uses its running statistics.
 static Graph inferenceGraph(Graph graph) {
@@ -47,17 +41,24 @@ static Graph inferenceGraph(Graph graph) {
   return graph;
 }
 
-std::vector<BufferView> parameterViews(const Graph &graph, const Parameters &parameters) {
-  std::vector<BufferView> views;
+std::vector<NamedArray> parameterArguments(const Graph &graph, const Parameters &parameters) {
+  std::vector<NamedArray> arguments;
   for (const Node &node : graph.nodes)
     for (const ParameterSpec &spec : node.parameters) {
-      const HostArray<float> &p = parameters.at(Graph::parameterName(node, spec));
+      const std::string name = Graph::parameterName(node, spec);
+      const HostArray<float> &p = parameters.at(name);
       if (p.shape != spec.shape)
-        throw Error(fmt::format("parameter '{}' has shape ({}), the model expects ({})",
-                                Graph::parameterName(node, spec), fmt::join(p.shape, ", "),
+        throw Error(fmt::format("parameter '{}' has shape ({}), the model expects ({})", name, fmt::join(p.shape, ", "),
                                 fmt::join(spec.shape, ", ")));
-      views.push_back({const_cast<float *>(p.data.data()), p.shape});
+      arguments.push_back({"parameter '" + name + "'", &p});
     }
+  return arguments;
+}
+
+std::vector<BufferView> parameterViews(const Graph &graph, const Parameters &parameters) {
+  std::vector<BufferView> views;
+  for (const NamedArray &argument : parameterArguments(graph, parameters))
+    views.push_back({const_cast<float *>(argument.array->data.data()), argument.array->shape});
   return views;
 }
 
@@ -68,50 +69,13 @@ CompiledModel compile(const Graph &graph, const CompileOptions &options) {
   int threads = static_cast<int>(std::min<int64_t>(programThreads(options.threads), options.batch));
   ImportOptions importOptions;
   importOptions.batch = (options.batch + threads - 1) / threads;
-  auto module = JitModule::compileGraph(inference, importOptions);
-  return CompiledModel(std::move(inference), std::move(module), importOptions.batch, threads);
+  Program program = Program::compileGraph(inference, importOptions);
+  return CompiledModel(std::move(inference), std::move(program), importOptions.batch, threads);
 }
 
 HostArray<float> CompiledModel::forward(const HostArray<float> &input, const Parameters &parameters) const {
   checkInputShape(graph_, input.shape, "forward");
-  std::vector<BufferView> arguments(1);
-  std::vector<BufferView> parameterArguments = parameterViews(graph_, parameters);
-  arguments.insert(arguments.end(), parameterArguments.begin(), parameterArguments.end());
-  int64_t examples = input.shape[0];
-  int64_t inputStride = input.shape[1] * input.shape[2];
-  Shape outputExample = graph_.outputNode().shape;
-  int64_t outputStride = HostArray<float>::elementCount(outputExample);
-  std::vector<int64_t> outputShape{examples};
-  outputShape.insert(outputShape.end(), outputExample.begin(), outputExample.end());
-  HostArray<float> output(outputShape);
-
-  std::vector<int64_t> chunkInputShape{chunk_, input.shape[1], input.shape[2]};
-  std::vector<int64_t> chunkOutputShape{chunk_};
-  chunkOutputShape.insert(chunkOutputShape.end(), outputExample.begin(), outputExample.end());
-  int64_t chunks = (examples + chunk_ - 1) / chunk_;
-  auto runChunk = [&](int64_t index, std::vector<BufferView> &chunkArguments) {
-    int64_t start = index * chunk_;
-    int64_t count = std::min(chunk_, examples - start);
-    const float *in = input.data.data() + start * inputStride;
-    float *out = output.data.data() + start * outputStride;
-    if (count == chunk_) {
-      chunkArguments[0] = {const_cast<float *>(in), chunkInputShape};
-      module_->call("forward", chunkArguments, {out, chunkOutputShape});
-      return;
-    }
-    // The last chunk runs zero-padded; only its real rows are kept.
-    std::vector<float> paddedInput(chunk_ * inputStride, 0.0f), paddedOutput(chunk_ * outputStride);
-    std::memcpy(paddedInput.data(), in, count * inputStride * sizeof(float));
-    chunkArguments[0] = {paddedInput.data(), chunkInputShape};
-    module_->call("forward", chunkArguments, {paddedOutput.data(), chunkOutputShape});
-    std::memcpy(out, paddedOutput.data(), count * outputStride * sizeof(float));
-  };
-  // The compiled code is reentrant (every call allocates its own), so chunks run side by side.
-  runChunksInParallel(chunks, threads_, [&](int64_t index) {
-    std::vector<BufferView> chunkArguments = arguments;
-    runChunk(index, chunkArguments);
-  });
-  return output;
+  return program_.runInChunks(ImportOptions{}.functionName, input, parameterViews(graph_, parameters), threads_);
 }
 
 } // namespace seqjit

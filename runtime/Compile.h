@@ -1,15 +1,14 @@
 // seqjit::compile: a model's forward pass JIT-compiled for the CPU, callable on host arrays of any batch size.
 #pragma once
 
-#include "compiler/JitModule.h"
 #include "dsl/Model.h"
 #include "runtime/HostArray.h"
 #include "runtime/Parameters.h"
+#include "runtime/Program.h"
 
 #include <memory>
 
 namespace seqjit {
-
 
 struct CompileOptions {
   /// Sequences per step. Each of `threads` workers runs a chunk of ceil(batch / threads) sequences, the size
@@ -21,9 +20,7 @@ struct CompileOptions {
 
 class CompiledModel {
 public:
-  CompiledModel(Graph graph, std::unique_ptr<JitModule> module, int64_t chunk, int threads);
-  CompiledModel(CompiledModel &&) noexcept;
-  ~CompiledModel();
+  CompiledModel(Graph graph, Program program, int64_t chunk, int threads);
 
   /// Output (N, ...) for input (N, C, L). Throws seqjit::Error on a shape mismatch with the model's input.
   HostArray<float> forward(const HostArray<float> &input, const Parameters &parameters) const;
@@ -33,11 +30,11 @@ public:
   int64_t chunk() const { return chunk_; }
   int threads() const { return threads_; }
   /// Seconds spent lowering through MLIR and generating machine code.
-  double compileSeconds() const;
+  double compileSeconds() const { return program_.compileSeconds(); }
 
 private:
   Graph graph_;
-  std::unique_ptr<JitModule> module_;
+  Program program_;
   int64_t chunk_;
   int threads_;
 };
@@ -51,6 +48,9 @@ inline CompiledModel compile(const Model &model, const CompileOptions &options =
 /// Every parameter of `graph` in parameterOrder, as the compiled functions take them. Throws seqjit::Error naming a
 /// parameter whose shape differs from the model's.
 std::vector<BufferView> parameterViews(const Graph &graph, const Parameters &parameters);
+
+/// The same, named as messages name them ("parameter 'conv1.weight'").
+std::vector<NamedArray> parameterArguments(const Graph &graph, const Parameters &parameters);
 
 /// Throws seqjit::Error unless `input` is (N, C, L) with the graph's C and L; `source` names the input in the message.
 void checkInputShape(const Graph &graph, const std::vector<int64_t> &shape, const std::string &source);

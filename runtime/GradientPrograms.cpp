@@ -63,19 +63,6 @@ std::vector<std::string> lossArgumentNames(const Graph &graph, const Objective &
   return names;
 }
 
-/// The shapes of @loss_gradient's results: kLossTerms scalars, the trainable parameters, the power vectors.
-std::vector<std::vector<int64_t>> lossResultShapes(const Graph &graph, const Objective &objective) {
-  std::vector<std::vector<int64_t>> shapes(kLossTerms.size());
-  for (const Node &node : graph.nodes)
-    for (const ParameterSpec &spec : node.parameters)
-      if (spec.trainable)
-        shapes.push_back(spec.shape);
-  if (objective.spectralNorm)
-    for (const PowerVector &vector : powerVectors(graph))
-      shapes.push_back({vector.size});
-  return shapes;
-}
-
 template <typename T>
 LossGradients<T> collect(const Graph &graph, const Objective &objective, std::vector<HostArray<T>> results) {
   LossGradients<T> out;
@@ -105,21 +92,6 @@ std::vector<HostArray<T>> interpreterArguments(const Graph &graph, const HostArr
   return arguments;
 }
 
-std::vector<BufferView> jitArguments(const Graph &graph, const HostArray<float> &input,
-                                     const ExtraArguments<float> &extra, const Parameters &parameters) {
-  auto view = [](const HostArray<float> &array) {
-    return BufferView{const_cast<float *>(array.data.data()), array.shape};
-  };
-  std::vector<BufferView> arguments{view(input)};
-  for (const HostArray<float> *array : extra.leading)
-    arguments.push_back(view(*array));
-  std::vector<BufferView> parameterArguments = parameterViews(graph, parameters);
-  arguments.insert(arguments.end(), parameterArguments.begin(), parameterArguments.end());
-  for (const HostArray<float> *array : extra.trailing)
-    arguments.push_back(view(*array));
-  return arguments;
-}
-
 template <typename T>
 std::vector<HostArray<T>> interpretProgram(mlir::OwningOpRef<mlir::ModuleOp> module, const char *function,
                                            const std::vector<HostArray<T>> &arguments,
@@ -128,16 +100,16 @@ std::vector<HostArray<T>> interpretProgram(mlir::OwningOpRef<mlir::ModuleOp> mod
   return interpretFunction<T>(entry, arguments, options);
 }
 
-/// The program's arguments by name, for diagnoseNonFinite.
-std::vector<NamedArray> namedArguments(const Graph &graph, const HostArray<float> &input,
-                                       const std::vector<std::string> &extraNames, const ExtraArguments<float> &extra,
-                                       const Parameters &parameters) {
+/// The compiled program's arguments in order (input, leading, parameters, trailing), named as messages name them.
+std::vector<NamedArray> programArguments(const Graph &graph, const HostArray<float> &input,
+                                         const std::vector<std::string> &extraNames, const ExtraArguments<float> &extra,
+                                         const Parameters &parameters) {
   std::vector<NamedArray> named{{"the input", &input}};
   size_t next = 0;
   for (const HostArray<float> *array : extra.leading)
     named.push_back({extraNames.at(next++), array});
-  for (const auto &[name, array] : parameters.tensors())
-    named.push_back({"parameter '" + name + "'", &array});
+  std::vector<NamedArray> parameterArrays = parameterArguments(graph, parameters);
+  named.insert(named.end(), parameterArrays.begin(), parameterArrays.end());
   for (const HostArray<float> *array : extra.trailing)
     named.push_back({extraNames.at(next++), array});
   return named;
@@ -163,21 +135,18 @@ template <typename T> std::map<std::string, HostArray<T>> initialPowerVectors(co
   return vectors;
 }
 
-CompiledLossGradient::CompiledLossGradient(Graph graph, Objective objective, ProgramOptions options,
-                                           std::unique_ptr<JitModule> module)
-    : graph_(std::move(graph)), objective_(std::move(objective)), options_(options), module_(std::move(module)) {}
-
-double CompiledLossGradient::compileSeconds() const { return module_->loweringSeconds() + module_->codegenSeconds(); }
+CompiledLossGradient::CompiledLossGradient(Graph graph, Objective objective, ProgramOptions options, Program program)
+    : graph_(std::move(graph)), objective_(std::move(objective)), options_(options), program_(std::move(program)) {}
 
 CompiledLossGradient CompiledLossGradient::compile(const Graph &graph, const Objective &objective,
                                                    const ProgramOptions &options) {
   if (options.batch <= 0 || options.float64)
     throw Error(fmt::format("loss gradient of '{}': compile for a positive batch in float32 (got batch {})", graph.name,
                             options.batch));
-  auto module = JitModule::compileModule(
+  Program program = Program::compile(
       [&](mlir::MLIRContext &context) { return buildLossGradientModule(context, graph, objective, options); },
       "loss gradient of model '" + graph.name + "'", false, {kLossGradientFunction});
-  return CompiledLossGradient(graph, objective, options, std::move(module));
+  return CompiledLossGradient(graph, objective, options, std::move(program));
 }
 
 LossGradients<float> CompiledLossGradient::run(const HostArray<float> &input, const HostArray<float> &labels,
@@ -186,19 +155,12 @@ LossGradients<float> CompiledLossGradient::run(const HostArray<float> &input, co
   checkShape(input.shape, batchedShape(options_.batch, graph_.inputNode().shape),
              fmt::format("the input (this loss gradient was compiled for batches of {})", options_.batch));
   ExtraArguments<float> extra = lossArguments(graph_, objective_, input, labels, extras);
-  std::vector<HostArray<float>> results;
-  std::vector<BufferView> resultViews;
-  for (const auto &shape : lossResultShapes(graph_, objective_))
-    results.emplace_back(shape);
-  for (auto &r : results)
-    resultViews.push_back({r.data.data(), r.shape});
-  module_->call(kLossGradientFunction, jitArguments(graph_, input, extra, parameters), resultViews);
-  if (!std::all_of(results.begin(), results.end(), allFinite))
-    diagnoseNonFinite("loss gradient of model '" + graph_.name + "'",
-                      namedArguments(graph_, input, lossArgumentNames(graph_, objective_), extra, parameters), [&] {
-                        interpretLossGradient<float>(graph_, objective_, options_.batchNormTraining, input, labels,
-                                                     parameters, extras, {.checkNumerics = true});
-                      });
+  auto results =
+      program_.run(kLossGradientFunction,
+                   programArguments(graph_, input, lossArgumentNames(graph_, objective_), extra, parameters), [&] {
+                     interpretLossGradient<float>(graph_, objective_, options_.batchNormTraining, input, labels,
+                                                  parameters, extras, {.checkNumerics = true});
+                   });
   return collect(graph_, objective_, std::move(results));
 }
 
@@ -215,17 +177,17 @@ LossGradients<T> interpretLossGradient(const Graph &graph, const Objective &obje
   return collect(graph, objective, std::move(results));
 }
 
-CompiledInputGradient::CompiledInputGradient(Graph graph, ProgramOptions options, std::unique_ptr<JitModule> module)
-    : graph_(std::move(graph)), options_(options), module_(std::move(module)) {}
+CompiledInputGradient::CompiledInputGradient(Graph graph, ProgramOptions options, Program program)
+    : graph_(std::move(graph)), options_(options), program_(std::move(program)) {}
 
 CompiledInputGradient CompiledInputGradient::compile(const Graph &graph, const ProgramOptions &options) {
   if (options.batch <= 0 || options.float64)
     throw Error(fmt::format("input gradient of '{}': compile for a positive batch in float32 (got batch {})",
                             graph.name, options.batch));
-  auto module = JitModule::compileModule(
-      [&](mlir::MLIRContext &context) { return buildInputGradientModule(context, graph, options); },
-      "input gradient of model '" + graph.name + "'", false, {kInputGradientFunction});
-  return CompiledInputGradient(graph, options, std::move(module));
+  Program program =
+      Program::compile([&](mlir::MLIRContext &context) { return buildInputGradientModule(context, graph, options); },
+                       "input gradient of model '" + graph.name + "'", false, {kInputGradientFunction});
+  return CompiledInputGradient(graph, options, std::move(program));
 }
 
 HostArray<float> CompiledInputGradient::run(const HostArray<float> &input, const HostArray<float> &seed,
@@ -233,21 +195,15 @@ HostArray<float> CompiledInputGradient::run(const HostArray<float> &input, const
   checkInputShape(graph_, input.shape, "input gradient input");
   checkShape(input.shape, batchedShape(options_.batch, graph_.inputNode().shape),
              fmt::format("the input (this input gradient was compiled for batches of {})", options_.batch));
-  std::vector<int64_t> outputShape = batchedShape(options_.batch, graph_.outputNode().shape);
-  checkShape(seed.shape, outputShape, "the seed");
-  ExtraArguments<float> extra{{&seed}, {}};
-  HostArray<float> modelOutput(outputShape), gradient(input.shape);
-  module_->call(kInputGradientFunction, jitArguments(graph_, input, extra, parameters),
-                {{modelOutput.data.data(), outputShape}, {gradient.data.data(), gradient.shape}});
-  if (!allFinite(modelOutput) || !allFinite(gradient))
-    diagnoseNonFinite("input gradient of model '" + graph_.name + "'",
-                      namedArguments(graph_, input, {"the seed"}, extra, parameters), [&] {
-                        interpretInputGradient<float>(graph_, options_.batchNormTraining, input, seed, parameters,
-                                                      {.checkNumerics = true});
-                      });
+  checkShape(seed.shape, batchedShape(options_.batch, graph_.outputNode().shape), "the seed");
+  auto results = program_.run(kInputGradientFunction,
+                              programArguments(graph_, input, {"the seed"}, {{&seed}, {}}, parameters), [&] {
+                                interpretInputGradient<float>(graph_, options_.batchNormTraining, input, seed,
+                                                              parameters, {.checkNumerics = true});
+                              });
   if (output)
-    *output = std::move(modelOutput);
-  return gradient;
+    *output = std::move(results[0]);
+  return std::move(results[1]);
 }
 
 template <typename T>
@@ -264,17 +220,17 @@ HostArray<T> interpretInputGradient(const Graph &graph, bool batchNormTraining, 
   return std::move(results[1]);
 }
 
-CompiledDeepLift::CompiledDeepLift(Graph graph, ProgramOptions options, std::unique_ptr<JitModule> module)
-    : graph_(std::move(graph)), options_(options), module_(std::move(module)) {}
+CompiledDeepLift::CompiledDeepLift(Graph graph, ProgramOptions options, Program program)
+    : graph_(std::move(graph)), options_(options), program_(std::move(program)) {}
 
 CompiledDeepLift CompiledDeepLift::compile(const Graph &graph, const ProgramOptions &options) {
   if (options.batch <= 0 || options.float64)
     throw Error(fmt::format("DeepLIFT of '{}': compile for a positive batch in float32 (got batch {})", graph.name,
                             options.batch));
-  auto module =
-      JitModule::compileModule([&](mlir::MLIRContext &context) { return buildDeepLiftModule(context, graph, options); },
-                               "DeepLIFT of model '" + graph.name + "'", false, {kDeepLiftFunction});
-  return CompiledDeepLift(graph, options, std::move(module));
+  Program program =
+      Program::compile([&](mlir::MLIRContext &context) { return buildDeepLiftModule(context, graph, options); },
+                       "DeepLIFT of model '" + graph.name + "'", false, {kDeepLiftFunction});
+  return CompiledDeepLift(graph, options, std::move(program));
 }
 
 DeepLiftResult<float> CompiledDeepLift::run(const HostArray<float> &input, const HostArray<float> &reference,
@@ -283,21 +239,12 @@ DeepLiftResult<float> CompiledDeepLift::run(const HostArray<float> &input, const
   const std::string compiledFor = fmt::format("(this DeepLIFT program was compiled for batches of {})", options_.batch);
   checkShape(input.shape, inputShape, "the input " + compiledFor);
   checkShape(reference.shape, inputShape, "the reference " + compiledFor);
-  std::vector<int64_t> outputShape = batchedShape(options_.batch, graph_.outputNode().shape);
-  checkShape(seed.shape, outputShape, "the seed");
-  ExtraArguments<float> extra{{&reference, &seed}, {}};
-  DeepLiftResult<float> result{HostArray<float>(outputShape), HostArray<float>(outputShape),
-                               HostArray<float>(input.shape)};
-  module_->call(kDeepLiftFunction, jitArguments(graph_, input, extra, parameters),
-                {{result.output.data.data(), outputShape},
-                 {result.referenceOutput.data.data(), outputShape},
-                 {result.multipliers.data.data(), input.shape}});
-  if (!allFinite(result.output) || !allFinite(result.referenceOutput) || !allFinite(result.multipliers))
-    diagnoseNonFinite("DeepLIFT of model '" + graph_.name + "'",
-                      namedArguments(graph_, input, {"the reference", "the seed"}, extra, parameters), [&] {
-                        interpretDeepLift<float>(graph_, input, reference, seed, parameters, {.checkNumerics = true});
-                      });
-  return result;
+  checkShape(seed.shape, batchedShape(options_.batch, graph_.outputNode().shape), "the seed");
+  auto results = program_.run(
+      kDeepLiftFunction,
+      programArguments(graph_, input, {"the reference", "the seed"}, {{&reference, &seed}, {}}, parameters),
+      [&] { interpretDeepLift<float>(graph_, input, reference, seed, parameters, {.checkNumerics = true}); });
+  return {std::move(results[0]), std::move(results[1]), std::move(results[2])};
 }
 
 template <typename T>

@@ -42,14 +42,14 @@ public:
   /// then rerun on the reference interpreter, and the message names the first op and layer that produced it.
   LossGradients<float> run(const HostArray<float> &input, const HostArray<float> &labels, const Parameters &parameters,
                            const LossExtras<float> &extras = {}) const;
-  double compileSeconds() const;
+  double compileSeconds() const { return program_.compileSeconds(); }
 
 private:
-  CompiledLossGradient(Graph graph, Objective objective, ProgramOptions options, std::unique_ptr<JitModule> module);
+  CompiledLossGradient(Graph graph, Objective objective, ProgramOptions options, Program program);
   Graph graph_;
   Objective objective_;
   ProgramOptions options_;
-  std::shared_ptr<JitModule> module_;
+  Program program_;
 };
 
 /// @loss_gradient on the reference interpreter, in T, for a batch of any size.
@@ -69,10 +69,10 @@ public:
                        HostArray<float> *output = nullptr) const;
 
 private:
-  CompiledInputGradient(Graph graph, ProgramOptions options, std::unique_ptr<JitModule> module);
+  CompiledInputGradient(Graph graph, ProgramOptions options, Program program);
   Graph graph_;
   ProgramOptions options_;
-  std::shared_ptr<JitModule> module_;
+  Program program_;
 };
 
 /// @input_gradient on the reference interpreter, in T.
@@ -95,10 +95,10 @@ public:
                             const HostArray<float> &seed, const Parameters &parameters) const;
 
 private:
-  CompiledDeepLift(Graph graph, ProgramOptions options, std::unique_ptr<JitModule> module);
+  CompiledDeepLift(Graph graph, ProgramOptions options, Program program);
   Graph graph_;
   ProgramOptions options_;
-  std::shared_ptr<JitModule> module_;
+  Program program_;
 };
 
 /// @deeplift on the reference interpreter, in T.

@@ -32,9 +32,8 @@ struct BatchState {
 
 } // namespace
 
-CompiledMutationWindows::CompiledMutationWindows(Graph graph, MutationWindowPlan plan, int64_t batch,
-                                                 std::unique_ptr<JitModule> module)
-    : graph_(std::move(graph)), plan_(std::move(plan)), batch_(batch), module_(std::move(module)) {}
+CompiledMutationWindows::CompiledMutationWindows(Graph graph, MutationWindowPlan plan, int64_t batch, Program program)
+    : graph_(std::move(graph)), plan_(std::move(plan)), batch_(batch), program_(std::move(program)) {}
 
 CompiledMutationWindows CompiledMutationWindows::compile(const Graph &graph, int64_t batch) {
   if (batch <= 0)
@@ -44,10 +43,10 @@ CompiledMutationWindows CompiledMutationWindows::compile(const Graph &graph, int
   for (size_t k = 0; k < plan.segments.size(); ++k)
     if (!plan.segments[k].onHost)
       entryPoints.push_back(windowFunctionName(k));
-  auto module = JitModule::compileModule(
+  Program program = Program::compile(
       [&](mlir::MLIRContext &context) { return buildMutationWindowModule(context, graph, plan, batch); },
       "incremental mutagenesis of model '" + graph.name + "'", false, entryPoints);
-  return CompiledMutationWindows(graph, std::move(plan), batch, std::move(module));
+  return CompiledMutationWindows(graph, std::move(plan), batch, std::move(program));
 }
 
 HostArray<float> CompiledMutationWindows::run(const HostArray<float> &input, const Parameters &parameters,
@@ -60,16 +59,16 @@ HostArray<float> CompiledMutationWindows::run(const HostArray<float> &input, con
   if (output < 0 || output >= outputs)
     throw Error(
         fmt::format("model '{}': output {} to explain is out of range (0 to {})", graph_.name, output, outputs - 1));
-  const std::vector<BufferView> parameterArguments = parameterViews(graph_, parameters);
+  const std::vector<BufferView> parameterBuffers = parameterViews(graph_, parameters);
   auto call = [&](const std::string &function, const std::vector<HostArray<float> *> &arguments,
                   const std::vector<HostArray<float> *> &results) {
     std::vector<BufferView> views, resultViews;
     for (HostArray<float> *array : arguments)
       views.push_back({array->data.data(), array->shape});
-    views.insert(views.end(), parameterArguments.begin(), parameterArguments.end());
+    views.insert(views.end(), parameterBuffers.begin(), parameterBuffers.end());
     for (HostArray<float> *array : results)
       resultViews.push_back({array->data.data(), array->shape});
-    module_->call(function, views, resultViews);
+    program_.call(function, views, resultViews);
   };
   auto full = [&](int id) { return HostArray<float>(batchedShape(batch_, graph_.nodes.at(id).shape)); };
 

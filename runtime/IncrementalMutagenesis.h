@@ -23,11 +23,11 @@ public:
   const MutationWindowPlan &plan() const { return plan_; }
 
 private:
-  CompiledMutationWindows(Graph graph, MutationWindowPlan plan, int64_t batch, std::unique_ptr<JitModule> module);
+  CompiledMutationWindows(Graph graph, MutationWindowPlan plan, int64_t batch, Program program);
   Graph graph_;
   MutationWindowPlan plan_;
   int64_t batch_;
-  std::shared_ptr<JitModule> module_;
+  Program program_;
 };
 
 } // namespace seqjit

@@ -98,21 +98,6 @@ StepArguments stepArguments(const Graph &graph, const Objective &objective, cons
   return arguments;
 }
 
-/// The shapes of @train_step's results: kLossTerms and the gradient norm (rank 0), every parameter, every slot,
-/// every power vector.
-std::vector<std::vector<int64_t>> stepResultShapes(const Graph &graph, const Objective &objective,
-                                                   const Optimizer &optimizer, const TrainState &state) {
-  std::vector<std::vector<int64_t>> shapes(kLossTerms.size() + 1);
-  for (const std::string &name : parameterOrder(graph))
-    shapes.push_back(state.parameters.at(name).shape);
-  for (const std::string &name : optimizerSlotNames(graph, optimizer))
-    shapes.push_back(state.parameters.at(name.substr(0, name.rfind('.'))).shape);
-  if (objective.spectralNorm)
-    for (const PowerVector &vector : powerVectors(graph))
-      shapes.push_back({vector.size});
-  return shapes;
-}
-
 /// Writes @train_step's results into `state` (one step further) and returns the report.
 template <typename T>
 StepReport applyResults(const Graph &graph, const Objective &objective, const Optimizer &optimizer, TrainState &state,
@@ -183,23 +168,21 @@ std::vector<HostArray<float>> dropoutMasks(const Graph &graph, int64_t batch, ui
 }
 
 CompiledTrainStep::CompiledTrainStep(Graph graph, Objective objective, Optimizer optimizer, ProgramOptions options,
-                                     int mixedNode, std::unique_ptr<JitModule> module)
+                                     int mixedNode, Program program)
     : graph_(std::move(graph)), objective_(std::move(objective)), optimizer_(optimizer), options_(options),
-      mixedNode_(mixedNode), module_(std::move(module)) {}
-
-double CompiledTrainStep::compileSeconds() const { return module_->loweringSeconds() + module_->codegenSeconds(); }
+      mixedNode_(mixedNode), program_(std::move(program)) {}
 
 CompiledTrainStep CompiledTrainStep::compile(const Graph &graph, const Objective &objective, const Optimizer &optimizer,
                                              const ProgramOptions &options, int mixedNode) {
   if (options.batch <= 0 || options.float64)
     throw Error(fmt::format("train step of '{}': compile for a positive batch in float32 (got batch {})", graph.name,
                             options.batch));
-  auto module = JitModule::compileModule(
+  Program program = Program::compile(
       [&](mlir::MLIRContext &context) {
         return buildTrainStepModule(context, graph, objective, optimizer, options, mixedNode);
       },
       "train step of model '" + graph.name + "'", false, {kTrainStepFunction});
-  return CompiledTrainStep(graph, objective, optimizer, options, mixedNode, std::move(module));
+  return CompiledTrainStep(graph, objective, optimizer, options, mixedNode, std::move(program));
 }
 
 StepReport CompiledTrainStep::run(TrainState &state, const TrainBatch &batch, double learningRate,
@@ -212,22 +195,11 @@ StepReport CompiledTrainStep::run(TrainState &state, const TrainBatch &batch, do
                     ? std::string("this train step was compiled without manifold mixup")
                     : fmt::format("this train step mixes the batch at node {} and needs its matrix", mixedNode_));
   StepArguments arguments = stepArguments(graph_, objective_, optimizer_, state, batch, learningRate, dropoutSeed);
-  std::vector<BufferView> views;
-  for (const NamedArray &argument : arguments.arrays)
-    views.push_back({const_cast<float *>(argument.array->data.data()), argument.array->shape});
-  std::vector<HostArray<float>> results;
-  for (const auto &shape : stepResultShapes(graph_, objective_, optimizer_, state))
-    results.emplace_back(shape);
-  std::vector<BufferView> resultViews;
-  for (auto &r : results)
-    resultViews.push_back({r.data.data(), r.shape});
-  module_->call(kTrainStepFunction, views, resultViews);
-  if (!std::all_of(results.begin(), results.end(), allFinite))
-    diagnoseNonFinite("train step of model '" + graph_.name + "'", arguments.arrays, [&] {
-      TrainState copy = state;
-      interpretTrainStep<float>(graph_, objective_, optimizer_, options_.batchNormTraining, copy, batch, learningRate,
-                                dropoutSeed, {.checkNumerics = true});
-    });
+  auto results = program_.run(kTrainStepFunction, arguments.arrays, [&] {
+    TrainState copy = state;
+    interpretTrainStep<float>(graph_, objective_, optimizer_, options_.batchNormTraining, copy, batch, learningRate,
+                              dropoutSeed, {.checkNumerics = true});
+  });
   return applyResults(graph_, objective_, optimizer_, state, std::move(results));
 }
 

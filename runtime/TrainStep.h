@@ -62,17 +62,17 @@ public:
   /// the wrong shape, or when the loss or an update comes out NaN or infinite (traced as CompiledLossGradient::run
   /// traces it).
   StepReport run(TrainState &state, const TrainBatch &batch, double learningRate, uint64_t dropoutSeed) const;
-  double compileSeconds() const;
+  double compileSeconds() const { return program_.compileSeconds(); }
 
 private:
   CompiledTrainStep(Graph graph, Objective objective, Optimizer optimizer, ProgramOptions options, int mixedNode,
-                    std::unique_ptr<JitModule> module);
+                    Program program);
   Graph graph_;
   Objective objective_;
   Optimizer optimizer_;
   ProgramOptions options_;
   int mixedNode_;
-  std::shared_ptr<JitModule> module_;
+  Program program_;
 };
 
 /// @train_step on the reference interpreter, computing in T (the state stays float32 between steps), for a batch

@@ -1,6 +1,6 @@
 // seqjit train: trains a model from the compiled train step on HDF5, FASTA or BED data, with a live progress line,
 // per-epoch checkpoints, a JSON history and the test metrics at the end.
-#include "compiler/JitModule.h"
+#include "compiler/ArtifactBuilder.h"
 #include "dsl/Error.h"
 #include "dsl/Optimizer.h"
 #include "dsl/OptionSpec.h"

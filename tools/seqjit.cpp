@@ -1,6 +1,6 @@
 // seqjit: the command-line driver. Every user error ends as one clear line on stderr and exit status 1; every
 // command that compiled programs ends by saying what compiling cost and what the cache served.
-#include "compiler/JitModule.h"
+#include "compiler/ArtifactBuilder.h"
 #include "dsl/Error.h"
 #include "tools/Commands.h"
 

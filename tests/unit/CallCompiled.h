@@ -2,8 +2,8 @@
 // out.
 #pragma once
 
-#include "compiler/JitModule.h"
 #include "runtime/HostArray.h"
+#include "runtime/Program.h"
 
 #include <string>
 #include <vector>
@@ -11,7 +11,7 @@
 namespace seqjit::testing {
 
 /// `function`(arguments) with one result of each of `resultShapes`.
-inline std::vector<HostArray<float>> callCompiled(const JitModule &module, const std::string &function,
+inline std::vector<HostArray<float>> callCompiled(const Program &program, const std::string &function,
                                                   std::vector<HostArray<float>> &arguments,
                                                   const std::vector<std::vector<int64_t>> &resultShapes) {
   std::vector<HostArray<float>> results;
@@ -22,7 +22,7 @@ inline std::vector<HostArray<float>> callCompiled(const JitModule &module, const
     results.emplace_back(shape);
   for (auto &r : results)
     resultViews.push_back({r.data.data(), r.shape});
-  module.call(function, argumentViews, resultViews);
+  program.call(function, argumentViews, resultViews);
   return results;
 }
 

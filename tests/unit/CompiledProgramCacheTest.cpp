@@ -4,12 +4,12 @@
 // program into an empty cache at once both succeed with the same outputs.
 #include "CliRunner.h"
 #include "compiler/ContractionKernels.h"
-#include "compiler/JitModule.h"
 #include "compiler/ProgramKey.h"
 #include "runtime/Compile.h"
 #include "runtime/GradientPrograms.h"
 #include "runtime/Npy.h"
 #include "runtime/OneHot.h"
+#include "runtime/Program.h"
 #include "stdlib/Models.h"
 
 #include <gtest/gtest.h>

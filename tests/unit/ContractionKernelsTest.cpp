@@ -4,8 +4,8 @@
 // vector dimensions, a negative coefficient, a strided index; in float32 and float64.
 #include "Closeness.h"
 #include "compiler/GraphImport.h"
-#include "compiler/JitModule.h"
 #include "compiler/Pipelines.h"
+#include "runtime/Program.h"
 #include "runtime/Random.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -158,8 +158,8 @@ void checkCase(const ContractionCase &c, const char *element, Epilogue epilogue,
   KernelOps kernels = afterKernels(text);
   EXPECT_EQ(kernels.generics, 0) << "not fused";
   EXPECT_GT(kernels.fmas, 0);
-  auto compiled = JitModule::compileModule([&](mlir::MLIRContext &context) { return parse(context, text); }, c.name,
-                                           sizeof(T) == 8, {"contract"});
+  auto compiled = Program::compile([&](mlir::MLIRContext &context) { return parse(context, text); }, c.name,
+                                   sizeof(T) == 8, {"contract"});
   Random random(7, 0);
   Array lhs(c.lhsShape), rhs(c.rhsShape), out(c.outShape), scale({c.outShape[0]}), m(c.outShape);
   for (Array *array : {&lhs, &rhs, &out, &scale, &m})
@@ -175,7 +175,7 @@ void checkCase(const ContractionCase &c, const char *element, Epilogue epilogue,
   std::vector<BufferView> results{{actual.data(), c.outShape}};
   if (epilogue == Epilogue::NewTensor)
     results.push_back({actualEpilogue.data(), c.outShape});
-  compiled->call("contract", arguments, results);
+  compiled.call("contract", arguments, results);
   c.reference(lhs, rhs, out);
   if (epilogue != Epilogue::InPlace)
     EXPECT_LT(relativeError(actual, out.data), tolerance);
@@ -312,8 +312,8 @@ func.func @contract(%x: tensor<3x5x37xf32>, %y: tensor<3x5x37xf32>, %init: tenso
   KernelOps kernels = afterKernels(text);
   EXPECT_EQ(kernels.generics, 0);
   EXPECT_EQ(kernels.reductions, 2 * channels) << "8 and 4 lanes, one sum per channel each";
-  auto compiled = JitModule::compileModule([&](mlir::MLIRContext &context) { return parse(context, text); },
-                                           "statistics", true, {"contract"});
+  auto compiled = Program::compile([&](mlir::MLIRContext &context) { return parse(context, text); }, "statistics", true,
+                                   {"contract"});
   Random random(11, 0);
   std::vector<float> x(batch * channels * length), y(x.size());
   std::vector<double> init(channels), actual(channels);
@@ -324,10 +324,10 @@ func.func @contract(%x: tensor<3x5x37xf32>, %y: tensor<3x5x37xf32>, %init: tenso
   for (double &v : init)
     v = random.uniformDouble();
   std::vector<double> expected = init; // before the call: the compiled function may write over its init argument
-  compiled->call(
+  compiled.call(
       "contract",
       {{x.data(), {batch, channels, length}}, {y.data(), {batch, channels, length}}, {init.data(), {channels}}},
-      BufferView{actual.data(), {channels}});
+      {BufferView{actual.data(), {channels}}});
   for (int64_t n = 0; n < batch; ++n)
     for (int64_t c = 0; c < channels; ++c)
       for (int64_t l = 0; l < length; ++l) {

@@ -6,11 +6,11 @@
 #include "Closeness.h"
 #include "ExpectError.h"
 #include "ProgramBuilders.h"
-#include "compiler/JitModule.h"
 #include "compiler/Pipelines.h"
 #include "compiler/PtxEmitter.h"
 #include "runtime/Npy.h"
 #include "runtime/OneHot.h"
+#include "runtime/Program.h"
 #include "runtime/ProgramInterpreter.h"
 #include "runtime/Random.h"
 #include "runtime/core/CudaDevice.h"
@@ -133,7 +133,7 @@ protected:
     what_ = name + " " + programs().at(program).first;
   }
   std::unique_ptr<Model> model_;
-  JitModule::ModuleBuilder build_;
+  ModuleBuilder build_;
   std::string what_;
 };
 
@@ -148,15 +148,23 @@ TEST_P(CudaCompileTest, CompilesHereWithEveryRuntimeCallBound) {
   ASSERT_FALSE(functions.empty());
   // The shared object calls the runtime through import slots the loader fills, and the loader (RTLD_NOW) refuses
   // one with any other unresolved symbol; the pipeline itself fails if any buffer access was left on the host.
-  JitOptions options;
+  ArtifactOptions options;
   options.device = Device::Cuda;
   options.cudaChip = "sm_90";
-  auto module = JitModule::compileModule(build_, what_, false, functions, options);
-  EXPECT_EQ(module->device(), Device::Cuda);
+  Program program = Program::compile(build_, what_, false, functions, options);
+  EXPECT_EQ(program.device(), Device::Cuda);
   std::string why;
-  if (!CudaDevice::get(why))
-    expectError([&] { module->call(functions[0], std::vector<BufferView>{}, std::vector<BufferView>{}); },
-                {"'" + functions[0] + "' was compiled for CUDA, but cannot run", why});
+  if (CudaDevice::get(why))
+    return;
+  const FunctionSignature &signature = program.signature().function(functions[0]);
+  std::vector<HostArray<float>> arguments;
+  for (const TensorSpec &spec : signature.arguments)
+    arguments.emplace_back(spec.shape);
+  std::vector<std::vector<int64_t>> resultShapes;
+  for (const TensorSpec &spec : signature.results)
+    resultShapes.push_back(spec.shape);
+  expectError([&] { testing::callCompiled(program, functions[0], arguments, resultShapes); },
+              {"'" + functions[0] + "' was compiled for CUDA, but cannot run", why});
 }
 
 INSTANTIATE_TEST_SUITE_P(Programs, CudaCompileTest,
@@ -179,7 +187,7 @@ TEST_P(ProgramOnDeviceTest, EqualsTheReferenceInterpreter) {
       FAIL() << "SEQJIT_REQUIRE_GPU is set, but there is no GPU: " << why;
     GTEST_SKIP() << "no GPU: " << why;
   }
-  JitOptions options;
+  ArtifactOptions options;
   options.device = target == Target::Cuda ? Device::Cuda : Device::Cpu;
   if (target == Target::GpuLoopsOnCpu)
     options.pipeline = gpuLoopsOnCpuPipeline();
@@ -187,8 +195,8 @@ TEST_P(ProgramOnDeviceTest, EqualsTheReferenceInterpreter) {
   loadSeqjitDialects(context);
   auto reference = build_(context);
   std::vector<std::string> functions = entryPoints(*reference);
-  auto compiled = JitModule::compileModule(build_, what_, false, functions, options);
-  ASSERT_EQ(compiled->device(), options.device);
+  auto compiled = Program::compile(build_, what_, false, functions, options);
+  ASSERT_EQ(compiled.device(), options.device);
   const double bound = 1e-3;
   Random random(11, 0);
   for (const std::string &function : functions) {
@@ -207,7 +215,7 @@ TEST_P(ProgramOnDeviceTest, EqualsTheReferenceInterpreter) {
     std::vector<std::vector<int64_t>> resultShapes;
     for (const auto &e : expected)
       resultShapes.push_back(e.shape);
-    std::vector<HostArray<float>> actual = testing::callCompiled(*compiled, function, arguments, resultShapes);
+    std::vector<HostArray<float>> actual = testing::callCompiled(compiled, function, arguments, resultShapes);
     for (size_t r = 0; r < expected.size(); ++r)
       EXPECT_LE(normRelativeError(actual[r].data, expected[r].data), bound) << "result " << r;
   }

@@ -2,7 +2,7 @@
 #include "CallCompiled.h"
 #include "Closeness.h"
 #include "OpCases.h"
-#include "compiler/JitModule.h"
+#include "runtime/Program.h"
 #include "runtime/ProgramInterpreter.h"
 #include "runtime/Random.h"
 
@@ -23,9 +23,9 @@ HostArray<double> randomArray(const std::vector<int64_t> &shape, const Argument 
 /// Runs @f, @f_vjp and @f_vjp_vjp on both sides with the same random arguments and cotangents.
 void checkCase(const Case &c) {
   SCOPED_TRACE(c.name);
-  auto compiled = JitModule::compileModule(
-      [&](mlir::MLIRContext &context) { return buildCaseModule(context, c, mlir::Float32Type::get(&context)); },
-      c.name, false, {"f", "f_vjp", "f_vjp_vjp"});
+  auto compiled = Program::compile(
+      [&](mlir::MLIRContext &context) { return buildCaseModule(context, c, mlir::Float32Type::get(&context)); }, c.name,
+      false, {"f", "f_vjp", "f_vjp_vjp"});
   mlir::MLIRContext context;
   auto reference = buildCaseModule(context, c, mlir::Float64Type::get(&context));
   Random random(3, 0);
@@ -42,7 +42,7 @@ void checkCase(const Case &c) {
       floatArguments.push_back(a.cast<float>());
     for (const auto &e : expected)
       resultShapes.push_back(e.shape);
-    std::vector<HostArray<float>> actual = callCompiled(*compiled, function, floatArguments, resultShapes);
+    std::vector<HostArray<float>> actual = callCompiled(compiled, function, floatArguments, resultShapes);
     for (size_t i = 0; i < expected.size(); ++i)
       EXPECT_LE(relativeError(actual[i].data, expected[i].data), 1e-5) << "result " << i;
     // The next function takes one cotangent per result of this one.

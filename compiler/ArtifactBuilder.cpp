@@ -1,46 +1,29 @@
-// Compile-or-load: the program's key (compiler/ProgramKey.h) finds it in the persistent cache, or cpuPipeline()
-// (cudaPipeline() for CUDA) lowers it to the LLVM dialect, compiler/SharedObjectEmitter.h makes the shared object,
-// the cache keeps it, and runtime/core/NativeProgram.h loads and calls it.
-#include "compiler/JitModule.h"
+// Compile-or-fetch: the program's key (compiler/ProgramKey.h) finds it in the persistent cache, or cpuPipeline()
+// (cudaPipeline() for CUDA) lowers it to the LLVM dialect and compiler/SharedObjectEmitter.h makes the shared object,
+// which the cache keeps.
+#include "compiler/ArtifactBuilder.h"
 
 #include "compiler/Pipelines.h"
+#include "compiler/ProgramFunction.h"
 #include "compiler/ProgramKey.h"
 #include "compiler/PtxEmitter.h"
 #include "compiler/SharedObjectEmitter.h"
 #include "dsl/Error.h"
 #include "runtime/core/CudaDevice.h"
-#include "runtime/core/HostMemory.h"
 #include "runtime/core/NativeProgram.h"
 #include "runtime/core/ProgramCache.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
 
 #include <fmt/format.h>
 
 #include <chrono>
 #include <cstdlib>
-#include <functional>
 #include <mutex>
 #include <optional>
 
 namespace seqjit {
-
-struct JitModule::Impl {
-  mlir::MLIRContext context;
-  Device device = Device::Cpu;
-  std::unique_ptr<NativeProgram> program;
-  size_t elementBytes = 4;
-  double loweringSeconds = 0;
-  double codegenSeconds = 0;
-  double readySeconds = 0;
-  bool fromCache = false;
-};
-
-JitModule::JitModule(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-JitModule::~JitModule() = default;
-Device JitModule::device() const { return impl_->device; }
-double JitModule::loweringSeconds() const { return impl_->loweringSeconds; }
-double JitModule::codegenSeconds() const { return impl_->codegenSeconds; }
 
 namespace {
 
@@ -50,7 +33,7 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 
 /// The pipeline for `options.device`. CUDA needs libdevice (GPU math) from the toolkit, not a GPU: programs
 /// compile for CUDA anywhere, and only calling them needs the device.
-std::string pipelineFor(const JitOptions &options, const std::string &name) {
+std::string pipelineFor(const ArtifactOptions &options, const std::string &name) {
   if (!options.pipeline.empty()) {
     if (options.device != Device::Cpu)
       throw Error(fmt::format("{}: a pipeline of one's own runs on the CPU only", name));
@@ -76,12 +59,12 @@ std::string pipelineFor(const JitOptions &options, const std::string &name) {
 
 } // namespace
 
-std::unique_ptr<JitModule> JitModule::compileGraph(const Graph &graph, const ImportOptions &options,
-                                                   const JitOptions &jitOptions) {
-  if (options.batch <= 0)
-    throw Error(fmt::format("model '{}': the CPU JIT needs a static batch size, got {}", graph.name, options.batch));
-  return compileModule([&](mlir::MLIRContext &context) { return importGraph(context, graph, options); },
-                       "model '" + graph.name + "'", options.float64, {options.functionName}, jitOptions);
+Artifact buildGraphArtifact(const Graph &graph, const ImportOptions &importOptions, const ArtifactOptions &options) {
+  if (importOptions.batch <= 0)
+    throw Error(
+        fmt::format("model '{}': compiling needs a static batch size, got {}", graph.name, importOptions.batch));
+  return buildArtifact([&](mlir::MLIRContext &context) { return importGraph(context, graph, importOptions); },
+                       "model '" + graph.name + "'", importOptions.float64, {importOptions.functionName}, options);
 }
 
 namespace {
@@ -89,12 +72,12 @@ namespace {
 std::mutex tallyMutex;
 CompileTally tally;
 
-void count(const JitModule::Impl &impl) {
+void count(const Artifact &artifact, double readySeconds) {
   std::lock_guard<std::mutex> lock(tallyMutex);
-  (impl.fromCache ? tally.cached : tally.compiled) += 1;
-  (impl.fromCache ? tally.cachedSeconds : tally.compiledSeconds) += impl.readySeconds;
-  tally.loweringSeconds += impl.loweringSeconds;
-  tally.codegenSeconds += impl.codegenSeconds;
+  (artifact.fromCache ? tally.cached : tally.compiled) += 1;
+  (artifact.fromCache ? tally.cachedSeconds : tally.compiledSeconds) += readySeconds;
+  tally.loweringSeconds += artifact.loweringSeconds;
+  tally.codegenSeconds += artifact.codegenSeconds;
 }
 
 /// The persistent cache, unless SEQJIT_CACHE=off or the compiler's build cannot be identified (a key without it
@@ -112,18 +95,19 @@ std::optional<ProgramCache> programCache() {
 
 /// The cache's entry, or lowering, code generation and linking (then stored in the cache). A program for CUDA is
 /// its host code, with the kernels' PTX among its constants, calling the CUDA runtime through import slots.
-void compileOrLoad(JitModule::Impl &impl, mlir::ModuleOp module, const std::string &pipeline,
-                   const std::vector<std::string> &entryPoints, int optLevel, const std::string &name,
-                   std::chrono::steady_clock::time_point start) {
+void compileOrFetch(Artifact &artifact, mlir::ModuleOp module, const std::string &pipeline,
+                    const std::vector<std::string> &entryPoints, int optLevel,
+                    std::chrono::steady_clock::time_point start) {
+  const std::string &name = artifact.name;
   std::optional<ProgramCache> cache = programCache();
   std::string target, key;
   if (cache) {
-    target = hostTargetDescription() + (impl.device == Device::Cuda ? " launching CUDA kernels" : "");
+    target = hostTargetDescription() + (artifact.device == Device::Cuda ? " launching CUDA kernels" : "");
     key = programKey(module, pipeline, target, entryPoints, optLevel);
     std::string rejected;
     if (std::optional<std::filesystem::path> entry = cache->find(key, target, rejected)) {
-      impl.program = NativeProgram::load(*entry, entryPoints, impl.elementBytes, impl.device);
-      impl.fromCache = true;
+      artifact.file = *entry;
+      artifact.fromCache = true;
       return;
     }
     if (!rejected.empty())
@@ -131,13 +115,13 @@ void compileOrLoad(JitModule::Impl &impl, mlir::ModuleOp module, const std::stri
   }
   if (mlir::failed(runPipeline(module, pipeline)))
     throw Error(fmt::format("{}: lowering to LLVM for the {} failed (see the diagnostics above)", name,
-                            impl.device == Device::Cpu ? "CPU" : "GPU"));
-  impl.loweringSeconds = secondsSince(start);
+                            artifact.device == Device::Cpu ? "CPU" : "GPU"));
+  artifact.loweringSeconds = secondsSince(start);
   std::vector<std::string> imports;
-  for (const auto &[function, address] : programImports(impl.device))
+  for (const auto &[function, address] : programImports(artifact.device))
     imports.push_back(function);
   EmittedLibrary library = emitSharedObject(module, entryPoints, imports, optLevel, name);
-  impl.codegenSeconds = library.llvmSeconds + library.linkSeconds;
+  artifact.codegenSeconds = library.llvmSeconds + library.linkSeconds;
   if (cache) {
     try {
       cache->store(key, target, library.bytes);
@@ -146,7 +130,7 @@ void compileOrLoad(JitModule::Impl &impl, mlir::ModuleOp module, const std::stri
       fmt::print(stderr, "seqjit: warning: {}\n", e.what());
     }
   }
-  impl.program = NativeProgram::loadBytes(library.bytes, entryPoints, impl.elementBytes, impl.device);
+  artifact.bytes = std::move(library.bytes);
 }
 
 } // namespace
@@ -169,26 +153,26 @@ std::string describeCompileTally() {
   return "compiling: " + text + (mode && std::string(mode) == "off" ? " (cache off)" : "");
 }
 
-std::unique_ptr<JitModule> JitModule::compileModule(const ModuleBuilder &build, const std::string &name, bool float64,
-                                                    const std::vector<std::string> &entryPoints,
-                                                    const JitOptions &jitOptions) {
-  keepFreedMemoryForReuse();
-  auto impl = std::make_unique<Impl>();
-  impl->elementBytes = float64 ? 8 : 4;
-  impl->device = jitOptions.device;
+Artifact buildArtifact(const ModuleBuilder &build, const std::string &name, bool float64,
+                       const std::vector<std::string> &entryPoints, const ArtifactOptions &options) {
   auto start = std::chrono::steady_clock::now();
-  loadSeqjitDialects(impl->context);
-  auto module = build(impl->context);
-  std::string pipeline = pipelineFor(jitOptions, name);
-  compileOrLoad(*impl, *module, pipeline, entryPoints, jitOptions.optimizationLevel, name, start);
-  impl->readySeconds = secondsSince(start);
-  count(*impl);
-  return std::unique_ptr<JitModule>(new JitModule(std::move(impl)));
-}
-
-void JitModule::call(const std::string &function, const std::vector<BufferView> &arguments,
-                     const std::vector<BufferView> &results) const {
-  impl_->program->call(function, arguments, results);
+  Artifact artifact;
+  artifact.name = name;
+  artifact.device = options.device;
+  artifact.signature.elementBytes = float64 ? 8 : 4;
+  mlir::MLIRContext context;
+  loadSeqjitDialects(context);
+  auto module = build(context);
+  for (const std::string &entryPoint : entryPoints) {
+    auto function = module->lookupSymbol<mlir::func::FuncOp>(entryPoint);
+    if (!function)
+      throw Error(fmt::format("{}: the module has no function '{}'", name, entryPoint));
+    artifact.signature.functions.push_back(functionSignature(function));
+  }
+  std::string pipeline = pipelineFor(options, name);
+  compileOrFetch(artifact, *module, pipeline, entryPoints, options.optimizationLevel, start);
+  count(artifact, secondsSince(start));
+  return artifact;
 }
 
 } // namespace seqjit
