@@ -36,12 +36,13 @@ const char *kDecomposedFourierScore = "func.func(seqjit-decompose-fourier-score)
 /// The Fourier prior and its VJP as one GPU kernel each.
 const char *kFourierScoreKernels = "func.func(seqjit-fourier-score-kernels), ";
 
-/// Loops on buffers to the LLVM dialect, for the CPU.
+/// Loops on buffers to the LLVM dialect, for the CPU. The passes that work within a function run nested in
+/// func.func, so that MLIR runs them on the outlined loop nests side by side; the same IR comes out.
 const char *kCpuLoweringTail =
-    "convert-linalg-to-loops, lower-affine, convert-scf-to-cf, canonicalize, "
-    "expand-strided-metadata, convert-math-to-llvm, convert-math-to-libm, "
-    "convert-vector-to-llvm{reassociate-fp-reductions}, finalize-memref-to-llvm, "
-    "convert-arith-to-llvm, convert-index-to-llvm, convert-func-to-llvm, convert-cf-to-llvm, "
+    "func.func(convert-linalg-to-loops, lower-affine, convert-scf-to-cf, canonicalize, "
+    "expand-strided-metadata, convert-math-to-llvm), convert-math-to-libm, "
+    "func.func(convert-vector-to-llvm{reassociate-fp-reductions}), finalize-memref-to-llvm, "
+    "func.func(convert-arith-to-llvm, convert-index-to-llvm), convert-func-to-llvm, convert-cf-to-llvm, "
     "reconcile-unrealized-casts";
 
 /// The GPU's loop structure, on buffers: every loop and buffer access ends in a parallel loop mapped to blocks and
