@@ -72,13 +72,17 @@ namespace {
 std::mutex tallyMutex;
 CompileTally tally;
 
-void count(const Artifact &artifact, double readySeconds) {
+} // namespace
+
+void countCompile(const Artifact &artifact, double readySeconds) {
   std::lock_guard<std::mutex> lock(tallyMutex);
   (artifact.fromCache ? tally.cached : tally.compiled) += 1;
   (artifact.fromCache ? tally.cachedSeconds : tally.compiledSeconds) += readySeconds;
   tally.loweringSeconds += artifact.loweringSeconds;
   tally.codegenSeconds += artifact.codegenSeconds;
 }
+
+namespace {
 
 /// The persistent cache, unless SEQJIT_CACHE=off or the compiler's build cannot be identified (a key without it
 /// could serve a program an older seqjit compiled).
@@ -171,7 +175,6 @@ Artifact buildArtifact(const ModuleBuilder &build, const std::string &name, bool
   }
   std::string pipeline = pipelineFor(options, name);
   compileOrFetch(artifact, *module, pipeline, entryPoints, options.optimizationLevel, start);
-  count(artifact, secondsSince(start));
   return artifact;
 }
 

@@ -52,6 +52,10 @@ struct Artifact {
   bool fromCache = false;
 };
 
+/// Adds `artifact` to the tally: ready to call `readySeconds` after its build began (runtime/Program.h counts each
+/// program once it is loaded).
+void countCompile(const Artifact &artifact, double readySeconds);
+
 /// Builds a module of seq functions (static shapes, llvm.emit_c_interface on each entry point) in a context of its
 /// own, and returns the cache's artifact for it or lowers it with cpuPipeline() (cudaPipeline() on CUDA) and
 /// compiles `entryPoints`. Throws seqjit::Error if a stage fails (MLIR's diagnostics are printed to stderr first).

@@ -8,7 +8,7 @@
 namespace seqjit {
 
 /// seqjit-constants-to-device, on the host functions of a GPU module after kernel outlining: every
-/// memref.get_global (a constant in the JIT-compiled host code's memory) becomes a device allocation filled by
+/// memref.get_global (a constant in the compiled host code's memory) becomes a device allocation filled by
 /// gpu.memcpy from it, used in its place and freed before the function returns.
 std::unique_ptr<mlir::Pass> createConstantsToDevicePass();
 

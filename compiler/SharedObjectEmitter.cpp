@@ -82,7 +82,7 @@ void callThroughImportSlot(llvm::Module &module, const std::string &function, co
   if (!declared->isDeclaration())
     throw Error(fmt::format("{}: the program defines '{}', which the runtime provides", name, function));
   for (llvm::User *user : llvm::make_early_inc_range(declared->users())) {
-    auto *call = llvm::dyn_cast<llvm::CallInst>(user);
+    auto *call = llvm::dyn_cast<llvm::CallBase>(user);
     if (!call || call->getCalledOperand() != declared)
       throw Error(fmt::format("{}: runtime function '{}' is used other than by a call", name, function));
     builder.SetInsertPoint(call);
@@ -214,6 +214,9 @@ EmittedLibrary emitSharedObject(mlir::ModuleOp module, const std::vector<std::st
   llvmModule->setTargetTriple((*targetMachine)->getTargetTriple().str());
   for (const std::string &entryPoint : entryPoints)
     addPackedEntryPoint(*llvmModule, entryPoint, name);
+  // A constructor would run while the library loads, before the loader fills the slots.
+  if (!imports.empty() && llvmModule->getNamedGlobal("llvm.global_ctors"))
+    throw Error(fmt::format("{}: the program has constructors, which would call the runtime before it is bound", name));
   for (const std::string &function : imports)
     callThroughImportSlot(*llvmModule, function, name);
 

@@ -1,4 +1,4 @@
-// The forward program: the graph in inference mode, JIT-compiled for a fixed batch and run chunk by chunk.
+// The forward program: the graph in inference mode, compiled for a fixed batch and run chunk by chunk.
 #include "runtime/Compile.h"
 
 #include "dsl/Error.h"

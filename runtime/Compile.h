@@ -1,4 +1,4 @@
-// seqjit::compile: a model's forward pass JIT-compiled for the CPU, callable on host arrays of any batch size.
+// seqjit::compile: a model's forward pass compiled (runtime/Program.h), callable on host arrays of any batch size.
 #pragma once
 
 #include "dsl/Model.h"

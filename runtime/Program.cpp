@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 namespace seqjit {
@@ -28,13 +29,26 @@ void checkCount(size_t given, size_t expected, const char *what, const FunctionS
 
 } // namespace
 
+namespace {
+
+/// `build`() loaded as a Program, counted in the compile tally once it is ready to call.
+Program loadCounted(const std::function<Artifact()> &build) {
+  auto start = std::chrono::steady_clock::now();
+  Artifact artifact = build();
+  Program program = Program::load(artifact);
+  countCompile(artifact, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return program;
+}
+
+} // namespace
+
 Program Program::compile(const ModuleBuilder &build, const std::string &name, bool float64,
                          const std::vector<std::string> &entryPoints, const ArtifactOptions &options) {
-  return load(buildArtifact(build, name, float64, entryPoints, options));
+  return loadCounted([&] { return buildArtifact(build, name, float64, entryPoints, options); });
 }
 
 Program Program::compileGraph(const Graph &graph, const ImportOptions &importOptions, const ArtifactOptions &options) {
-  return load(buildGraphArtifact(graph, importOptions, options));
+  return loadCounted([&] { return buildGraphArtifact(graph, importOptions, options); });
 }
 
 Program Program::load(const Artifact &artifact) {
@@ -90,11 +104,16 @@ std::vector<HostArray<float>> Program::run(const std::string &function, const st
 
 HostArray<float> Program::runInChunks(const std::string &function, const HostArray<float> &batch,
                                       const std::vector<BufferView> &shared, int threads) const {
+  if (signature_.elementBytes != sizeof(float))
+    throw Error(fmt::format("{}: compiled for float64; runInChunks() takes float32 arrays", name_));
   const FunctionSignature &signature = signature_.function(function);
   checkCount(shared.size() + 1, signature.arguments.size(), "arguments", signature, name_);
   checkCount(1, signature.results.size(), "results", signature, name_);
   const TensorSpec &chunkInput = signature.arguments.front(), &chunkOutput = signature.results.front();
-  const int64_t chunk = chunkInput.shape.at(0);
+  if (chunkInput.shape.empty() || chunkOutput.shape.empty() || chunkOutput.shape[0] != chunkInput.shape[0])
+    throw Error(fmt::format("{}: {} does not run in chunks: it is not batch-first ({})", name_, function,
+                            signature.describe()));
+  const int64_t chunk = chunkInput.shape[0];
   std::vector<int64_t> rowShape(chunkInput.shape.begin() + 1, chunkInput.shape.end());
   if (batch.shape.empty() || std::vector<int64_t>(batch.shape.begin() + 1, batch.shape.end()) != rowShape)
     throw Error(fmt::format("{}: {} has shape ({}), the program takes (N, {})", name_, chunkInput.name,

@@ -50,7 +50,8 @@ public:
 
   /// Runs `function`, compiled for batches of B, on a batch of any size N: its first argument (N, ...) is cut into
   /// chunks of B rows (the last zero-padded), the others are the same for every chunk, and the chunks run side by side
-  /// on `threads` threads (the compiled code is reentrant). Its one result is (N, ...).
+  /// on `threads` threads (the compiled code is reentrant). Its one result is (N, ...). Throws seqjit::Error for a
+  /// function whose first argument and one result are not both (B, ...), or a float64 program.
   HostArray<float> runInChunks(const std::string &function, const HostArray<float> &batch,
                                const std::vector<BufferView> &shared, int threads) const;
 

@@ -1,4 +1,4 @@
-// What JIT-compiled CUDA host code calls: the mgpu* functions MLIR's gpu-to-llvm emits, and buffer allocation.
+// What compiled CUDA host code calls: the mgpu* functions MLIR's gpu-to-llvm emits, and buffer allocation.
 #pragma once
 
 #include "runtime/core/CudaDevice.h"
@@ -32,7 +32,7 @@ private:
 };
 
 /// While alive, the calling thread's compiled code launches through `kernels`. The runtime functions cannot throw
-/// through JIT-compiled frames: the first failure is kept here, later calls do nothing, and rethrow() raises it.
+/// through compiled frames: the first failure is kept here, later calls do nothing, and rethrow() raises it.
 class CudaCallScope {
 public:
   explicit CudaCallScope(CudaKernelCache &kernels);

@@ -1,6 +1,6 @@
 // What a compiled program takes and returns, function by function: every tensor's name, shape and role, and the
 // programs' element type. The program builder writes it into the IR (compiler/ProgramFunction.h) and the runtime
-// checks arguments against it, names them in messages and binds them by name.
+// checks calls against it and names the tensors in messages.
 #pragma once
 
 #include <cstddef>

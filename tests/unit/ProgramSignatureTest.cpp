@@ -1,6 +1,7 @@
 // Program signatures: every program builder names each argument and result with its role and shape, as the graph,
 // the objective and the optimizer say they must be (worked out here from them, not read back from the builders), and
-// a compiled Program checks calls against its signature, naming the tensor that is off.
+// a compiled Program checks calls against its signature, naming the tensor that is off, and runs a batch-first
+// function on any number of rows in chunks.
 #include "ExpectError.h"
 #include "compiler/GraphImport.h"
 #include "compiler/MutationWindows.h"
@@ -12,6 +13,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
 
 #include <gtest/gtest.h>
 
@@ -199,6 +201,43 @@ TEST(Program, CallsAreCheckedAgainstTheSignature) {
         program.call("backward", arguments, {{output.data(), {kBatch, 2}}});
       },
       {"no function 'backward'"});
+}
+
+TEST(Program, RunsInChunksOnlyABatchFirstFunction) {
+  // @sum: (3, 4) -> () is not batch-first; @scale: (2, 4), () -> (2, 4) is, and runs on any number of rows.
+  const std::string text = R"(
+func.func @sum(%x: tensor<3x4xf32>) -> tensor<f32> attributes {llvm.emit_c_interface} {
+  %zero = arith.constant dense<0.0> : tensor<f32>
+  %s = linalg.reduce ins(%x : tensor<3x4xf32>) outs(%zero : tensor<f32>) dimensions = [0, 1]
+    (%a: f32, %b: f32) { %r = arith.addf %a, %b : f32
+      linalg.yield %r : f32 }
+  return %s : tensor<f32>
+}
+func.func @scale(%x: tensor<2x4xf32>, %k: tensor<f32>) -> tensor<2x4xf32> attributes {llvm.emit_c_interface} {
+  %init = tensor.empty() : tensor<2x4xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> ()>,
+                                        affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %k : tensor<2x4xf32>, tensor<f32>) outs(%init : tensor<2x4xf32>) {
+    ^bb0(%a: f32, %b: f32, %c: f32):
+      %m = arith.mulf %a, %b : f32
+      linalg.yield %m : f32
+  } -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+})";
+  Program program = Program::compile(
+      [&](mlir::MLIRContext &context) {
+        loadSeqjitDialects(context);
+        return mlir::parseSourceString<mlir::ModuleOp>(text, &context);
+      },
+      "chunk test", false, {"sum", "scale"});
+  HostArray<float> rows({5, 4}), factor(std::vector<int64_t>{}, 3.0f);
+  for (int64_t i = 0; i < rows.size(); ++i)
+    rows.data[i] = static_cast<float>(i);
+  testing::expectError([&] { program.runInChunks("sum", rows, {}, 2); }, {"sum does not run in chunks"});
+  HostArray<float> scaled = program.runInChunks("scale", rows, {{factor.data.data(), factor.shape}}, 2);
+  ASSERT_EQ(scaled.shape, rows.shape);
+  for (int64_t i = 0; i < rows.size(); ++i) // the last chunk of 1 row ran zero-padded
+    EXPECT_EQ(scaled.data[i], 3.0f * rows.data[i]) << i;
 }
 
 } // namespace
