@@ -27,10 +27,6 @@ void checkCount(size_t given, size_t expected, const char *what, const FunctionS
     throw Error(fmt::format("{}: {} {} given to {}; it has {}", program, given, what, signature.describe(), expected));
 }
 
-} // namespace
-
-namespace {
-
 /// `build`() loaded as a Program, counted in the compile tally once it is ready to call.
 Program loadCounted(const std::function<Artifact()> &build) {
   auto start = std::chrono::steady_clock::now();
