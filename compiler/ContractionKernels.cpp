@@ -17,6 +17,7 @@
 #include "compiler/BufferAccess.h"
 #include "compiler/ElementwiseBody.h"
 #include "compiler/KernelEpilogue.h"
+#include "compiler/LoopNestOutlining.h"
 #include "dsl/Error.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -403,7 +404,8 @@ private:
     const bool holdsOutputs = plan.lanes == 1 || !c.isReduction[plan.vectorDim];
     Type accumulatorType = valueType(plan, c.element);
     SmallVector<Value> dimValues(dims);
-    scf::buildLoopNest(b, loc, outerLbs, outerUbs, outerSteps, [&](OpBuilder &ob, Location, ValueRange outerIvs) {
+    scf::LoopNest outerNest = scf::buildLoopNest(b, loc, outerLbs, outerUbs, outerSteps, [&](OpBuilder &ob, Location,
+                                                                                            ValueRange outerIvs) {
       for (auto [d, iv] : llvm::zip_equal(outer, outerIvs))
         dimValues[d] = iv;
       SmallVector<Value> initial;
@@ -445,6 +447,9 @@ private:
           store(ob, epilogue, c.epilogue->out, indices(ob, c.epilogue->out, dimValues, plan, row, col));
         }
     });
+    // Every output element belongs to one iteration of the outer loops: the kernel threads may share them.
+    if (!outerNest.loops.empty())
+      outerNest.loops.front()->setAttr(kParallelLoopAttribute, b.getUnitAttr());
   }
 
   /// One step of the reduction loops: every accumulator += term, each input loaded once per distinct (row, col) it

@@ -1,6 +1,8 @@
 #include "compiler/LoopNestOutlining.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
@@ -9,6 +11,8 @@
 #include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/SetVector.h"
 
+#include <algorithm>
+#include <optional>
 #include <string>
 
 using namespace mlir;
@@ -17,8 +21,70 @@ namespace seqjit {
 
 namespace {
 
-/// Replaces `op` by a call of a new private function holding it.
-void outline(Operation *op, func::FuncOp parent, SymbolTable &symbols, int index) {
+/// Operations a nest worth a thread of its own executes at least (a few microseconds on one core): below it, handing
+/// out the work costs more than it saves.
+constexpr double kParallelWork = 1 << 15;
+
+/// Operations `op` executes, loops counted by their constant trip counts (once where a bound is not constant).
+double estimatedWork(Operation *op) {
+  double inside = 0;
+  for (Region &region : op->getRegions())
+    for (Block &block : region)
+      for (Operation &nested : block)
+        inside += estimatedWork(&nested);
+  auto trips = [](Value lb, Value ub, Value step) -> double {
+    std::optional<int64_t> low = getConstantIntValue(lb), high = getConstantIntValue(ub),
+                           stride = getConstantIntValue(step);
+    return low && high && stride && *stride > 0 ? std::max<int64_t>(0, (*high - *low + *stride - 1) / *stride) : 1;
+  };
+  double iterations = 1;
+  if (auto loop = dyn_cast<scf::ForOp>(op))
+    iterations = trips(loop.getLowerBound(), loop.getUpperBound(), loop.getStep());
+  else if (auto loop = dyn_cast<scf::ParallelOp>(op))
+    for (auto [lb, ub, step] : llvm::zip(loop.getLowerBound(), loop.getUpperBound(), loop.getStep()))
+      iterations *= trips(lb, ub, step);
+  return 1 + iterations * inside;
+}
+
+/// The bounds and constant step of the loop whose iterations a parallel nest headed by `op` splits across threads.
+struct SplitLoop {
+  Value lowerBound, upperBound;
+  int64_t step;
+};
+
+/// Where `op` heads a nest worth running on several threads: its split loop.
+std::optional<SplitLoop> splitLoop(Operation *op) {
+  std::optional<SplitLoop> split;
+  if (op->getNumResults() != 0)
+    return std::nullopt;
+  if (auto loop = dyn_cast<scf::ParallelOp>(op))
+    split = SplitLoop{loop.getLowerBound()[0], loop.getUpperBound()[0], 0};
+  else if (auto loop = dyn_cast<scf::ForOp>(op); loop && loop->hasAttr(kParallelLoopAttribute))
+    split = SplitLoop{loop.getLowerBound(), loop.getUpperBound(), 0};
+  if (!split)
+    return std::nullopt;
+  Value step = isa<scf::ParallelOp>(op) ? cast<scf::ParallelOp>(op).getStep()[0] : cast<scf::ForOp>(op).getStep();
+  std::optional<int64_t> stride = getConstantIntValue(step);
+  if (!stride || *stride <= 0 || estimatedWork(op) < kParallelWork)
+    return std::nullopt;
+  split->step = *stride;
+  return split;
+}
+
+/// Makes the split loop of `op` (a clone in its outlined function) run from `lowerBound` to `upperBound`.
+void rebound(Operation *op, Value lowerBound, Value upperBound) {
+  if (auto loop = dyn_cast<scf::ParallelOp>(op)) {
+    loop.getLowerBoundMutable()[0].assign(lowerBound);
+    loop.getUpperBoundMutable()[0].assign(upperBound);
+  } else {
+    auto forLoop = cast<scf::ForOp>(op);
+    forLoop.getLowerBoundMutable().assign(lowerBound);
+    forLoop.getUpperBoundMutable().assign(upperBound);
+  }
+}
+
+/// Replaces `op` by a call of a new private function holding it; with `split`, a parallel nest (see the header).
+void outline(Operation *op, func::FuncOp parent, SymbolTable &symbols, int index, std::optional<SplitLoop> split) {
   llvm::SetVector<Value> used;
   getUsedValuesDefinedAbove(op->getRegions(), used);
   used.insert(op->operand_begin(), op->operand_end());
@@ -31,20 +97,31 @@ void outline(Operation *op, func::FuncOp parent, SymbolTable &symbols, int index
     else
       arguments.push_back(value);
   }
+  if (split)
+    arguments.insert(arguments.begin(), {split->lowerBound, split->upperBound});
   Location loc = op->getLoc();
   MLIRContext *context = op->getContext();
   auto type = FunctionType::get(context, ValueRange(arguments).getTypes(), op->getResultTypes());
   auto outlined = func::FuncOp::create(loc, (parent.getSymName() + "_nest" + std::to_string(index)).str(), type);
   outlined.setPrivate();
   outlined->setAttr("no_inline", UnitAttr::get(context));
+  if (split) {
+    Builder builder(context);
+    outlined->setAttr("passthrough", builder.getArrayAttr({builder.getArrayAttr(
+                                         {builder.getStringAttr(kParallelNestStepAttribute),
+                                          builder.getStringAttr(std::to_string(split->step))})}));
+  }
   Block *entry = outlined.addEntryBlock();
   IRMapping mapping;
-  for (auto [value, argument] : llvm::zip(arguments, entry->getArguments()))
+  for (auto [value, argument] : llvm::zip(split ? ArrayRef(arguments).drop_front(2) : ArrayRef(arguments),
+                                          split ? entry->getArguments().drop_front(2) : entry->getArguments()))
     mapping.map(value, argument);
   OpBuilder body = OpBuilder::atBlockEnd(entry);
   for (Operation *constant : constants)
     body.clone(*constant, mapping);
   Operation *clone = body.clone(*op, mapping);
+  if (split)
+    rebound(clone, entry->getArgument(0), entry->getArgument(1));
   body.create<func::ReturnOp>(loc, clone->getResults());
   symbols.insert(outlined, Block::iterator(parent));
 
@@ -60,7 +137,9 @@ struct OutlineLoopNestsPass : PassWrapper<OutlineLoopNestsPass, OperationPass<Mo
   StringRef getDescription() const final {
     return "each loop nest of a function in a function of its own (smaller functions for LLVM)";
   }
-  void getDependentDialects(DialectRegistry &registry) const override { registry.insert<func::FuncDialect>(); }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<func::FuncDialect, scf::SCFDialect>();
+  }
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -69,14 +148,17 @@ struct OutlineLoopNestsPass : PassWrapper<OutlineLoopNestsPass, OperationPass<Mo
     for (func::FuncOp function : functions) {
       if (function.isExternal() || function->hasAttr("no_inline"))
         continue;
-      SmallVector<Operation *> nests;
+      SmallVector<std::pair<Operation *, std::optional<SplitLoop>>> nests;
+      bool anyParallel = false;
       for (Operation &op : function.getBody().front())
-        if (op.getNumRegions() > 0)
-          nests.push_back(&op);
-      if (nests.size() < 2)
+        if (op.getNumRegions() > 0) {
+          nests.emplace_back(&op, splitLoop(&op));
+          anyParallel |= nests.back().second.has_value();
+        }
+      if (nests.size() < 2 && !anyParallel)
         continue;
-      for (auto [index, op] : llvm::enumerate(nests))
-        outline(op, function, symbols, static_cast<int>(index));
+      for (auto [index, nest] : llvm::enumerate(nests))
+        outline(nest.first, function, symbols, static_cast<int>(index), nest.second);
     }
   }
 };

@@ -36,10 +36,10 @@ const char *kDecomposedFourierScore = "func.func(seqjit-decompose-fourier-score)
 /// The Fourier prior and its VJP as one GPU kernel each.
 const char *kFourierScoreKernels = "func.func(seqjit-fourier-score-kernels), ";
 
-/// Loops on buffers to the LLVM dialect, for the CPU. The passes that work within a function run nested in
+/// Loops on buffers (linalg already lowered to parallel loops) to the LLVM dialect, for the CPU. The passes that work within a function run nested in
 /// func.func, so that MLIR runs them on the outlined loop nests side by side; the same IR comes out.
 const char *kCpuLoweringTail =
-    "func.func(convert-linalg-to-loops, lower-affine, convert-scf-to-cf, canonicalize, "
+    "func.func(lower-affine, convert-scf-to-cf, canonicalize, "
     "expand-strided-metadata, convert-math-to-llvm), convert-math-to-libm, "
     "func.func(convert-vector-to-llvm{reassociate-fp-reductions}), finalize-memref-to-llvm, "
     "func.func(convert-arith-to-llvm, convert-index-to-llvm), convert-func-to-llvm, convert-cf-to-llvm, "
@@ -62,7 +62,8 @@ std::string cpuPipeline() {
   return std::string(kDecomposedFourierScore) + kTensorStages +
          ", func.func(seqjit-contraction-kernels{vector-bits=" + std::to_string(target.vectorBits) +
          " registers=" + std::to_string(target.registers) +
-         "}), buffer-deallocation-pipeline, convert-bufferization-to-memref, seqjit-outline-loop-nests, " +
+         "}), buffer-deallocation-pipeline, convert-bufferization-to-memref, "
+         "func.func(convert-linalg-to-parallel-loops), seqjit-outline-loop-nests, " +
          kCpuLoweringTail;
 }
 

@@ -1,7 +1,9 @@
 #include "compiler/SharedObjectEmitter.h"
 
 #include "compiler/ContractionKernels.h"
+#include "compiler/ParallelNestDispatch.h"
 #include "dsl/Error.h"
+#include "runtime/core/BufferCopies.h"
 #include "runtime/core/NativeProgram.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -119,7 +121,8 @@ struct ScratchDirectory {
 };
 
 /// Links `objects` into a shared object with the system's C compiler. -Bsymbolic binds the program's calls of its
-/// own functions inside it; memref.copy of strided layouts calls memrefCopy from MLIR's C runner utilities.
+/// own functions inside it. The runtime functions a program calls come through its import slots: it links no library
+/// but the C library and libm.
 std::string linkSharedObject(const std::vector<std::string> &objects, const std::string &name) {
   ScratchDirectory scratch;
   fs::path libraryPath = scratch.path / "program.so";
@@ -132,12 +135,10 @@ std::string linkSharedObject(const std::vector<std::string> &objects, const std:
       throw Error(fmt::format("{}: cannot write {} (full disk?)", name, objectPath.string()));
     objectPaths += fmt::format(" '{}'", objectPath.string());
   }
-  fs::path runnerUtils = SEQJIT_MLIR_C_RUNNER_UTILS;
   const char *cc = std::getenv("CC");
-  std::string command =
-      fmt::format("{} -shared -Wl,-Bsymbolic -Wl,-z,noexecstack -o '{}'{} '{}' -Wl,-rpath,'{}' -lm > '{}' 2>&1",
-                  cc && *cc ? cc : "cc", libraryPath.string(), objectPaths, runnerUtils.string(),
-                  runnerUtils.parent_path().string(), (scratch.path / "link.log").string());
+  std::string command = fmt::format("{} -shared -Wl,-Bsymbolic -Wl,-z,noexecstack -o '{}'{} -lm > '{}' 2>&1",
+                                    cc && *cc ? cc : "cc", libraryPath.string(), objectPaths,
+                                    (scratch.path / "link.log").string());
   if (std::system(command.c_str()) != 0)
     throw Error(fmt::format("{}: linking the compiled program failed (the C compiler, $CC or cc, is needed); the "
                             "linker says:\n{}",
@@ -217,6 +218,9 @@ EmittedLibrary emitSharedObject(mlir::ModuleOp module, const std::vector<std::st
   // A constructor would run while the library loads, before the loader fills the slots.
   if (!imports.empty() && llvmModule->getNamedGlobal("llvm.global_ctors"))
     throw Error(fmt::format("{}: the program has constructors, which would call the runtime before it is bound", name));
+  dispatchParallelNests(*llvmModule, name);
+  if (std::find(imports.begin(), imports.end(), kCopyBytesFunction) != imports.end())
+    dispatchLargeCopies(*llvmModule);
   for (const std::string &function : imports)
     callThroughImportSlot(*llvmModule, function, name);
 

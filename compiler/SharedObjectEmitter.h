@@ -24,8 +24,9 @@ struct EmittedLibrary {
 };
 
 /// Translates `module` (already lowered to the LLVM dialect) to LLVM IR, adds a packed entry point
-/// (packedEntrySymbol) for each of `entryPoints` (functions with llvm.emit_c_interface), routes its calls of the
-/// runtime functions `imports` through import slots (importSlotSymbol), splits its functions into
+/// (packedEntrySymbol) for each of `entryPoints` (functions with llvm.emit_c_interface), hands its parallel loop nests
+/// to the kernel threads (compiler/ParallelNestDispatch.h), routes its calls of the runtime functions `imports` through
+/// import slots (importSlotSymbol), splits its functions into
 /// one piece per hardware thread (at most 8, at least 16 functions a piece), optimises each at `optLevel` and
 /// generates position-independent code for the host on a thread of its own, and links the pieces with the system's
 /// C compiler ($CC, else cc) into a shared object. The pieces are made the same way every time, so the same module

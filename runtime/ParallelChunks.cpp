@@ -3,6 +3,7 @@
 
 #include "dsl/Error.h"
 #include "runtime/core/Device.h"
+#include "runtime/core/ParallelFor.h"
 
 #include <fmt/format.h>
 
@@ -11,22 +12,11 @@
 #include <cstdlib>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
 namespace seqjit {
-
-int workerThreads(int requested) {
-  if (requested > 0)
-    return requested;
-  if (const char *configured = std::getenv("SEQJIT_NUM_THREADS")) {
-    int value = std::atoi(configured);
-    if (value <= 0)
-      throw Error(fmt::format("SEQJIT_NUM_THREADS must be a positive number, got '{}'", configured));
-    return value;
-  }
-  return std::max(1u, std::thread::hardware_concurrency());
-}
 
 int programThreads(int requested) { return defaultDevice() == Device::Cuda ? 1 : workerThreads(requested); }
 
@@ -34,7 +24,12 @@ void runChunksInParallel(int64_t chunks, int threads, const std::function<void(i
   std::atomic<int64_t> next{0};
   std::exception_ptr failure;
   std::mutex failureMutex;
+  const bool sideBySide = threads > 1 && chunks > 1;
   auto worker = [&] {
+    // Programs side by side already use the cores: their loop nests stay on their own threads.
+    std::optional<SerialKernels> serial;
+    if (sideBySide)
+      serial.emplace();
     for (int64_t index = next++; index < chunks; index = next++) {
       try {
         body(index);

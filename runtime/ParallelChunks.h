@@ -2,21 +2,20 @@
 // run side by side.
 #pragma once
 
+#include "runtime/core/ParallelFor.h"
+
 #include <cstdint>
 #include <functional>
 
 namespace seqjit {
-
-/// The worker threads to use: `requested` if positive, else SEQJIT_NUM_THREADS, else every hardware thread.
-/// Throws seqjit::Error for a SEQJIT_NUM_THREADS that is not a positive number.
-int workerThreads(int requested);
 
 /// Threads that call compiled programs side by side: workerThreads(requested) on the CPU; one where programs run on
 /// a GPU (defaultDevice()), which runs them one at a time and is kept busiest by a whole batch per call.
 int programThreads(int requested);
 
 /// Runs body(0) .. body(chunks - 1) on up to `threads` threads (the caller's among them); each worker takes the next
-/// chunk from a shared counter. The first exception thrown stops the remaining chunks and is rethrown here.
+/// chunk from a shared counter. With more than one thread, the programs they call run their loop nests on their own
+/// thread (SerialKernels). The first exception thrown stops the remaining chunks and is rethrown here.
 void runChunksInParallel(int64_t chunks, int threads, const std::function<void(int64_t)> &body);
 
 } // namespace seqjit

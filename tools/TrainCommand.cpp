@@ -13,6 +13,7 @@
 #include "tools/DataOptions.h"
 #include "tools/ModelResolver.h"
 #include "tools/ObjectiveOptions.h"
+#include "tools/TrainedModelOptions.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -299,7 +300,7 @@ void addTrainCommand(CLI::App &app) {
   command->add_option("--activation", args->activation, "first-layer activation (exp, relu, ...)");
   command->add_option("--outputs", args->outputs, "number of outputs (default: the data's tasks)");
   command->add_flag("--resume", args->resume, "continue from the run directory's checkpoint");
-  command->add_option("--threads", args->threads, "threads of the validation pass (default: all)");
+  addThreadsOption(command, args->threads);
   command->callback([args] { runTrain(*args); });
 }
 

@@ -1,6 +1,8 @@
 // The trained-model options, registered once for every command that takes them.
 #include "tools/TrainedModelOptions.h"
 
+#include "runtime/core/ParallelFor.h"
+
 namespace seqjit {
 
 void addTrainedModelOptions(CLI::App *command, TrainedModelArguments &args, bool withOutputs) {
@@ -9,7 +11,13 @@ void addTrainedModelOptions(CLI::App *command, TrainedModelArguments &args, bool
   command->add_option("--activation", args.activation, "first-layer activation the model was trained with");
   if (withOutputs)
     command->add_option("--outputs", args.outputs, "number of outputs the model was trained with (default: its own)");
-  command->add_option("--threads", args.threads, "worker threads (default: all)");
+  addThreadsOption(command, args.threads);
+}
+
+void addThreadsOption(CLI::App *command, int &threads) {
+  command->add_option("--threads", threads, "threads of the compiled programs (default: SEQJIT_NUM_THREADS, or all)")
+      ->check(CLI::PositiveNumber)
+      ->each([](const std::string &value) { setKernelThreads(std::stoi(value)); });
 }
 
 } // namespace seqjit

@@ -17,8 +17,13 @@ struct TrainedModelArguments {
   int threads = 0;        ///< 0 = all cores
 };
 
-/// Registers the model (positional, required), --weights (required), --activation and --threads on `command`, and
-/// --outputs when `withOutputs` (commands that take the outputs from the data's labels leave it out).
+/// Registers the model (positional, required), --weights (required), --activation and --threads (addThreadsOption)
+/// on `command`, and --outputs when `withOutputs` (commands that take the outputs from the data's labels leave it
+/// out).
 void addTrainedModelOptions(CLI::App *command, TrainedModelArguments &args, bool withOutputs);
+
+/// --threads N (a positive number) into `threads`: the threads compiled programs use, both those that run side by
+/// side on chunks of a batch and the kernel threads that share a program's loop nests (runtime/core/ParallelFor.h).
+void addThreadsOption(CLI::App *command, int &threads);
 
 } // namespace seqjit

@@ -25,8 +25,6 @@ for binary in $BINARIES; do ldd "$BUILD/bin/$binary"; done | awk '$2 == "=>" && 
   grep -v -E '/(libc|libm|libpthread|libdl|librt|libgcc_s|libstdc\+\+|ld-linux-x86-64)\.so' |
   while read -r library; do cp -L "$library" "$stage/bundle-lib/"; done
 cp "$LIBDEVICE" "$stage/bundle-cuda/nvvm/libdevice/"
-# Compiled programs are shared objects that link MLIR's C runner utilities (memrefCopy); found through LD_LIBRARY_PATH.
-cp -L /usr/lib/llvm-19/lib/libmlir_c_runner_utils.so.19.1 "$stage/bundle-lib/"
 mkdir -p "$(dirname "$OUT")"
 # -9e: 2.5 MB smaller than -6, for 50 s more.
 tar -C "$stage" -cf - . | xz -T0 -9e >"$OUT"

@@ -3,6 +3,8 @@
 #include "dsl/Error.h"
 #include "runtime/core/CudaCall.h"
 #include "runtime/core/HostMemory.h"
+#include "runtime/core/ParallelFor.h"
+#include "runtime/core/BufferCopies.h"
 
 #include <fmt/format.h>
 
@@ -20,7 +22,16 @@ std::string packedEntrySymbol(const std::string &function) { return "seqjit_pack
 std::string importSlotSymbol(const std::string &function) { return "seqjit_import_" + function; }
 
 std::vector<std::pair<std::string, void *>> programImports(Device device) {
-  return device == Device::Cuda ? cudaRuntimeSymbols() : std::vector<std::pair<std::string, void *>>{};
+  std::vector<std::pair<std::string, void *>> imports = {
+      {kStridedCopyFunction, reinterpret_cast<void *>(&seqjit_memref_copy)}};
+  if (device == Device::Cuda) {
+    std::vector<std::pair<std::string, void *>> cuda = cudaRuntimeSymbols();
+    imports.insert(imports.end(), cuda.begin(), cuda.end());
+  } else {
+    imports.emplace_back(kParallelForFunction, reinterpret_cast<void *>(&seqjit_parallel_for));
+    imports.emplace_back(kCopyBytesFunction, reinterpret_cast<void *>(&seqjit_copy_bytes));
+  }
+  return imports;
 }
 
 NativeProgram::NativeProgram() = default;
@@ -35,6 +46,8 @@ std::unique_ptr<NativeProgram> NativeProgram::load(const std::filesystem::path &
                                                    const std::vector<std::string> &entryPoints, size_t elementBytes,
                                                    Device device) {
   keepFreedMemoryForReuse();
+  if (device == Device::Cpu)
+    kernelThreads(); // starts the pool, or refuses a bad SEQJIT_NUM_THREADS here rather than inside a program
   std::unique_ptr<NativeProgram> program(new NativeProgram);
   program->elementBytes_ = elementBytes;
   program->device_ = device;

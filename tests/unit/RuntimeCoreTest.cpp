@@ -5,6 +5,7 @@
 #include "ExpectError.h"
 #include "runtime/core/CudaDevice.h"
 #include "runtime/core/NativeProgram.h"
+#include "runtime/core/ParallelFor.h"
 #include "runtime/core/ProgramCache.h"
 
 #include <fmt/format.h>
@@ -46,27 +47,37 @@ fs::path scratch(const std::string &name) {
   return directory;
 }
 
-/// A shared object with the artifacts' entry-point convention, `scale_<factor>`: result = factor * argument for a
-/// float vector (a rank-1 memref descriptor in and out), allocated with malloc as compiled programs do.
+/// A shared object with the artifacts' conventions, `scale_<factor>`: result = factor * argument for a float vector
+/// (a rank-1 memref descriptor in and out), allocated with malloc as compiled programs do, the loop run through the
+/// kernel threads' import slot as a compiled parallel loop nest is; it has every slot of a program for the CPU.
 std::string scaleProgram(int factor) {
   fs::path directory = scratch("program-" + std::to_string(factor));
-  std::string source = fmt::format(R"(
+  std::string slots;
+  for (const auto &[function, address] : programImports(Device::Cpu))
+    slots += fmt::format("void *{} = 0;\n", importSlotSymbol(function));
+  std::string source = slots + fmt::format(R"(
 #include <stdint.h>
 #include <stdlib.h>
 typedef struct {{ float *allocated, *aligned; int64_t offset, size, stride; }} Vector;
+typedef struct {{ float *out; const Vector *input; }} Scale;
+static void scaleRange(void *context, int64_t begin, int64_t end) {{
+  Scale *scale = context;
+  for (int64_t i = begin; i < end; ++i)
+    scale->out[i] = {0} * scale->input->aligned[scale->input->offset + i * scale->input->stride];
+}}
 void seqjit_packed_scale_{0}(void **arguments) {{
   Vector *result = *(Vector **)arguments[0];
   const Vector *input = *(Vector **)arguments[1];
-  float *out = malloc(sizeof(float) * input->size);
-  for (int64_t i = 0; i < input->size; ++i)
-    out[i] = {0} * input->aligned[input->offset + i * input->stride];
-  result->allocated = result->aligned = out;
+  Scale scale = {{malloc(sizeof(float) * input->size), input}};
+  ((void (*)(void (*)(void *, int64_t, int64_t), void *, int64_t, int64_t, int64_t)){1})(scaleRange, &scale, 0,
+                                                                                         input->size, 1);
+  result->allocated = result->aligned = scale.out;
   result->offset = 0;
   result->size = input->size;
   result->stride = 1;
 }}
 )",
-                                   factor);
+                                           factor, importSlotSymbol(kParallelForFunction));
   writeFile(directory / "scale.c", source);
   std::string command = fmt::format("cc -shared -fPIC -O1 -o '{}' '{}'", (directory / "scale.so").string(),
                                     (directory / "scale.c").string());
