@@ -70,6 +70,8 @@ Hdf5SplitDataset::Hdf5SplitDataset(std::string path, std::string inputKey, std::
   size_ = input[0];
   inputShape_ = exampleShape(input);
   labelShape_ = exampleShape(labels);
+  inputRows_ = std::make_shared<const Hdf5Rows>(path_, inputKey_);
+  labelRows_ = std::make_shared<const Hdf5Rows>(path_, labelKey_);
 }
 
 int64_t Hdf5SplitDataset::size() const { return size_; }
@@ -78,7 +80,7 @@ std::vector<int64_t> Hdf5SplitDataset::labelShape() const { return labelShape_; 
 std::string Hdf5SplitDataset::describe() const { return fmt::format("'{}' ({}, {})", path_, inputKey_, labelKey_); }
 
 Examples Hdf5SplitDataset::read(std::span<const int64_t> indices) const {
-  return {readHdf5Rows(path_, inputKey_, indices), readHdf5Rows(path_, labelKey_, indices)};
+  return {inputRows_->read(indices), labelRows_->read(indices)};
 }
 
 Examples readAll(const Dataset &dataset) {

@@ -2,6 +2,7 @@
 // trains: the interface every data format implements, and its in-memory and HDF5 implementations.
 #pragma once
 
+#include "runtime/Hdf5.h"
 #include "runtime/HostArray.h"
 
 #include <memory>
@@ -51,7 +52,8 @@ private:
 };
 
 /// One split of an HDF5 file in the papers' layout: inputs `inputKey` (N, 4, L) and labels `labelKey` (N, ...),
-/// read row by row on demand (one hyperslab read per batch), never whole.
+/// read row by row on demand (one hyperslab read per batch), never whole; the datasets stay open, with the chunk
+/// cache of Hdf5Rows.
 class Hdf5SplitDataset : public Dataset {
 public:
   /// Checks the keys and shapes up front; throws seqjit::Error naming the file and key (listing the keys the file
@@ -67,6 +69,7 @@ private:
   std::string path_, inputKey_, labelKey_;
   std::vector<int64_t> inputShape_, labelShape_;
   int64_t size_ = 0;
+  std::shared_ptr<const Hdf5Rows> inputRows_, labelRows_;
 };
 
 /// Reads every example of `dataset` into memory (for evaluation and prediction on data that fits).

@@ -7,8 +7,11 @@
 #include <hdf5.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
+#include <mutex>
 #include <numeric>
+#include <optional>
 #include <utility>
 
 namespace seqjit {
@@ -22,6 +25,11 @@ public:
   Handle(const Handle &) = delete;
   Handle &operator=(const Handle &) = delete;
   Handle(Handle &&other) noexcept : id_(std::exchange(other.id_, hid_t{-1})), close_(other.close_) {}
+  Handle &operator=(Handle &&other) noexcept {
+    std::swap(id_, other.id_);
+    std::swap(close_, other.close_);
+    return *this;
+  }
   ~Handle() {
     if (id_ >= 0)
       close_(id_);
@@ -201,16 +209,97 @@ std::vector<int64_t> hdf5DatasetShape(const std::string &path, const std::string
   return openNumericDataset(path, key).shape;
 }
 
-HostArray<float> readHdf5Rows(const std::string &path, const std::string &key, std::span<const int64_t> rows) {
-  NumericDataset opened = openNumericDataset(path, key);
-  if (opened.shape.empty())
+struct Hdf5Rows::Open {
+  std::string path, key;
+  NumericDataset opened;
+  std::mutex mutex;
+  bool fitsInMemory = false;
+  std::optional<HostArray<float>> whole; ///< where it fits: all of it, read at the first read
+};
+
+namespace {
+
+/// Reopens a chunked dataset with a chunk cache that holds it whole, up to `memoryBytes`.
+void cacheChunks(NumericDataset &opened, const std::string &path, const std::string &key, size_t memoryBytes) {
+  Handle creation(H5Dget_create_plist(opened.dataset.get()), H5Pclose);
+  if (!creation.valid() || H5Pget_layout(creation.get()) != H5D_CHUNKED)
+    return;
+  const int rank = static_cast<int>(opened.shape.size());
+  std::vector<hsize_t> chunk(static_cast<size_t>(rank));
+  if (H5Pget_chunk(creation.get(), rank, chunk.data()) != rank)
+    return;
+  Handle type(H5Dget_type(opened.dataset.get()), H5Tclose);
+  // The chunks cover the dataset, its edges rounded up to whole chunks.
+  double elements = 1, chunkElements = 1;
+  for (int d = 0; d < rank; ++d) {
+    const double size = static_cast<double>(opened.shape[static_cast<size_t>(d)]),
+                 along = static_cast<double>(std::max<hsize_t>(1, chunk[static_cast<size_t>(d)]));
+    elements *= std::ceil(size / along) * along;
+    chunkElements *= along;
+  }
+  const double elementBytes = static_cast<double>(H5Tget_size(type.get()));
+  const size_t bytes = static_cast<size_t>(std::min(elements * elementBytes, double(memoryBytes)));
+  const size_t chunks = static_cast<size_t>(std::ceil(bytes / std::max(1.0, chunkElements * elementBytes)));
+  Handle access(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose);
+  // HDF5 asks for about a hundred hash slots per cached chunk, an odd number.
+  H5Pset_chunk_cache(access.get(), std::max<size_t>(521, chunks * 100) | 1, bytes, H5D_CHUNK_CACHE_W0_DEFAULT);
+  std::string normalized = key;
+  while (!normalized.empty() && normalized.front() == '/')
+    normalized.erase(normalized.begin());
+  // An open dataset keeps the cache it was first opened with: close it, then open it again with this one.
+  opened.dataset = Handle(-1, H5Dclose);
+  opened.dataset = Handle(H5Dopen2(opened.file.get(), normalized.c_str(), access.get()), H5Dclose);
+  if (!opened.dataset.valid())
+    throw Error(fmt::format("HDF5 file '{}': cannot open dataset '{}'", path, key));
+}
+
+} // namespace
+
+Hdf5Rows::Hdf5Rows(const std::string &path, const std::string &key, size_t memoryBytes)
+    : open_(new Open{path, key, openNumericDataset(path, key), {}}) {
+  if (open_->opened.shape.empty())
     throw Error(fmt::format("HDF5 file '{}': dataset '{}' is a scalar; it has no rows to read", path, key));
+  double bytes = sizeof(float);
+  for (int64_t size : open_->opened.shape)
+    bytes *= static_cast<double>(size);
+  open_->fitsInMemory = bytes <= double(memoryBytes);
+  if (!open_->fitsInMemory)
+    cacheChunks(open_->opened, path, key, memoryBytes);
+}
+
+Hdf5Rows::~Hdf5Rows() = default;
+
+const std::vector<int64_t> &Hdf5Rows::shape() const { return open_->opened.shape; }
+
+HostArray<float> Hdf5Rows::read(std::span<const int64_t> rows) const {
+  const std::string &path = open_->path, &key = open_->key;
+  const NumericDataset &opened = open_->opened;
+  std::lock_guard<std::mutex> lock(open_->mutex);
   std::vector<int64_t> shape = opened.shape;
   int64_t count = shape[0];
   shape[0] = static_cast<int64_t>(rows.size());
   HostArray<float> array(shape);
   if (rows.empty())
     return array;
+  const int64_t rowSize = array.size() / static_cast<int64_t>(rows.size());
+  auto checkRow = [&](int64_t row) {
+    if (row < 0 || row >= count)
+      throw Error(fmt::format("HDF5 file '{}': row {} of dataset '{}' is out of range (it has {} rows)", path, row, key,
+                              count));
+  };
+  if (open_->fitsInMemory) {
+    if (!open_->whole) {
+      HostArray<float> whole(opened.shape);
+      readInto(opened, H5S_ALL, H5S_ALL, whole, path, key);
+      open_->whole = std::move(whole);
+    }
+    for (size_t i = 0; i < rows.size(); ++i) {
+      checkRow(rows[i]);
+      std::copy_n(open_->whole->data.begin() + rows[i] * rowSize, rowSize,
+                  array.data.begin() + static_cast<int64_t>(i) * rowSize);
+    }
+    return array;
+  }
   // One read of a union of row hyperslabs: HDF5 returns the selected rows in file order, so read the rows sorted
   // and put each where the caller asked for it.
   std::vector<int64_t> order(rows.size());
@@ -222,9 +311,7 @@ HostArray<float> readHdf5Rows(const std::string &path, const std::string &key, s
   std::vector<int64_t> distinct;
   for (int64_t index : order) {
     int64_t row = rows[index];
-    if (row < 0 || row >= count)
-      throw Error(fmt::format("HDF5 file '{}': row {} of dataset '{}' is out of range (it has {} rows)", path, row, key,
-                              count));
+    checkRow(row);
     if (!distinct.empty() && distinct.back() == row)
       continue;
     distinct.push_back(row);
@@ -239,7 +326,6 @@ HostArray<float> readHdf5Rows(const std::string &path, const std::string &key, s
   Handle memorySpace(H5Screate_simple(static_cast<int>(memoryDimensions.size()), memoryDimensions.data(), nullptr),
                      H5Sclose);
   readInto(opened, memorySpace.get(), fileSpace.get(), sorted, path, key);
-  int64_t rowSize = array.size() / static_cast<int64_t>(rows.size());
   for (size_t i = 0, d = 0; i < order.size(); ++i) {
     int64_t row = rows[order[i]];
     while (distinct[d] != row)
@@ -248,6 +334,10 @@ HostArray<float> readHdf5Rows(const std::string &path, const std::string &key, s
                 array.data.begin() + order[i] * rowSize);
   }
   return array;
+}
+
+HostArray<float> readHdf5Rows(const std::string &path, const std::string &key, std::span<const int64_t> rows) {
+  return Hdf5Rows(path, key).read(rows);
 }
 
 std::vector<std::string> readHdf5Strings(const std::string &path, const std::string &key) {

@@ -3,6 +3,7 @@
 
 #include "runtime/HostArray.h"
 
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -20,9 +21,33 @@ HostArray<float> readHdf5Dataset(const std::string &path, const std::string &key
 /// The shape of numeric dataset `key`, without reading it. Errors as readHdf5Dataset.
 std::vector<int64_t> hdf5DatasetShape(const std::string &path, const std::string &key);
 
-/// Rows `rows` (indices along the first axis, any order, repeats allowed) of numeric dataset `key`, as one array
-/// (rows.size(), rest of the shape...) in the order asked: how a dataset larger than memory is read a batch at a
-/// time. Throws seqjit::Error naming the file and key for a missing key or a row out of range.
+/// The most memory one Hdf5Rows holds: the whole dataset, or its chunk cache.
+inline constexpr size_t kHdf5RowCacheBytes = size_t{256} << 20;
+
+/// A numeric dataset kept open for reading rows a batch at a time: how a dataset larger than memory trains. One of
+/// at most the memory it is given (as float, kHdf5RowCacheBytes by default) is read whole at the first read and served from memory, so that shuffled
+/// batches cost no decompression and no HDF5 selection; a larger one is read a batch at a time through a chunk cache
+/// of that size. Reads from several threads take turns (the serial libhdf5).
+class Hdf5Rows {
+public:
+  /// Holds at most `memoryBytes` (see above). Throws seqjit::Error naming the file and key for a missing key, a
+  /// non-numeric dataset or a scalar.
+  Hdf5Rows(const std::string &path, const std::string &key, size_t memoryBytes = kHdf5RowCacheBytes);
+  ~Hdf5Rows();
+  Hdf5Rows(const Hdf5Rows &) = delete;
+  Hdf5Rows &operator=(const Hdf5Rows &) = delete;
+
+  const std::vector<int64_t> &shape() const;
+  /// Rows `rows` (indices along the first axis, any order, repeats allowed) as one array (rows.size(), rest of the
+  /// shape...) in the order asked. Throws seqjit::Error naming the file and key for a row out of range.
+  HostArray<float> read(std::span<const int64_t> rows) const;
+
+private:
+  struct Open;
+  std::unique_ptr<Open> open_;
+};
+
+/// Hdf5Rows(path, key).read(rows), for one read.
 HostArray<float> readHdf5Rows(const std::string &path, const std::string &key, std::span<const int64_t> rows);
 
 /// A variable-length string list (as writeHdf5File writes them). Throws seqjit::Error naming the file and key.

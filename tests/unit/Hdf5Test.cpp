@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 using namespace seqjit;
@@ -131,6 +132,28 @@ TEST_F(Hdf5Fixture, RowsComeInTheOrderAskedWithRepeats) {
         readHdf5Rows(path, "X_test", std::vector<int64_t>{0, all.shape[0]});
       },
       {"fixture.h5", "X_test", "out of range"});
+}
+
+// A compressed, chunked dataset (IRF1's X_train: gzip, chunks of 171 x 1 x 50) read a batch at a time from memory
+// (it fits), through a chunk cache smaller than it, and with no cache at all: the same rows as one whole read.
+TEST(Hdf5, RowsOfAChunkedDatasetAreTheSameFromMemoryAndThroughTheChunkCache) {
+  HostArray<float> all = readHdf5Dataset(kRealDataFile, "X_train");
+  const int64_t rowSize = all.size() / all.shape[0];
+  const std::vector<int64_t> rows = {2723, 0, 171, 170, 1000, 0, 2000};
+  for (size_t memory : {kHdf5RowCacheBytes, size_t{1} << 20, size_t{0}}) {
+    Hdf5Rows reader(kRealDataFile, "X_train", memory);
+    EXPECT_EQ(reader.shape(), all.shape);
+    for (int pass = 0; pass < 2; ++pass) {
+      HostArray<float> picked = reader.read(rows);
+      ASSERT_EQ(picked.shape[0], static_cast<int64_t>(rows.size()));
+      for (size_t i = 0; i < rows.size(); ++i)
+        ASSERT_TRUE(std::equal(picked.data.begin() + static_cast<int64_t>(i) * rowSize,
+                               picked.data.begin() + static_cast<int64_t>(i + 1) * rowSize,
+                               all.data.begin() + rows[i] * rowSize))
+            << "memory " << memory << ", row " << rows[i];
+    }
+    expectError([&] { reader.read(std::vector<int64_t>{5, 2724}); }, {"X_train", "row 2724", "out of range"});
+  }
 }
 
 TEST(Hdf5, WrittenFilesReadBackInH5pyAndHere) {
