@@ -67,9 +67,40 @@ double Random::uniformDouble() {
   return static_cast<double>(doubleBits(first, nextUint32())) * 0x1.0p-53;
 }
 
-std::array<uint64_t, 2> Random::uniformDoubleBitsAt(uint64_t seed, uint64_t stream, uint64_t pair) {
-  Philox4x32::Counter words = Philox4x32::block(counter(pair, stream), key(seed));
-  return {doubleBits(words[0], words[1]), doubleBits(words[2], words[3])};
+void Random::bernoulliMask(uint64_t seed, uint64_t stream, uint64_t firstPair, std::span<float> out, uint64_t cutoff,
+                           float kept) {
+  // Philox4x32::block on kLanes counters side by side, each word in an array of its own.
+  constexpr size_t kLanes = 8;
+  const Philox4x32::Key k = key(seed);
+  for (size_t i = 0, pair = firstPair; i < out.size(); pair += kLanes) {
+    std::array<uint32_t, kLanes> c0, c1, c2, c3;
+    for (size_t l = 0; l < kLanes; ++l) {
+      c0[l] = static_cast<uint32_t>(pair + l);
+      c1[l] = static_cast<uint32_t>((pair + l) >> 32);
+      c2[l] = static_cast<uint32_t>(stream);
+      c3[l] = static_cast<uint32_t>(stream >> 32);
+    }
+    uint32_t k0 = k[0], k1 = k[1];
+    for (int round = 0; round < 10; ++round) {
+      for (size_t l = 0; l < kLanes; ++l) {
+        const uint64_t product0 = static_cast<uint64_t>(kMultiplier0) * c0[l];
+        const uint64_t product1 = static_cast<uint64_t>(kMultiplier1) * c2[l];
+        const uint32_t next0 = static_cast<uint32_t>(product1 >> 32) ^ c1[l] ^ k0;
+        const uint32_t next2 = static_cast<uint32_t>(product0 >> 32) ^ c3[l] ^ k1;
+        c1[l] = static_cast<uint32_t>(product1);
+        c3[l] = static_cast<uint32_t>(product0);
+        c0[l] = next0;
+        c2[l] = next2;
+      }
+      k0 += kWeyl0;
+      k1 += kWeyl1;
+    }
+    for (size_t l = 0; l < kLanes && i < out.size(); ++l) {
+      out[i++] = doubleBits(c0[l], c1[l]) < cutoff ? 0.0f : kept;
+      if (i < out.size())
+        out[i++] = doubleBits(c2[l], c3[l]) < cutoff ? 0.0f : kept;
+    }
+  }
 }
 
 float Random::normal() {

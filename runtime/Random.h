@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 namespace seqjit {
@@ -36,10 +37,12 @@ public:
   /// An integer uniform on [0, n), without modulo bias (Lemire's multiply-and-reject). n must be positive.
   uint64_t uniformInt(uint64_t n);
 
-  /// The 53 random bits behind uniformDouble() draws 2 * pair and 2 * pair + 1 of stream `stream` under `seed`
-  /// (uniformDouble() = bits * 2^-53), computed from one Philox block without generating what precedes them: for
-  /// filling large arrays in any order, with the values a Random would draw one by one.
-  static std::array<uint64_t, 2> uniformDoubleBitsAt(uint64_t seed, uint64_t stream, uint64_t pair);
+  /// out[i] = 0 where draw 2 * firstPair + i of stream `stream` under `seed` is below cutoff * 2^-53 (its 53 random
+  /// bits, uniformDouble() = bits * 2^-53, are below `cutoff`), else `kept`: a dropout mask, computed from the Philox
+  /// blocks of those draws without generating what precedes them (for filling a large mask in chunks, in any order),
+  /// eight blocks at a time so that the compiler vectorises them.
+  static void bernoulliMask(uint64_t seed, uint64_t stream, uint64_t firstPair, std::span<float> out, uint64_t cutoff,
+                            float kept);
 
 private:
   void refill();

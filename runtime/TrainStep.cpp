@@ -133,8 +133,8 @@ TrainState initialTrainState(const Graph &graph, const Objective &objective, con
 std::vector<HostArray<float>> dropoutMasks(const Graph &graph, int64_t batch, uint64_t seed, int64_t step) {
   // Element i of a layer's mask is dropped where the i-th uniformDouble() of the layer's stream is below the rate,
   // that is where its 53 bits are below rate * 2^53 (exact: a power-of-two scaling), that is below its ceiling.
-  // Drawn a Philox block (two elements) at a time, in chunks on every worker thread: drawn one word at a time on
-  // one thread, the masks took a sixth of a training epoch.
+  // Drawn eight Philox blocks (sixteen elements) at a time, in chunks on the kernel threads: drawn one word at a
+  // time on one thread, the masks took a sixth of a training epoch.
   struct Layer {
     uint64_t stream, cutoff;
     float kept;
@@ -152,17 +152,13 @@ std::vector<HostArray<float>> dropoutMasks(const Graph &graph, int64_t batch, ui
   for (size_t layer = 0; layer < masks.size(); ++layer)
     for (size_t first = 0; first < masks[layer].data.size(); first += kChunk)
       chunks.emplace_back(layer, first);
-  runChunksInParallel(static_cast<int64_t>(chunks.size()), workerThreads(0), [&](int64_t c) {
+  runChunksInParallel(static_cast<int64_t>(chunks.size()), kernelThreads(), [&](int64_t c) {
     auto [index, first] = chunks[c];
     const Layer &layer = layers[index];
     std::vector<float> &mask = masks[index].data;
     const size_t end = std::min(mask.size(), first + kChunk);
-    for (size_t i = first; i < end; i += 2) {
-      std::array<uint64_t, 2> bits = Random::uniformDoubleBitsAt(seed, layer.stream, i / 2);
-      mask[i] = bits[0] < layer.cutoff ? 0.0f : layer.kept;
-      if (i + 1 < end)
-        mask[i + 1] = bits[1] < layer.cutoff ? 0.0f : layer.kept;
-    }
+    Random::bernoulliMask(seed, layer.stream, first / 2, std::span(mask).subspan(first, end - first), layer.cutoff,
+                          layer.kept);
   });
   return masks;
 }

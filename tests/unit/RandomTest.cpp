@@ -103,13 +103,26 @@ TEST(Random, UniformDoubleInUnitInterval) {
   EXPECT_NEAR(sum / 100000, 0.5, 5e-3);
 }
 
-TEST(Random, UniformDoubleBitsAtArePositionedDrawsOfTheStream) {
+// A mask element is dropped exactly where the stream's draw at its position, drawn one by one, is below the rate
+// (cutoff = rate * 2^53): from any pair on, for any length (the last block cut short, an odd length).
+TEST(Random, BernoulliMaskDropsWhereThePositionedDrawIsBelowTheRate) {
   const uint64_t seed = 0x0123456789abcdefULL, stream = 77;
+  const double rate = 0.3;
+  const uint64_t cutoff = static_cast<uint64_t>(std::ceil(std::ldexp(rate, 53)));
+  std::vector<double> draws;
   Random sequential(seed, stream);
-  for (uint64_t pair = 0; pair < 40; ++pair) {
-    std::array<uint64_t, 2> bits = Random::uniformDoubleBitsAt(seed, stream, pair);
-    EXPECT_EQ(static_cast<double>(bits[0]) * 0x1.0p-53, sequential.uniformDouble()) << "draw " << 2 * pair;
-    EXPECT_EQ(static_cast<double>(bits[1]) * 0x1.0p-53, sequential.uniformDouble()) << "draw " << 2 * pair + 1;
+  for (int i = 0; i < 200; ++i)
+    draws.push_back(sequential.uniformDouble());
+  for (auto [firstPair, length] : {std::pair<uint64_t, size_t>{0, 200}, {0, 1}, {3, 37}, {5, 16}, {9, 0}}) {
+    std::vector<float> mask(length, -1.0f);
+    Random::bernoulliMask(seed, stream, firstPair, mask, cutoff, 2.0f);
+    int dropped = 0;
+    for (size_t i = 0; i < length; ++i) {
+      EXPECT_EQ(mask[i], draws[2 * firstPair + i] < rate ? 0.0f : 2.0f) << "draw " << 2 * firstPair + i;
+      dropped += mask[i] == 0.0f;
+    }
+    if (length == 200)
+      EXPECT_NEAR(dropped, 60, 25);
   }
 }
 
