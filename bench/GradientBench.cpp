@@ -7,6 +7,7 @@
 #include "runtime/OneHot.h"
 #include "runtime/Parameters.h"
 #include "runtime/Random.h"
+#include "runtime/core/ParallelFor.h"
 #include "stdlib/Models.h"
 
 #include <fmt/format.h>
@@ -126,13 +127,13 @@ void benchmarkTask(const std::string &name, const std::string &task, const Gradi
              name, task, medianSeconds * 1e3, args.reps, *std::min_element(seconds.begin(), seconds.end()) * 1e3,
              result.terms.at("loss"), result.terms.at("data_loss"), result.terms.at("fourier_prior"), peakMegabytes,
              directory.string());
-  // One thread: batch-norm statistics couple the whole batch, so the gradient program is not split across workers.
+  // One program for the whole batch (batch-norm statistics couple it), its loop nests on the kernel threads.
   json.append(fmt::format(
       "{{\"side\": \"seqjit\", \"model\": \"{}\", \"task\": \"{}\", \"length\": {}, \"outputs\": {}, \"batch\": {}, "
-      "\"batch_norm\": \"batch\", \"reps\": {}, \"warmup\": {}, \"threads\": 1, \"median_s\": {:.6g}, "
+      "\"batch_norm\": \"batch\", \"reps\": {}, \"warmup\": {}, \"threads\": {}, \"median_s\": {:.6g}, "
       "\"median_ms\": {:.6g}, \"min_s\": {:.6g}, \"sequences_per_s\": {:.6g}, \"compile_s\": {:.6g}, "
       "\"compile_codegen_s\": {:.6g}, \"peak_rss_mb\": {:.6g}, \"data_dir\": \"{}\"{}{}}}",
-      name, task, length, graph.outputNode().shape[0], args.batch, args.reps, args.warmup, medianSeconds,
+      name, task, length, graph.outputNode().shape[0], args.batch, args.reps, args.warmup, kernelThreads(), medianSeconds,
       medianSeconds * 1e3, *std::min_element(seconds.begin(), seconds.end()), args.batch / medianSeconds,
       compileWallSeconds, compiled.compileSeconds(), peakMegabytes, directory.string(), terms, prior));
 }

@@ -76,7 +76,7 @@ history = json.load(open(f"{run}/history.json"))
 epochs = history["epochs"]
 seconds = [e["seconds"] for e in epochs]
 timed = seconds[1:] or seconds
-compiled = re.search(r"compiled in ([0-9.]+) s", log)
+compiled = re.search(r"compiling: \d+ programs? in ([0-9.]+) s", log)
 header = re.search(r"(\d+) training sequences x (\d+) nt, (\d+) validation", log)
 batch = re.search(r"; batch (\d+);", log)
 record = {"side": "seqjit", "model": model, "data": data,
@@ -118,7 +118,7 @@ lines = [f"# train epoch (shuffled mini-batches of {any_row.get('batch', '?')}, 
          f"at end {' '.join(open('/proc/loadavg').read().split()[:3])}",
          f"# torch {any_torch.get('torch', '?')}, {any_torch.get('threads', '?')} threads, OpenBLAS openmp, "
          f"OPENBLAS_CORETYPE={any_torch.get('openblas_coretype') or '<unset>'}, torch.optim.Adam, validation batch "
-         f"{sys.argv[3]} (loss only); seqjit train --threads 2 (the validation pass; the train step runs on 1 thread), "
+         f"{sys.argv[3]} (loss only); seqjit train --threads 2 (the validation pass in chunks, the train step's loop nests on the kernel threads), "
          "validation loss + AUROC/AUPR/Pearson/Spearman",
          f"{'model':<13} {'data':<22} {'train seqs':>10} {'batch':>5} {'epochs':>6} {'seqjit s/ep':>11} "
          f"{'torch s/ep':>10} {'torch/seqjit':>12} {'compile s':>9} {'seqjit loss':>11} {'torch loss':>10} "

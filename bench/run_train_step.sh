@@ -3,7 +3,7 @@
 # vs PyTorch (OpenBLAS, 2 threads) per model, on the same weights, input and labels, as ratios; the losses of the
 # two sides are checked equal.
 #
-# Environment knobs: REPS (default 10), WARMUP (default 2, both sides), MODELS (default "cnn-deep cnn-dist cnn-50"),
+# Environment knobs: REPS (default 10), WARMUP (default 2, both sides), MODELS (default "cnn-deep cnn-dist cnn-50 residualbind"),
 # TASKS (default "grad grad_fourier"), the prior's FREQ_LIMIT (default 30: the paper's T=150 for 1000 nt scaled to
 # the models' 200 nt), SOFTNESS (0.2), SIGMA (3), LAMBDA (1), SEQJIT_BUILD_DIR (default <repo>/build),
 # SEQJIT_BENCH_LOCK (set: build under `flock /tmp/seqjit-build.lock`, for a shared build directory),
@@ -14,7 +14,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${SEQJIT_BUILD_DIR:-$ROOT/build}
 REPS=${REPS:-10}
 WARMUP=${WARMUP:-2}
-MODELS=${MODELS:-"cnn-deep cnn-dist cnn-50"}
+MODELS=${MODELS:-"cnn-deep cnn-dist cnn-50 residualbind"}
 TASKS=${TASKS:-"grad grad_fourier"}
 FREQ_LIMIT=${FREQ_LIMIT:-30}
 SOFTNESS=${SOFTNESS:-0.2}
@@ -40,7 +40,7 @@ status=0
 for model in $MODELS; do
   for task in $TASKS; do
     echo "== $model $task: seqjit ($REPS reps)"
-    "$BUILD/bin/bench_gradient" --model "$model" --task "$task" --reps "$REPS" --warmup "$WARMUP" \
+    SEQJIT_NUM_THREADS=2 "$BUILD/bin/bench_gradient" --model "$model" --task "$task" --reps "$REPS" --warmup "$WARMUP" \
       --fourier-prior "T=$FREQ_LIMIT,s=$SOFTNESS,sigma=$SIGMA,lambda=$LAMBDA" --out-dir "$DATA" --json "$JSON"
     echo "== $model $task: torch ($REPS reps)"
     "$PYTHON" "$ROOT/bench/torch_train_step.py" --model "$model" --data "$DATA/$model" --tasks "$task" --bn batch \
@@ -64,18 +64,18 @@ lines = [f"# train step (loss + gradient for every trainable parameter), batch {
          machine_line(),
          f"# torch {any_torch.get('torch', '?')}, {any_torch.get('threads', '?')} threads, OpenBLAS openmp, "
          f"OPENBLAS_CORETYPE={any_torch.get('openblas_coretype') or '<unset>'}, torch.autograd.grad; "
-         f"seqjit {next(iter(seqjit.values())).get('threads', '?')} thread (one compiled program per task)",
+         f"seqjit {next(iter(seqjit.values())).get('threads', '?')} threads (one compiled program per task, its loop nests on the kernel threads)",
          "# grad = BCE on the logits; grad_fourier = BCE + lambda * Fourier attribution prior (double backprop)"
          + (f", T={prior['freq_limit']} (the paper's 150 for 1000 nt, scaled to 200 nt), s={prior['softness']}, "
             f"sigma={prior['sigma']}, lambda={prior['lambda']}" if prior else ""),
-         f"{'model':<9} {'task':<13} {'reps':>4} {'seqjit ms':>10} {'torch ms':>9} {'torch/seqjit':>12} "
+         f"{'model':<12} {'task':<13} {'reps':>4} {'seqjit ms':>10} {'torch ms':>9} {'torch/seqjit':>12} "
          f"{'compile s':>9} {'seqjit MB':>9} {'torch MB':>8} {'seqjit loss':>12} {'torch loss':>12} {'loss rel diff':>13}"]
 ratios = {}
 status = 0
 for key, s in seqjit.items():
     model, task = key
     t = torch.get(key)
-    head = f"{model:<9} {task:<13} {s['reps']:>4} {s['median_s'] * 1e3:>10.1f}"
+    head = f"{model:<12} {task:<13} {s['reps']:>4} {s['median_s'] * 1e3:>10.1f}"
     if t is None:
         lines.append(f"{head} {'(failed)':>9}")
         status = 1
