@@ -60,10 +60,11 @@ void benchmarkModel(const std::string &name, const BenchArguments &args, JsonLin
       "{{\"side\": \"seqjit\", \"model\": \"{}\", \"length\": {}, \"outputs\": {}, \"activation\": \"{}\", "
       "\"batch\": {}, \"reps\": {}, \"median_s\": {:.6g}, \"min_s\": {:.6g}, \"sequences_per_s\": {:.6g}, "
       "\"compile_s\": {:.6g}, \"compile_wall_s\": {:.6g}, \"peak_rss_mb\": {:.6g}, \"data_dir\": \"{}\", "
-      "\"threads\": {}}}",
+      "\"threads\": {}{}}}",
       name, length, graph.outputNode().shape[0], entry.defaultActivation, args.batch, args.reps, medianSeconds,
       *std::min_element(seconds.begin(), seconds.end()), args.batch / medianSeconds, compiled.compileSeconds(),
-      compileWallSeconds, peakMegabytes, directory.string(), compiled.threads()));
+      compileWallSeconds, peakMegabytes, directory.string(), compiled.threads(),
+      workFields(multiplyAddsPerExample(graph), args.batch, 1)));
 }
 
 } // namespace

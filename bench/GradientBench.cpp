@@ -132,10 +132,11 @@ void benchmarkTask(const std::string &name, const std::string &task, const Gradi
       "{{\"side\": \"seqjit\", \"model\": \"{}\", \"task\": \"{}\", \"length\": {}, \"outputs\": {}, \"batch\": {}, "
       "\"batch_norm\": \"batch\", \"reps\": {}, \"warmup\": {}, \"threads\": {}, \"median_s\": {:.6g}, "
       "\"median_ms\": {:.6g}, \"min_s\": {:.6g}, \"sequences_per_s\": {:.6g}, \"compile_s\": {:.6g}, "
-      "\"compile_codegen_s\": {:.6g}, \"peak_rss_mb\": {:.6g}, \"data_dir\": \"{}\"{}{}}}",
+      "\"compile_codegen_s\": {:.6g}, \"peak_rss_mb\": {:.6g}, \"data_dir\": \"{}\"{}{}{}}}",
       name, task, length, graph.outputNode().shape[0], args.batch, args.reps, args.warmup, kernelThreads(), medianSeconds,
       medianSeconds * 1e3, *std::min_element(seconds.begin(), seconds.end()), args.batch / medianSeconds,
-      compileWallSeconds, compiled.compileSeconds(), peakMegabytes, directory.string(), terms, prior));
+      compileWallSeconds, compiled.compileSeconds(), peakMegabytes, directory.string(), terms, prior,
+      workFields(multiplyAddsPerExample(graph), args.batch, 3)));
 }
 
 } // namespace

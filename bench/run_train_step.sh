@@ -27,6 +27,7 @@ PYTHON=/usr/bin/python3 # Debian's python3-torch; a pyenv python3 on PATH may la
 source "$ROOT/bench/build_bench_target.sh"
 source "$ROOT/bench/relative_paths.sh"
 build_bench_target bench_gradient
+build_bench_target bench_peak
 
 source "$ROOT/bench/select_openblas.sh"
 
@@ -49,16 +50,19 @@ for model in $MODELS; do
   done
 done
 
+# The FMA peak last: its seconds of full-width FMAs on every core may lower the clock for what follows.
+"$BUILD/bin/bench_peak" --threads 2 --json "$JSON"
 PYTHONPATH="$ROOT/bench" "$PYTHON" - "$JSON" "$RESULTS/train-step-cpu.txt" <<'EOF_PY' || status=1
 """Formats the JSON lines of both sides as the comparison table; exits 1 if a pair of losses differs."""
 import datetime, json, math, sys
-from bench_report import machine_line
+from bench_report import WORK_HEADER, machine_line, peak_line, peak_of, work_columns
 TOLERANCE = 1e-4  # relative; float32 on both sides, the sums in different orders: ~1e-6 expected
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
 seqjit = {(r["model"], r["task"]): r for r in rows if r["side"] == "seqjit"}
 torch = {(r["model"], r["task"]): r for r in rows if r["side"] == "torch"}
 any_torch = next(iter(torch.values()), {})
 prior = next((r for r in seqjit.values() if r["task"] == "grad_fourier"), None)
+peak = peak_of(rows)
 lines = [f"# train step (loss + gradient for every trainable parameter), batch {next(iter(seqjit.values()))['batch']}, "
          f"float32, batch norm on batch statistics, dropout off, {datetime.datetime.now().isoformat(timespec='seconds')}",
          machine_line(),
@@ -68,8 +72,10 @@ lines = [f"# train step (loss + gradient for every trainable parameter), batch {
          "# grad = BCE on the logits; grad_fourier = BCE + lambda * Fourier attribution prior (double backprop)"
          + (f", T={prior['freq_limit']} (the paper's 150 for 1000 nt, scaled to 200 nt), s={prior['softness']}, "
             f"sigma={prior['sigma']}, lambda={prior['lambda']}" if prior else ""),
+         peak_line(peak),
          f"{'model':<12} {'task':<13} {'reps':>4} {'seqjit ms':>10} {'torch ms':>9} {'torch/seqjit':>12} "
-         f"{'compile s':>9} {'seqjit MB':>9} {'torch MB':>8} {'seqjit loss':>12} {'torch loss':>12} {'loss rel diff':>13}"]
+         f"{'compile s':>9} {'seqjit MB':>9} {'torch MB':>8} {'seqjit loss':>12} {'torch loss':>12} {'loss rel diff':>13}"
+         + WORK_HEADER + " load"]
 ratios = {}
 status = 0
 for key, s in seqjit.items():
@@ -86,8 +92,8 @@ for key, s in seqjit.items():
     agree = difference <= TOLERANCE
     status |= not agree
     lines.append(f"{head} {t['median_s'] * 1e3:>9.1f} {ratio:>12.3f} {s['compile_s']:>9.1f} {s['peak_rss_mb']:>9.0f} "
-                 f"{t['peak_rss_mb']:>8.0f} {s['loss']:>12.8f} {t['loss']:>12.8f} {difference:>13.1e} "
-                 f"{t.get('load_average', '?').split()[0]:>5}" + ("" if agree else "  LOSSES DIFFER")
+                 f"{t['peak_rss_mb']:>8.0f} {s['loss']:>12.8f} {t['loss']:>12.8f} {difference:>13.1e}"
+                 + work_columns(s, peak) + f" {t.get('load_average', '?').split()[0]:>5}" + ("" if agree else "  LOSSES DIFFER")
                  + ("  NOISY (a side's median > 2x its min)"
                     if max(r["median_s"] / r["min_s"] for r in (s, t)) > 2 else ""))
 for task, values in ratios.items():
