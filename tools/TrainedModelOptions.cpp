@@ -16,7 +16,7 @@ void addTrainedModelOptions(CLI::App *command, TrainedModelArguments &args, bool
 
 void addThreadsOption(CLI::App *command, int &threads) {
   command->add_option("--threads", threads, "threads of the compiled programs (default: SEQJIT_NUM_THREADS, or all)")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(1, 1024))
       ->each([](const std::string &value) { setKernelThreads(std::stoi(value)); });
 }
 

@@ -22,7 +22,7 @@ struct TrainedModelArguments {
 /// out).
 void addTrainedModelOptions(CLI::App *command, TrainedModelArguments &args, bool withOutputs);
 
-/// --threads N (a positive number) into `threads`: the threads compiled programs use, both those that run side by
+/// --threads N (1 to 1024) into `threads`: the threads compiled programs use, both those that run side by
 /// side on chunks of a batch and the kernel threads that share a program's loop nests (runtime/core/ParallelFor.h).
 void addThreadsOption(CLI::App *command, int &threads);
 
