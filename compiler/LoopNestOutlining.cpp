@@ -54,21 +54,22 @@ struct SplitLoop {
 
 /// Where `op` heads a nest worth running on several threads: its split loop.
 std::optional<SplitLoop> splitLoop(Operation *op) {
-  std::optional<SplitLoop> split;
-  if (op->getNumResults() != 0)
+  Value lowerBound, upperBound, step;
+  if (auto loop = dyn_cast<scf::ParallelOp>(op)) {
+    lowerBound = loop.getLowerBound()[0];
+    upperBound = loop.getUpperBound()[0];
+    step = loop.getStep()[0];
+  } else if (auto loop = dyn_cast<scf::ForOp>(op); loop && loop->hasAttr(kParallelLoopAttribute)) {
+    lowerBound = loop.getLowerBound();
+    upperBound = loop.getUpperBound();
+    step = loop.getStep();
+  } else {
     return std::nullopt;
-  if (auto loop = dyn_cast<scf::ParallelOp>(op))
-    split = SplitLoop{loop.getLowerBound()[0], loop.getUpperBound()[0], 0};
-  else if (auto loop = dyn_cast<scf::ForOp>(op); loop && loop->hasAttr(kParallelLoopAttribute))
-    split = SplitLoop{loop.getLowerBound(), loop.getUpperBound(), 0};
-  if (!split)
-    return std::nullopt;
-  Value step = isa<scf::ParallelOp>(op) ? cast<scf::ParallelOp>(op).getStep()[0] : cast<scf::ForOp>(op).getStep();
+  }
   std::optional<int64_t> stride = getConstantIntValue(step);
-  if (!stride || *stride <= 0 || estimatedWork(op) < kParallelWork)
+  if (op->getNumResults() != 0 || !stride || *stride <= 0 || estimatedWork(op) < kParallelWork)
     return std::nullopt;
-  split->step = *stride;
-  return split;
+  return SplitLoop{lowerBound, upperBound, *stride};
 }
 
 /// Makes the split loop of `op` (a clone in its outlined function) run from `lowerBound` to `upperBound`.
