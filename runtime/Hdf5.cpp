@@ -105,6 +105,7 @@ struct NumericDataset {
   Handle file;
   Handle dataset;
   std::vector<int64_t> shape;
+  std::string name; ///< its name in the file (the key without a leading '/')
 };
 
 NumericDataset openNumericDataset(const std::string &path, const std::string &key) {
@@ -130,7 +131,7 @@ NumericDataset openNumericDataset(const std::string &path, const std::string &ke
     throw Error(fmt::format("HDF5 file '{}': dataset '{}' has no simple dataspace", path, key));
   std::vector<hsize_t> dimensions(static_cast<size_t>(rank));
   H5Sget_simple_extent_dims(space.get(), dimensions.data(), nullptr);
-  return {std::move(file), std::move(dataset), std::vector<int64_t>(dimensions.begin(), dimensions.end())};
+  return {std::move(file), std::move(dataset), std::vector<int64_t>(dimensions.begin(), dimensions.end()), normalized};
 }
 
 void readInto(const NumericDataset &opened, hid_t memorySpace, hid_t fileSpace, HostArray<float> &array,
@@ -243,12 +244,9 @@ void cacheChunks(NumericDataset &opened, const std::string &path, const std::str
   Handle access(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose);
   // HDF5 asks for about a hundred hash slots per cached chunk, an odd number.
   H5Pset_chunk_cache(access.get(), std::max<size_t>(521, chunks * 100) | 1, bytes, H5D_CHUNK_CACHE_W0_DEFAULT);
-  std::string normalized = key;
-  while (!normalized.empty() && normalized.front() == '/')
-    normalized.erase(normalized.begin());
   // An open dataset keeps the cache it was first opened with: close it, then open it again with this one.
   opened.dataset = Handle(-1, H5Dclose);
-  opened.dataset = Handle(H5Dopen2(opened.file.get(), normalized.c_str(), access.get()), H5Dclose);
+  opened.dataset = Handle(H5Dopen2(opened.file.get(), opened.name.c_str(), access.get()), H5Dclose);
   if (!opened.dataset.valid())
     throw Error(fmt::format("HDF5 file '{}': cannot open dataset '{}'", path, key));
 }
@@ -262,8 +260,8 @@ Hdf5Rows::Hdf5Rows(const std::string &path, const std::string &key, size_t memor
   double bytes = sizeof(float);
   for (int64_t size : open_->opened.shape)
     bytes *= static_cast<double>(size);
-  open_->fitsInMemory = bytes <= double(memoryBytes);
-  if (!open_->fitsInMemory)
+  open_->fitsInMemory = memoryBytes > 0 && bytes <= double(memoryBytes);
+  if (!open_->fitsInMemory && memoryBytes > 0)
     cacheChunks(open_->opened, path, key, memoryBytes);
 }
 
@@ -337,7 +335,7 @@ HostArray<float> Hdf5Rows::read(std::span<const int64_t> rows) const {
 }
 
 HostArray<float> readHdf5Rows(const std::string &path, const std::string &key, std::span<const int64_t> rows) {
-  return Hdf5Rows(path, key).read(rows);
+  return Hdf5Rows(path, key, 0).read(rows);
 }
 
 std::vector<std::string> readHdf5Strings(const std::string &path, const std::string &key) {

@@ -30,7 +30,8 @@ inline constexpr size_t kHdf5RowCacheBytes = size_t{256} << 20;
 /// of that size. Reads from several threads take turns (the serial libhdf5).
 class Hdf5Rows {
 public:
-  /// Holds at most `memoryBytes` (see above). Throws seqjit::Error naming the file and key for a missing key, a
+  /// Holds at most `memoryBytes` (see above); 0 holds nothing of its own (HDF5's default chunk cache), for a single
+  /// read. Throws seqjit::Error naming the file and key for a missing key, a
   /// non-numeric dataset or a scalar.
   Hdf5Rows(const std::string &path, const std::string &key, size_t memoryBytes = kHdf5RowCacheBytes);
   ~Hdf5Rows();
@@ -47,7 +48,7 @@ private:
   std::unique_ptr<Open> open_;
 };
 
-/// Hdf5Rows(path, key).read(rows), for one read.
+/// Hdf5Rows(path, key, 0).read(rows): one read of a few rows, without reading the whole dataset.
 HostArray<float> readHdf5Rows(const std::string &path, const std::string &key, std::span<const int64_t> rows);
 
 /// A variable-length string list (as writeHdf5File writes them). Throws seqjit::Error naming the file and key.

@@ -135,7 +135,8 @@ TEST_F(Hdf5Fixture, RowsComeInTheOrderAskedWithRepeats) {
 }
 
 // A compressed, chunked dataset (IRF1's X_train: gzip, chunks of 171 x 1 x 50) read a batch at a time from memory
-// (it fits), through a chunk cache smaller than it, and with no cache at all: the same rows as one whole read.
+// (it fits), through a chunk cache smaller than it, and through HDF5's default cache (a single read's reader): the
+// same rows as one whole read.
 TEST(Hdf5, RowsOfAChunkedDatasetAreTheSameFromMemoryAndThroughTheChunkCache) {
   HostArray<float> all = readHdf5Dataset(kRealDataFile, "X_train");
   const int64_t rowSize = all.size() / all.shape[0];
