@@ -238,7 +238,8 @@ LossProgramArguments lossProgramArguments(MLIRContext &context, const Graph &gra
 
 LossGradientValues emitLossGradient(OpBuilder &b, const Graph &graph, const Objective &objective, Value input,
                                     Value labels, Value mask, ValueRange parameters, ValueRange powerVectorValues,
-                                    const DropoutMasks &dropoutMasks, const BatchMixes &batchMixes) {
+                                    ValueRange termScales, const DropoutMasks &dropoutMasks,
+                                    const BatchMixes &batchMixes) {
   checkObjective(objective);
   SeqBuilder s(b, NameLoc::get(b.getStringAttr("loss")), "loss");
   Type elementType = SeqBuilder::tensorType(input).getElementType();
@@ -248,7 +249,10 @@ LossGradientValues emitLossGradient(OpBuilder &b, const Graph &graph, const Obje
   out.nodes = emitGraph(b, graph, input, parameters, dropoutMasks, batchMixes);
   Value logits = out.nodes.at(graph.output);
   Value data = dataLoss(s, objective, logits, labels, mask);
-  SmallVector<Value> lossTerms{data};
+  if (!termScales.empty() && termScales.size() != kLossTermScales.size())
+    throw Error(fmt::format("the loss takes {} term scales, got {}", kLossTermScales.size(), termScales.size()));
+  auto scaled = [&](Value term, size_t scale) { return termScales.empty() ? term : s.mul(term, termScales[scale]); };
+  SmallVector<Value> lossTerms{scaled(data, 0)};
 
   // The priors, each on the input gradient of its tasks' summed logits (one gradient per distinct task set).
   std::map<std::vector<int64_t>, Value> inputGradients;
@@ -271,7 +275,7 @@ LossGradientValues emitLossGradient(OpBuilder &b, const Graph &graph, const Obje
     }
     SeqBuilder p = s.withLayer(layer);
     priorValues.push_back(build(p, *prior, inputGradient(p, *prior), input, observedLabels));
-    lossTerms.push_back(s.affine(priorValues.back(), prior->weight));
+    lossTerms.push_back(scaled(s.affine(priorValues.back(), prior->weight), priorValues.size()));
   };
   addPrior(objective.fourierPrior, "fourier_prior", buildFourierPrior);
   addPrior(objective.smoothnessPrior, "smoothness_prior", buildSmoothnessPrior);
@@ -282,7 +286,7 @@ LossGradientValues emitLossGradient(OpBuilder &b, const Graph &graph, const Obje
   if (objective.spectralNorm)
     std::tie(spectral, out.powerVectors) =
         spectralPenalty(s, *objective.spectralNorm, graph, parameters, powerVectorValues, scalarType);
-  lossTerms.append({l2, spectral});
+  lossTerms.push_back(scaled(s.add({l2, spectral}), kLossTermScales.size() - 1));
   Value loss = s.add(lossTerms);
 
   SmallVector<Value> trainable;
@@ -323,12 +327,18 @@ OwningOpRef<ModuleOp> buildLossGradientModule(MLIRContext &context, const Graph 
                                               const ProgramOptions &options) {
   Graph graph = withBatchNormMode(original, options.batchNormTraining);
   LossProgramArguments arguments = lossProgramArguments(context, graph, objective, options);
+  size_t scalesStart = arguments.leading.size();
+  if (options.scaledLossTerms)
+    for (const std::string &name : kLossTermScales)
+      arguments.leading.push_back(
+          {name, RankedTensorType::get({}, programElementType(context, options)), TensorRole::StepValue});
   OpBuilder b(&context);
   ProgramFunction program =
       createProgramFunction(b, graph, options, kLossGradientFunction, arguments.leading, arguments.trailing);
   Value mask = objective.labelMask ? program.leading[1] : Value();
-  LossGradientValues loss = emitLossGradient(b, graph, objective, program.input, program.leading[0], mask,
-                                             program.parameters, program.trailing);
+  LossGradientValues loss =
+      emitLossGradient(b, graph, objective, program.input, program.leading[0], mask, program.parameters,
+                       program.trailing, ArrayRef<Value>(program.leading).drop_front(scalesStart));
   finishProgramFunction(program, b, lossGradientResults(graph, objective, loss), graph);
   return std::move(program.module);
 }

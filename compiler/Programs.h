@@ -24,6 +24,10 @@ struct ProgramOptions {
   /// Batch norm normalises with batch statistics (training) rather than the running ones. Dropout is the identity
   /// in every program: training-time masks belong to the trainer.
   bool batchNormTraining = true;
+  /// @loss_gradient takes kLossTermScales after the labels (and mask): scalars multiplying, in `loss`, the data
+  /// loss, each weighted prior and the penalties (the reported terms stay unscaled). Batches run with their share of
+  /// the examples as scales, and the penalties in one of them, have gradients that add up to their union's.
+  bool scaledLossTerms = false;
 };
 
 inline constexpr const char *kLossGradientFunction = "loss_gradient";
@@ -31,6 +35,9 @@ inline constexpr const char *kLossGradientFunction = "loss_gradient";
 /// the penalties with their strengths: loss = data_loss + sum of lambda * prior + l2_penalty + spectral_penalty.
 inline const std::vector<std::string> kLossTerms = {
     "loss", "data_loss", "fourier_prior", "smoothness_prior", "sparsity_prior", "l2_penalty", "spectral_penalty"};
+/// The scales @loss_gradient takes with ProgramOptions::scaledLossTerms, in order; the last scales both penalties.
+inline const std::vector<std::string> kLossTermScales = {
+    "data_loss_scale", "fourier_prior_scale", "smoothness_prior_scale", "sparsity_prior_scale", "penalty_scale"};
 
 /// A persistent power-iteration vector of the spectral-norm penalty: `name` is "<layer>.weight_u" (PyTorch's
 /// spectral_norm buffer), of `size` = the weight's first dimension.
@@ -60,12 +67,13 @@ struct LossGradientValues {
 
 /// Emits the graph on `input` and `parameters` (parameterOrder; dropout nodes in `dropoutMasks` multiply by their
 /// mask, nodes in `batchMixes` are mixed over the batch), `objective`'s loss on `labels` (`mask` null without
-/// objective.labelMask; `powerVectors` empty without objective.spectralNorm) and its gradient. Throws seqjit::Error as
-/// buildLossGradientModule does.
+/// objective.labelMask; `powerVectors` empty without objective.spectralNorm; `termScales` the kLossTermScales, or
+/// empty for an unscaled loss) and its gradient. Throws seqjit::Error as buildLossGradientModule does.
 LossGradientValues emitLossGradient(mlir::OpBuilder &b, const Graph &graph, const Objective &objective,
                                     mlir::Value input, mlir::Value labels, mlir::Value mask,
                                     mlir::ValueRange parameters, mlir::ValueRange powerVectors,
-                                    const DropoutMasks &dropoutMasks = {}, const BatchMixes &batchMixes = {});
+                                    mlir::ValueRange termScales, const DropoutMasks &dropoutMasks = {},
+                                    const BatchMixes &batchMixes = {});
 
 /// The name of the gradient of `parameter` among a program's results: "<parameter>.grad".
 std::string gradientName(const std::string &parameter);
@@ -75,10 +83,10 @@ std::vector<ProgramResult> lossGradientResults(const Graph &graph, const Objecti
                                                const LossGradientValues &loss);
 
 /// @loss_gradient(input (B, C, L), labels (B, outputs...), [mask (labels' shape) if objective.labelMask],
-/// parameters... in parameterOrder(graph), [power vectors... if objective.spectralNorm]) returns the kLossTerms
-/// (rank 0), then d loss / d p for each name of trainableParameterNames(graph), then the updated power vectors.
-/// Throws seqjit::Error on an objective that does not fit the graph (class weights, prior outputs, a mask or
-/// class weights with the multinomial loss).
+/// [kLossTermScales (rank 0) if options.scaledLossTerms], parameters... in parameterOrder(graph), [power vectors... if
+/// objective.spectralNorm]) returns the kLossTerms (rank 0), then d loss / d p for each name of
+/// trainableParameterNames(graph), then the updated power vectors. Throws seqjit::Error on an objective that does not
+/// fit the graph (class weights, prior outputs, a mask or class weights with the multinomial loss).
 mlir::OwningOpRef<mlir::ModuleOp> buildLossGradientModule(mlir::MLIRContext &context, const Graph &graph,
                                                           const Objective &objective, const ProgramOptions &options);
 

@@ -137,7 +137,7 @@ OwningOpRef<ModuleOp> buildTrainStepModule(MLIRContext &context, const Graph &or
 
   Value mask = objective.labelMask ? program.leading[1] : Value();
   LossGradientValues loss = emitLossGradient(b, graph, objective, program.input, program.leading[0], mask,
-                                             program.parameters, powerVectors, dropoutMasks, batchMixes);
+                                             program.parameters, powerVectors, {}, dropoutMasks, batchMixes);
 
   SeqBuilder s(b, NameLoc::get(b.getStringAttr("optimizer")), "optimizer");
   SmallVector<Value> squares;

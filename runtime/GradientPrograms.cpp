@@ -21,7 +21,11 @@ namespace {
 
 /// A program's arguments other than the input and the parameters: those before the parameters (labels, mask or
 /// seed) and those after them (power vectors), in the program's order.
-template <typename T> struct ExtraArguments { std::vector<const HostArray<T> *> leading, trailing; };
+template <typename T> struct ExtraArguments {
+  std::vector<const HostArray<T> *> leading, trailing;
+  /// Arrays made from scalar arguments, which `leading` points into (reserved up front, so they never move).
+  std::vector<HostArray<T>> scalars;
+};
 
 /// Checks the loss gradient's arguments against the graph and the objective, and orders them.
 template <typename T>
@@ -30,13 +34,24 @@ ExtraArguments<T> lossArguments(const Graph &graph, const Objective &objective, 
   checkInputShape(graph, input.shape, "loss gradient input");
   std::vector<int64_t> labelShape = batchedShape(input.shape[0], graph.outputNode().shape);
   checkShape(labels.shape, labelShape, "the labels");
-  ExtraArguments<T> arguments{{&labels}, {}};
+  ExtraArguments<T> arguments{{&labels}, {}, {}};
   if (objective.labelMask != (extras.mask != nullptr))
     throw Error(objective.labelMask ? "this loss takes a label mask (objective.labelMask), but none was given"
                                     : "a label mask was given, but this loss was built without one");
   if (extras.mask) {
     checkShape(extras.mask->shape, labelShape, "the label mask");
     arguments.leading.push_back(extras.mask);
+  }
+  if (extras.termScales) {
+    if (extras.termScales->size() != kLossTermScales.size())
+      throw Error(fmt::format("the loss takes {} term scales ({}), got {}", kLossTermScales.size(),
+                              fmt::join(kLossTermScales, ", "), extras.termScales->size()));
+    arguments.scalars.reserve(kLossTermScales.size());
+    for (T scale : *extras.termScales) {
+      arguments.scalars.push_back(HostArray<T>(std::vector<int64_t>{}));
+      arguments.scalars.back().data[0] = scale;
+      arguments.leading.push_back(&arguments.scalars.back());
+    }
   }
   if (!objective.spectralNorm)
     return arguments;
@@ -53,10 +68,12 @@ ExtraArguments<T> lossArguments(const Graph &graph, const Objective &objective, 
 }
 
 /// The names of lossArguments' arrays, in its order, for messages.
-std::vector<std::string> lossArgumentNames(const Graph &graph, const Objective &objective) {
+std::vector<std::string> lossArgumentNames(const Graph &graph, const Objective &objective, bool scaledLossTerms) {
   std::vector<std::string> names{"the labels"};
   if (objective.labelMask)
     names.push_back("the label mask");
+  if (scaledLossTerms)
+    names.insert(names.end(), kLossTermScales.begin(), kLossTermScales.end());
   if (objective.spectralNorm)
     for (const PowerVector &vector : powerVectors(graph))
       names.push_back("power vector '" + vector.name + "'");
@@ -154,13 +171,16 @@ LossGradients<float> CompiledLossGradient::run(const HostArray<float> &input, co
   checkInputShape(graph_, input.shape, "loss gradient input");
   checkShape(input.shape, batchedShape(options_.batch, graph_.inputNode().shape),
              fmt::format("the input (this loss gradient was compiled for batches of {})", options_.batch));
+  if (options_.scaledLossTerms != (extras.termScales != nullptr))
+    throw Error(options_.scaledLossTerms
+                    ? "this loss gradient was compiled with scaled loss terms, but no term scales were given"
+                    : "term scales were given, but this loss gradient was compiled without them");
   ExtraArguments<float> extra = lossArguments(graph_, objective_, input, labels, extras);
-  auto results =
-      program_.run(kLossGradientFunction,
-                   programArguments(graph_, input, lossArgumentNames(graph_, objective_), extra, parameters), [&] {
-                     interpretLossGradient<float>(graph_, objective_, options_.batchNormTraining, input, labels,
-                                                  parameters, extras, {.checkNumerics = true});
-                   });
+  std::vector<std::string> names = lossArgumentNames(graph_, objective_, options_.scaledLossTerms);
+  auto results = program_.run(kLossGradientFunction, programArguments(graph_, input, names, extra, parameters), [&] {
+    interpretLossGradient<float>(graph_, objective_, options_.batchNormTraining, input, labels, parameters, extras,
+                                 {.checkNumerics = true});
+  });
   return collect(graph_, objective_, std::move(results));
 }
 
@@ -171,7 +191,7 @@ LossGradients<T> interpretLossGradient(const Graph &graph, const Objective &obje
                                        const InterpretOptions &interpretOptions) {
   ExtraArguments<T> extra = lossArguments(graph, objective, input, labels, extras);
   mlir::MLIRContext context;
-  ProgramOptions options{input.shape[0], std::is_same_v<T, double>, batchNormTraining};
+  ProgramOptions options{input.shape[0], std::is_same_v<T, double>, batchNormTraining, extras.termScales != nullptr};
   auto results = interpretProgram<T>(buildLossGradientModule(context, graph, objective, options), kLossGradientFunction,
                                      interpreterArguments(graph, input, extra, parameters), interpretOptions);
   return collect(graph, objective, std::move(results));
@@ -197,7 +217,7 @@ HostArray<float> CompiledInputGradient::run(const HostArray<float> &input, const
              fmt::format("the input (this input gradient was compiled for batches of {})", options_.batch));
   checkShape(seed.shape, batchedShape(options_.batch, graph_.outputNode().shape), "the seed");
   auto results = program_.run(kInputGradientFunction,
-                              programArguments(graph_, input, {"the seed"}, {{&seed}, {}}, parameters), [&] {
+                              programArguments(graph_, input, {"the seed"}, {{&seed}, {}, {}}, parameters), [&] {
                                 interpretInputGradient<float>(graph_, options_.batchNormTraining, input, seed,
                                                               parameters, {.checkNumerics = true});
                               });
@@ -215,7 +235,7 @@ HostArray<T> interpretInputGradient(const Graph &graph, bool batchNormTraining, 
   mlir::MLIRContext context;
   ProgramOptions options{input.shape[0], std::is_same_v<T, double>, batchNormTraining};
   auto results = interpretProgram<T>(buildInputGradientModule(context, graph, options), kInputGradientFunction,
-                                     interpreterArguments(graph, input, ExtraArguments<T>{{&seed}, {}}, parameters),
+                                     interpreterArguments(graph, input, ExtraArguments<T>{{&seed}, {}, {}}, parameters),
                                      interpretOptions);
   return std::move(results[1]);
 }
@@ -242,7 +262,7 @@ DeepLiftResult<float> CompiledDeepLift::run(const HostArray<float> &input, const
   checkShape(seed.shape, batchedShape(options_.batch, graph_.outputNode().shape), "the seed");
   auto results = program_.run(
       kDeepLiftFunction,
-      programArguments(graph_, input, {"the reference", "the seed"}, {{&reference, &seed}, {}}, parameters),
+      programArguments(graph_, input, {"the reference", "the seed"}, {{&reference, &seed}, {}, {}}, parameters),
       [&] { interpretDeepLift<float>(graph_, input, reference, seed, parameters, {.checkNumerics = true}); });
   return {std::move(results[0]), std::move(results[1]), std::move(results[2])};
 }
@@ -258,7 +278,7 @@ DeepLiftResult<T> interpretDeepLift(const Graph &graph, const HostArray<T> &inpu
   ProgramOptions options{input.shape[0], std::is_same_v<T, double>, false};
   auto results = interpretProgram<T>(
       buildDeepLiftModule(context, graph, options), kDeepLiftFunction,
-      interpreterArguments(graph, input, ExtraArguments<T>{{&reference, &seed}, {}}, parameters), interpretOptions);
+      interpreterArguments(graph, input, ExtraArguments<T>{{&reference, &seed}, {}, {}}, parameters), interpretOptions);
   return {std::move(results[0]), std::move(results[1]), std::move(results[2])};
 }
 

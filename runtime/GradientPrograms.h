@@ -21,11 +21,13 @@ template <typename T> struct LossGradients {
 };
 
 /// What a loss gradient takes besides the input, the labels and the parameters: the labels' 0/1 mask (required
-/// with objective.labelMask, refused without) and the power vectors (required with objective.spectralNorm; start
-/// from initialPowerVectors and pass each step's updated ones to the next).
+/// with objective.labelMask, refused without), the power vectors (required with objective.spectralNorm; start
+/// from initialPowerVectors and pass each step's updated ones to the next) and the kLossTermScales (required with
+/// ProgramOptions::scaledLossTerms, refused without).
 template <typename T> struct LossExtras {
   const HostArray<T> *mask = nullptr;
   const std::map<std::string, HostArray<T>> *powerVectors = nullptr;
+  const std::vector<T> *termScales = nullptr;
 };
 
 /// Random unit vectors, one per PowerVector of the graph, from the seeded generator (PyTorch's spectral_norm

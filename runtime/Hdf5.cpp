@@ -254,7 +254,7 @@ void cacheChunks(NumericDataset &opened, const std::string &path, const std::str
 } // namespace
 
 Hdf5Rows::Hdf5Rows(const std::string &path, const std::string &key, size_t memoryBytes)
-    : open_(new Open{path, key, openNumericDataset(path, key), {}}) {
+    : open_(new Open{path, key, openNumericDataset(path, key), {}, false, {}}) {
   if (open_->opened.shape.empty())
     throw Error(fmt::format("HDF5 file '{}': dataset '{}' is a scalar; it has no rows to read", path, key));
   double bytes = sizeof(float);
@@ -268,6 +268,8 @@ Hdf5Rows::Hdf5Rows(const std::string &path, const std::string &key, size_t memor
 Hdf5Rows::~Hdf5Rows() = default;
 
 const std::vector<int64_t> &Hdf5Rows::shape() const { return open_->opened.shape; }
+
+std::string Hdf5Rows::describe() const { return fmt::format("'{}', dataset '{}'", open_->path, open_->key); }
 
 HostArray<float> Hdf5Rows::read(std::span<const int64_t> rows) const {
   const std::string &path = open_->path, &key = open_->key;

@@ -1,6 +1,7 @@
 // Reading and writing HDF5 files (the papers' X_train / Y_train / ... data), with the serial libhdf5 C API.
 #pragma once
 
+#include "runtime/ArrayRows.h"
 #include "runtime/HostArray.h"
 
 #include <memory>
@@ -25,23 +26,23 @@ std::vector<int64_t> hdf5DatasetShape(const std::string &path, const std::string
 inline constexpr size_t kHdf5RowCacheBytes = size_t{256} << 20;
 
 /// A numeric dataset kept open for reading rows a batch at a time: how a dataset larger than memory trains. One of
-/// at most the memory it is given (as float, kHdf5RowCacheBytes by default) is read whole at the first read and served from memory, so that shuffled
-/// batches cost no decompression and no HDF5 selection; a larger one is read a batch at a time through a chunk cache
-/// of that size. Reads from several threads take turns (the serial libhdf5).
-class Hdf5Rows {
+/// at most the memory it is given (as float, kHdf5RowCacheBytes by default) is read whole at the first read and served
+/// from memory, so that shuffled batches cost no decompression and no HDF5 selection; a larger one is read a batch at a
+/// time through a chunk cache of that size. Reads from several threads take turns (the serial libhdf5).
+class Hdf5Rows : public ArrayRows {
 public:
   /// Holds at most `memoryBytes` (see above); 0 holds nothing of its own (HDF5's default chunk cache), for a single
   /// read. Throws seqjit::Error naming the file and key for a missing key, a
   /// non-numeric dataset or a scalar.
   Hdf5Rows(const std::string &path, const std::string &key, size_t memoryBytes = kHdf5RowCacheBytes);
-  ~Hdf5Rows();
+  ~Hdf5Rows() override;
   Hdf5Rows(const Hdf5Rows &) = delete;
   Hdf5Rows &operator=(const Hdf5Rows &) = delete;
 
-  const std::vector<int64_t> &shape() const;
-  /// Rows `rows` (indices along the first axis, any order, repeats allowed) as one array (rows.size(), rest of the
-  /// shape...) in the order asked. Throws seqjit::Error naming the file and key for a row out of range.
-  HostArray<float> read(std::span<const int64_t> rows) const;
+  const std::vector<int64_t> &shape() const override;
+  /// See ArrayRows::read; errors name the file and key.
+  HostArray<float> read(std::span<const int64_t> rows) const override;
+  std::string describe() const override;
 
 private:
   struct Open;

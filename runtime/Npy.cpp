@@ -2,13 +2,18 @@
 #include "runtime/Npy.h"
 
 #include "dsl/Error.h"
-#include "runtime/core/AtomicFile.h"
 #include "runtime/Zip.h"
+#include "runtime/core/AtomicFile.h"
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <bit>
 #include <cctype>
+#include <cerrno>
 #include <cstring>
 #include <limits>
 #include <optional>
@@ -107,8 +112,8 @@ public:
         ++digitsEnd;
       // numpy may write Python 2 longs as "3L".
       if (digitsEnd == cursor)
-        throw bad(fmt::format("'{}' holds '{}', expected non-negative integers", key,
-                              header_.substr(at, end - at + 1)));
+        throw bad(
+            fmt::format("'{}' holds '{}', expected non-negative integers", key, header_.substr(at, end - at + 1)));
       std::string digits(header_.substr(cursor, digitsEnd - cursor));
       if (digits.size() > 18)
         throw bad(fmt::format("dimension {} of '{}' is too large", digits, key));
@@ -152,14 +157,6 @@ private:
   const std::string &source_;
 };
 
-template <typename Source, typename T> void convertElements(const char *data, std::vector<T> &out) {
-  for (size_t i = 0; i < out.size(); ++i) {
-    Source value;
-    std::memcpy(&value, data + i * sizeof(Source), sizeof(Source));
-    out[i] = static_cast<T>(value);
-  }
-}
-
 std::string shapeText(const std::vector<int64_t> &shape) {
   std::string text = "(";
   for (size_t i = 0; i < shape.size(); ++i)
@@ -167,32 +164,43 @@ std::string shapeText(const std::vector<int64_t> &shape) {
   return text + (shape.size() == 1 ? ",)" : ")");
 }
 
-} // namespace
-
-template <typename T> HostArray<T> parseNpy(std::string_view bytes, const std::string &source) {
+/// Where a .npy header ends (from its first bytes: magic, version, header length), or an error naming `source`.
+size_t npyHeaderEnd(std::string_view bytes, const std::string &source) {
   if (bytes.size() < 10 || bytes.substr(0, kMagic.size()) != kMagic)
     throw Error(fmt::format("{}: not a .npy file (expected the magic string \\x93NUMPY at the start)", source));
   int major = static_cast<unsigned char>(bytes[6]);
   int minor = static_cast<unsigned char>(bytes[7]);
+  if (major == 1)
+    return 10 + (static_cast<unsigned char>(bytes[8]) | (static_cast<unsigned char>(bytes[9]) << 8));
+  if (major != 2 && major != 3)
+    throw Error(
+        fmt::format("{}: .npy format version {}.{} is not supported (expected 1.0, 2.0 or 3.0)", source, major, minor));
+  if (bytes.size() < 12)
+    throw Error(fmt::format("{}: truncated .npy header", source));
   size_t headerLength = 0;
-  size_t headerStart = 0;
-  if (major == 1) {
-    headerLength = static_cast<unsigned char>(bytes[8]) | (static_cast<unsigned char>(bytes[9]) << 8);
-    headerStart = 10;
-  } else if (major == 2 || major == 3) {
-    if (bytes.size() < 12)
-      throw Error(fmt::format("{}: truncated .npy header", source));
-    for (int i = 3; i >= 0; --i)
-      headerLength = (headerLength << 8) | static_cast<unsigned char>(bytes[8 + i]);
-    headerStart = 12;
-  } else {
-    throw Error(fmt::format("{}: .npy format version {}.{} is not supported (expected 1.0, 2.0 or 3.0)", source,
-                            major, minor));
-  }
-  if (headerLength > bytes.size() - headerStart)
-    throw Error(fmt::format("{}: truncated .npy header (header needs {} bytes, {} are left)", source, headerLength,
-                            bytes.size() - headerStart));
-  std::string_view header = bytes.substr(headerStart, headerLength);
+  for (int i = 3; i >= 0; --i)
+    headerLength = (headerLength << 8) | static_cast<unsigned char>(bytes[8 + i]);
+  return 12 + headerLength;
+}
+
+/// What a .npy header says: the shape, the element type, and where the data starts.
+struct NpyLayout {
+  std::vector<int64_t> shape;
+  std::string descriptor;
+  DtypeInfo dtype;
+  size_t dataStart;
+  uint64_t count; ///< elements
+};
+
+/// Parses the header of a .npy file whose first bytes are `bytes` (the header at least); checks that `fileSize`
+/// bytes hold the data it announces.
+NpyLayout parseNpyLayout(std::string_view bytes, uint64_t fileSize, const std::string &source) {
+  size_t headerEnd = npyHeaderEnd(bytes, source);
+  size_t headerStart = static_cast<unsigned char>(bytes[6]) == 1 ? 10 : 12;
+  if (headerEnd > bytes.size())
+    throw Error(fmt::format("{}: truncated .npy header (header needs {} bytes, {} are left)", source,
+                            headerEnd - headerStart, bytes.size() - headerStart));
+  std::string_view header = bytes.substr(headerStart, headerEnd - headerStart);
   HeaderParser parser(header, source);
   std::string descriptor = parser.stringField("descr");
   bool fortranOrder = parser.boolField("fortran_order");
@@ -214,34 +222,159 @@ template <typename T> HostArray<T> parseNpy(std::string_view bytes, const std::s
       throw Error(fmt::format("{}: shape {} is too large", source, shapeText(shape)));
     count *= static_cast<uint64_t>(dimension);
   }
-  size_t dataStart = headerStart + headerLength;
   uint64_t needed = count * dtype->itemSize;
-  if (needed > bytes.size() - dataStart)
+  if (needed > fileSize - headerEnd)
     throw Error(fmt::format("{}: truncated: shape {} of '{}' needs {} bytes of data, the file has {}", source,
-                            shapeText(shape), descriptor, needed, bytes.size() - dataStart));
+                            shapeText(shape), descriptor, needed, fileSize - headerEnd));
+  return {shape, descriptor, *dtype, headerEnd, count};
+}
 
-  HostArray<T> array;
-  array.shape = shape;
-  array.data.resize(count);
-  const char *data = bytes.data() + dataStart;
-  switch (dtype->type) {
-  case ElementType::Float32: convertElements<float>(data, array.data); break;
-  case ElementType::Float64: convertElements<double>(data, array.data); break;
-  case ElementType::Int8: convertElements<int8_t>(data, array.data); break;
-  case ElementType::UInt8: convertElements<uint8_t>(data, array.data); break;
-  case ElementType::Int16: convertElements<int16_t>(data, array.data); break;
-  case ElementType::UInt16: convertElements<uint16_t>(data, array.data); break;
-  case ElementType::Int32: convertElements<int32_t>(data, array.data); break;
-  case ElementType::UInt32: convertElements<uint32_t>(data, array.data); break;
-  case ElementType::Int64: convertElements<int64_t>(data, array.data); break;
-  case ElementType::UInt64: convertElements<uint64_t>(data, array.data); break;
+/// Converts `count` elements of `layout`'s type at `data` to T.
+template <typename T> void convertNpyElements(const NpyLayout &layout, const char *data, size_t count, T *out) {
+  auto convert = [&]<typename Source>(Source) {
+    for (size_t i = 0; i < count; ++i) {
+      Source value;
+      std::memcpy(&value, data + i * sizeof(Source), sizeof(Source));
+      out[i] = static_cast<T>(value);
+    }
+  };
+  switch (layout.dtype.type) {
+  case ElementType::Float32:
+    convert(float{});
+    break;
+  case ElementType::Float64:
+    convert(double{});
+    break;
+  case ElementType::Int8:
+    convert(int8_t{});
+    break;
+  case ElementType::UInt8:
+    convert(uint8_t{});
+    break;
+  case ElementType::Int16:
+    convert(int16_t{});
+    break;
+  case ElementType::UInt16:
+    convert(uint16_t{});
+    break;
+  case ElementType::Int32:
+    convert(int32_t{});
+    break;
+  case ElementType::UInt32:
+    convert(uint32_t{});
+    break;
+  case ElementType::Int64:
+    convert(int64_t{});
+    break;
+  case ElementType::UInt64:
+    convert(uint64_t{});
+    break;
   case ElementType::Bool:
     // Any non-zero byte is True, as numpy reads it.
     for (size_t i = 0; i < count; ++i)
-      array.data[i] = data[i] != 0 ? T(1) : T(0);
+      out[i] = data[i] != 0 ? T(1) : T(0);
     break;
   }
+}
+
+} // namespace
+
+template <typename T> HostArray<T> parseNpy(std::string_view bytes, const std::string &source) {
+  NpyLayout layout = parseNpyLayout(bytes, bytes.size(), source);
+  HostArray<T> array;
+  array.shape = layout.shape;
+  array.data.resize(layout.count);
+  convertNpyElements(layout, bytes.data() + layout.dataStart, layout.count, array.data.data());
   return array;
+}
+
+struct NpyRows::Open {
+  std::string path;
+  int descriptor = -1;
+  NpyLayout layout;
+  int64_t rowElements = 0;
+  ~Open() {
+    if (descriptor >= 0)
+      ::close(descriptor);
+  }
+};
+
+namespace {
+
+/// Reads `size` bytes at `offset` of the open file `descriptor`; throws naming `path` on a short or failed read.
+void readAt(int descriptor, const std::string &path, uint64_t offset, size_t size, char *out) {
+  while (size > 0) {
+    ssize_t got = ::pread(descriptor, out, size, static_cast<off_t>(offset));
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got <= 0)
+      throw Error(fmt::format("'{}': read failed at byte {}: {}", path, offset,
+                              got < 0 ? std::strerror(errno) : "the file ended early (was it truncated?)"));
+    out += got;
+    offset += static_cast<uint64_t>(got);
+    size -= static_cast<size_t>(got);
+  }
+}
+
+} // namespace
+
+NpyRows::NpyRows(const std::string &path) : open_(std::make_unique<Open>()) {
+  open_->path = path;
+  std::string source = fmt::format("'{}'", path);
+  open_->descriptor = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (open_->descriptor < 0)
+    throw Error(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
+  struct stat status {};
+  if (::fstat(open_->descriptor, &status) != 0)
+    throw Error(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
+  uint64_t fileSize = static_cast<uint64_t>(status.st_size);
+  std::string start(std::min<uint64_t>(fileSize, 12), '\0');
+  readAt(open_->descriptor, path, 0, start.size(), start.data());
+  size_t headerEnd = npyHeaderEnd(start, source);
+  constexpr size_t kMaxHeader = size_t{1} << 20; // numpy writes headers of a few hundred bytes
+  if (headerEnd > kMaxHeader || headerEnd > fileSize)
+    throw Error(fmt::format("{}: .npy header of {} bytes is {}", source, headerEnd,
+                            headerEnd > fileSize ? "longer than the file" : "implausibly large"));
+  std::string header(headerEnd, '\0');
+  readAt(open_->descriptor, path, 0, header.size(), header.data());
+  open_->layout = parseNpyLayout(header, fileSize, source);
+  if (open_->layout.shape.empty())
+    throw Error(fmt::format("{}: a 0-d array has no rows to read", source));
+  open_->rowElements = 1;
+  for (size_t i = 1; i < open_->layout.shape.size(); ++i)
+    open_->rowElements *= open_->layout.shape[i];
+}
+
+NpyRows::~NpyRows() = default;
+
+const std::vector<int64_t> &NpyRows::shape() const { return open_->layout.shape; }
+
+std::string NpyRows::describe() const { return fmt::format("'{}'", open_->path); }
+
+HostArray<float> NpyRows::read(std::span<const int64_t> rows) const {
+  const NpyLayout &layout = open_->layout;
+  std::vector<int64_t> shape = layout.shape;
+  shape[0] = static_cast<int64_t>(rows.size());
+  HostArray<float> out(shape);
+  size_t rowBytes = static_cast<size_t>(open_->rowElements) * layout.dtype.itemSize;
+  std::vector<char> buffer;
+  for (size_t i = 0; i < rows.size();) {
+    if (rows[i] < 0 || rows[i] >= layout.shape[0])
+      throw Error(
+          fmt::format("'{}': row {} is out of range (the array has {})", open_->path, rows[i], layout.shape[0]));
+    size_t run = 1; // consecutive rows are one read
+    while (i + run < rows.size() && rows[i + run] == rows[i] + static_cast<int64_t>(run))
+      ++run;
+    if (rows[i] + static_cast<int64_t>(run) > layout.shape[0])
+      run = static_cast<size_t>(layout.shape[0] - rows[i]);
+    buffer.resize(run * rowBytes);
+    readAt(open_->descriptor, open_->path, layout.dataStart + static_cast<uint64_t>(rows[i]) * rowBytes, buffer.size(),
+           buffer.data());
+    convertNpyElements(layout, buffer.data(), run * static_cast<size_t>(open_->rowElements),
+                       out.data.data() + i * static_cast<size_t>(open_->rowElements));
+    i += run;
+  }
+  return out;
 }
 
 template <typename T> HostArray<T> readNpy(const std::string &path) {

@@ -1,9 +1,11 @@
 // NumPy .npy and .npz files: tensors and weights exchanged with numpy and PyTorch.
 #pragma once
 
+#include "runtime/ArrayRows.h"
 #include "runtime/HostArray.h"
 
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -18,6 +20,23 @@ template <typename T> HostArray<T> parseNpy(std::string_view bytes, const std::s
 
 /// Reads a .npy file; see parseNpy. Throws seqjit::Error naming `path`.
 template <typename T> HostArray<T> readNpy(const std::string &path);
+
+/// A .npy file kept open for reading rows a batch at a time (positioned reads, so several threads may read at
+/// once), never whole: the header is checked up front (as parseNpy checks it, the file's size included) and each
+/// read converts its rows to float.
+class NpyRows : public ArrayRows {
+public:
+  /// Throws seqjit::Error naming `path` for a missing file, a bad header, a truncated file or a 0-d array.
+  explicit NpyRows(const std::string &path);
+  ~NpyRows() override;
+  const std::vector<int64_t> &shape() const override;
+  HostArray<float> read(std::span<const int64_t> rows) const override;
+  std::string describe() const override;
+
+private:
+  struct Open;
+  std::unique_ptr<Open> open_;
+};
 
 /// The bytes of a version 1.0 .npy file holding `array` ('<f4' for float, '<f8' for double), C order, header
 /// padded to a multiple of 64 bytes as numpy does.

@@ -3,6 +3,7 @@
 
 #include "dsl/Error.h"
 #include "dsl/ShapeFunctions.h"
+#include "runtime/ArrayRows.h"
 #include "runtime/Hdf5.h"
 #include "runtime/Npy.h"
 #include "runtime/Random.h"
@@ -15,13 +16,13 @@
 
 namespace seqjit {
 
-void validateOneHot(const HostArray<float> &x, const std::string &source) {
+void validateOneHot(const HostArray<float> &x, const std::string &source, std::span<const int64_t> rows) {
   if (x.rank() != 3 || x.shape[1] != 4)
     throw Error(fmt::format("{}: sequence input has shape {}; expected (N, 4, L) one-hot DNA (rows A C G T)", source,
                             shapeToString(x.shape)));
   if (x.size() != HostArray<float>::elementCount(x.shape))
-    throw Error(fmt::format("{}: shape {} does not match the {} stored values", source, shapeToString(x.shape),
-                            x.size()));
+    throw Error(
+        fmt::format("{}: shape {} does not match the {} stored values", source, shapeToString(x.shape), x.size()));
   const int64_t examples = x.shape[0];
   const int64_t length = x.shape[2];
   for (int64_t example = 0; example < examples; ++example) {
@@ -40,15 +41,46 @@ void validateOneHot(const HostArray<float> &x, const std::string &source) {
       if (!oneHot && !unknownBase)
         throw Error(fmt::format("{}: example {}, position {}: column (A, C, G, T) = ({}, {}, {}, {}) is not "
                                 "one-hot; expected exactly one 1 and three 0s, or all 0s for N",
-                                source, example, position, column[0], column[1], column[2], column[3]));
+                                source, rows.empty() ? example : rows[example], position, column[0], column[1],
+                                column[2], column[3]));
     }
   }
 }
 
-HostArray<float> loadSequenceInput(const std::string &path, const std::string &hdf5Key) {
+namespace {
+
+/// Sequence rows checked as they are read.
+class OneHotRows : public ArrayRows {
+public:
+  explicit OneHotRows(std::unique_ptr<ArrayRows> rows) : rows_(std::move(rows)) {
+    const std::vector<int64_t> &shape = rows_->shape();
+    if (shape.size() != 3 || shape[1] != 4)
+      throw Error(fmt::format("{}: sequence input has shape {}; expected (N, 4, L) one-hot DNA (rows A C G T)",
+                              rows_->describe(), shapeToString(shape)));
+  }
+  const std::vector<int64_t> &shape() const override { return rows_->shape(); }
+  HostArray<float> read(std::span<const int64_t> rows) const override {
+    HostArray<float> x = rows_->read(rows);
+    validateOneHot(x, rows_->describe(), rows);
+    return x;
+  }
+  std::string describe() const override { return rows_->describe(); }
+
+private:
+  std::unique_ptr<ArrayRows> rows_;
+};
+
+std::string lowercaseExtension(const std::string &path) {
   std::string extension = std::filesystem::path(path).extension().string();
   std::transform(extension.begin(), extension.end(), extension.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return extension;
+}
+
+} // namespace
+
+HostArray<float> loadSequenceInput(const std::string &path, const std::string &hdf5Key) {
+  std::string extension = lowercaseExtension(path);
   HostArray<float> x;
   std::string source;
   if (extension == ".npy") {
@@ -64,6 +96,11 @@ HostArray<float> loadSequenceInput(const std::string &path, const std::string &h
   }
   validateOneHot(x, source);
   return x;
+}
+
+std::unique_ptr<ArrayRows> openSequenceRows(const std::string &path, const std::string &hdf5Key,
+                                            const std::string &option) {
+  return std::make_unique<OneHotRows>(openArrayRows(path, hdf5Key.empty() ? "X_test" : hdf5Key, option));
 }
 
 HostArray<float> randomOneHot(int64_t count, int64_t length, uint64_t seed) {

@@ -1,13 +1,14 @@
 // seqjit grad: the gradient of a loss (with optional L2 and Fourier attribution prior) for every trainable weight.
 #include "dsl/Error.h"
-#include "runtime/GradientPrograms.h"
-#include "runtime/Hdf5.h"
+#include "runtime/ArrayRows.h"
+#include "runtime/BatchedLossGradient.h"
 #include "runtime/Npy.h"
 #include "runtime/OneHot.h"
 #include "runtime/Stopwatch.h"
 #include "tools/Commands.h"
 #include "tools/ModelResolver.h"
 #include "tools/ObjectiveOptions.h"
+#include "tools/ProgressLine.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -15,6 +16,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 
 namespace seqjit {
@@ -37,27 +39,41 @@ struct GradArguments {
   std::string activation;
   int64_t outputs = 0;
   uint64_t seed = 0;
+  int64_t batchSize = kDefaultGradientBatch;
 };
 
-/// Labels or a label mask: a .npy file, or dataset `key` of an HDF5 file.
-HostArray<float> loadLabels(const std::string &path, const std::string &key, const char *what) {
-  std::string extension = std::filesystem::path(path).extension().string();
-  if (extension == ".npy")
-    return readNpy<float>(path);
-  if (extension == ".h5" || extension == ".hdf5")
-    return readHdf5Dataset(path, key);
-  throw Error(fmt::format("cannot read {} from '{}': unknown extension '{}' (expected .npy, .h5 or .hdf5)", what, path,
-                          extension));
+/// Every value of a label-mask batch (rows from `first` on) is 0 or 1, or an error naming the file and the row.
+void checkMaskValues(const HostArray<float> &mask, const ArrayRows &rows, int64_t first) {
+  int64_t perRow = mask.shape[0] == 0 ? 0 : mask.size() / mask.shape[0];
+  for (int64_t i = 0; i < mask.size(); ++i)
+    if (mask.data[i] != 0.0f && mask.data[i] != 1.0f)
+      throw Error(fmt::format("--mask {}: row {} holds {}; a mask holds 0 and 1 only", rows.describe(),
+                              first + i / perRow, mask.data[i]));
 }
 
-/// The labels' shape for `count` sequences, or an error naming the file.
-void checkLabelShape(const HostArray<float> &array, const Graph &graph, int64_t count, const std::string &option,
-                     const std::string &path) {
+/// Mask rows checked as they are read.
+class CheckedMaskRows : public ArrayRows {
+public:
+  explicit CheckedMaskRows(std::unique_ptr<ArrayRows> rows) : rows_(std::move(rows)) {}
+  const std::vector<int64_t> &shape() const override { return rows_->shape(); }
+  HostArray<float> read(std::span<const int64_t> rows) const override {
+    HostArray<float> mask = rows_->read(rows);
+    checkMaskValues(mask, *rows_, rows.empty() ? 0 : rows.front());
+    return mask;
+  }
+  std::string describe() const override { return rows_->describe(); }
+
+private:
+  std::unique_ptr<ArrayRows> rows_;
+};
+
+/// The shape of `count` rows of the model's outputs, or an error naming the option and file.
+void checkLabelShape(const ArrayRows &rows, const Graph &graph, int64_t count, const std::string &option) {
   std::vector<int64_t> shape{count};
   shape.insert(shape.end(), graph.outputNode().shape.begin(), graph.outputNode().shape.end());
-  if (array.shape != shape)
-    throw Error(fmt::format("{} '{}' has shape ({}); the model's outputs for {} sequences need ({})", option, path,
-                            fmt::join(array.shape, ", "), count, fmt::join(shape, ", ")));
+  if (rows.shape() != shape)
+    throw Error(fmt::format("{} {} has shape ({}); the model's outputs for {} sequences need ({})", option,
+                            rows.describe(), fmt::join(rows.shape(), ", "), count, fmt::join(shape, ", ")));
 }
 
 /// The spectral norm's power vectors: the *.weight_u arrays of an .npz (a previous G.npz), or seeded ones.
@@ -94,20 +110,24 @@ void runGrad(const GradArguments &args) {
                             "'{}'",
                             args.batchNorm));
 
-  HostArray<float> input = loadSequenceInput(args.input, args.inputKey.empty() ? "X_train" : args.inputKey);
-  HostArray<float> labels = loadLabels(args.labels, args.labelsKey.empty() ? "Y_train" : args.labelsKey, "labels");
-  if (input.shape[0] == 0)
-    throw Error(fmt::format("--input '{}' holds no sequences", args.input));
-  ResolvedModel resolved = resolveModel(args.model, ModelFileOptions{args.activation, input.shape[2], args.outputs});
+  std::unique_ptr<ArrayRows> input =
+      openSequenceRows(args.input, args.inputKey.empty() ? "X_train" : args.inputKey, "--input");
+  std::unique_ptr<ArrayRows> labels =
+      openArrayRows(args.labels, args.labelsKey.empty() ? "Y_train" : args.labelsKey, "--labels");
+  int64_t count = input->shape()[0];
+  if (count == 0)
+    throw Error(fmt::format("--input {} holds no sequences", input->describe()));
+  ResolvedModel resolved = resolveModel(args.model, ModelFileOptions{args.activation, input->shape()[2], args.outputs});
   const Graph &graph = resolved.model->graph();
-  checkInputShape(graph, input.shape, args.input);
-  checkLabelShape(labels, graph, input.shape[0], "--labels", args.labels);
-  HostArray<float> mask;
+  checkInputShape(graph, input->shape(), args.input);
+  checkLabelShape(*labels, graph, count, "--labels");
+  std::unique_ptr<ArrayRows> mask;
   if (objective.labelMask) {
-    mask = loadLabels(args.mask, args.maskKey.empty() ? "mask" : args.maskKey, "the label mask");
-    checkLabelShape(mask, graph, input.shape[0], "--mask", args.mask);
-    if (!std::all_of(mask.data.begin(), mask.data.end(), [](float v) { return v == 0.0f || v == 1.0f; }))
-      throw Error(fmt::format("--mask '{}' holds values other than 0 and 1", args.mask));
+    mask = std::make_unique<CheckedMaskRows>(
+        openArrayRows(args.mask, args.maskKey.empty() ? "mask" : args.maskKey, "--mask"));
+    checkLabelShape(*mask, graph, count, "--mask");
+    for (int64_t first = 0; first < count; first += 4096) // checked before the compile, as it is read
+      readRowRange(*mask, first, std::min<int64_t>(4096, count - first));
   }
   std::map<std::string, HostArray<float>> vectors;
   if (objective.spectralNorm)
@@ -117,17 +137,23 @@ void runGrad(const GradArguments &args) {
   double loadSeconds = secondsSince(start);
 
   std::string terms = (objective.labelMask ? " (masked)" : "") + describeExtraTerms(args.objective);
-  fmt::print("seqjit grad: model {} ({}), {} sequences x {} nt, loss {}{}\n", graph.name, resolved.origin,
-             input.shape[0], input.shape[2], args.objective.loss, terms);
+  fmt::print("seqjit grad: model {} ({}), {} sequences x {} nt, loss {}{}\n", graph.name, resolved.origin, count,
+             input->shape()[2], args.objective.loss, terms);
   fmt::print("  compiling the gradient program ...\n");
   std::fflush(stdout);
+  BatchedLossGradient compiled(graph, objective, count,
+                               {.batchSize = args.batchSize, .batchNormTraining = args.batchNorm == "train"});
+  if (compiled.batchSize() < count)
+    fmt::print("  batches of {} sequences{} (--batch-size)\n", compiled.batchSize(),
+               args.batchNorm == "train" &&
+                       std::any_of(graph.nodes.begin(), graph.nodes.end(),
+                                   [](const Node &node) { return node.op.kind == OpKind::BatchNorm; })
+                   ? ", batch norm on each batch's statistics"
+                   : "");
   start = std::chrono::steady_clock::now();
-  auto compiled = CompiledLossGradient::compile(
-      graph, objective, {.batch = input.shape[0], .batchNormTraining = args.batchNorm == "train"});
-  double compileSeconds = secondsSince(start);
-  start = std::chrono::steady_clock::now();
+  ProgressLine progress("sequences");
   LossGradients<float> result =
-      compiled.run(input, labels, parameters, {objective.labelMask ? &mask : nullptr, &vectors});
+      compiled.run({input.get(), labels.get(), mask.get()}, parameters, &vectors, std::ref(progress));
   double runSeconds = secondsSince(start);
   std::map<std::string, HostArray<float>> written = result.gradients;
   written.insert(result.powerVectors.begin(), result.powerVectors.end());
@@ -145,7 +171,8 @@ void runGrad(const GradArguments &args) {
                result.powerVectors.size(), args.output,
                args.powerVectors.empty() ? fmt::format("started from seed {}", args.seed)
                                          : "from " + args.powerVectors);
-  fmt::print("  time: load {:.2f} s, compile {:.2f} s, run {:.3f} s\n", loadSeconds, compileSeconds, runSeconds);
+  fmt::print("  time: load {:.2f} s, compile {:.2f} s, run {:.3f} s ({:.3f} ms per sequence)\n", loadSeconds,
+             compiled.compileSeconds(), runSeconds, 1e3 * runSeconds / static_cast<double>(count));
 }
 
 } // namespace
@@ -173,6 +200,12 @@ void addGradCommand(CLI::App &app) {
   command->add_option("--activation", args->activation, "first-layer activation (exp, relu, ...)");
   command->add_option("--outputs", args->outputs, "number of outputs (default: the model's)");
   command->add_option("--seed", args->seed, "initialisation seed when no --weights are given");
+  command
+      ->add_option("--batch-size", args->batchSize,
+                   fmt::format("sequences per batch (default {}; 0: all in one batch). The gradient is the whole "
+                               "set's; only batch norm in training mode sees each batch's statistics",
+                               kDefaultGradientBatch))
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
   command->callback([args] { runGrad(*args); });
 }
 

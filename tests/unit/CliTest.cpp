@@ -425,27 +425,42 @@ HostArray<float> writeLabels(const std::string &file, int64_t count, int64_t tas
   return y;
 }
 
-TEST_F(CliTest, GradWithFourierPriorMatchesTheInterpreter) {
-  HostArray<float> x = writeInput("x.npy", 4, 120);
+// Five sequences in one batch (batch norm on their statistics), then in batches of 2, 2 and 1 (batch norm on
+// running statistics, so that batches do not interact): the gradient of all five, as the interpreter computes it
+// in one batch.
+TEST_F(CliTest, GradWithFourierPriorMatchesTheInterpreterInOneBatchOrSeveral) {
+  HostArray<float> x = writeInput("x.npy", 5, 120);
   auto model = buildZooModel("cnn-local", {.length = 120});
-  HostArray<float> y = writeLabels(path("y.npy"), 4, model->graph().outputNode().shape[0]);
-  RunResult result = run("grad --model cnn-local --input x.npy --labels y.npy --out g.npz --l2 1e-3 "
-                         "--fourier-prior T=10,s=0.2,sigma=2,lambda=0.5");
-  ASSERT_TRUE(result.exited) << result.output;
-  ASSERT_EQ(result.exitCode, 0) << result.output;
-  EXPECT_THAT(result.output, AllOf(HasSubstr("4 sequences x 120 nt"), HasSubstr("Fourier prior"),
-                                   HasSubstr("fourier_prior:"), HasSubstr("g.npz")));
-
+  HostArray<float> y = writeLabels(path("y.npy"), 5, model->graph().outputNode().shape[0]);
   Objective objective;
   objective.l2 = 1e-3;
   objective.fourierPrior = parseFourierPrior("--fourier-prior", "T=10,s=0.2,sigma=2,lambda=0.5");
   Parameters parameters = Parameters::initialize(model->graph(), 0); // the CLI's default seed
-  LossGradients<double> reference =
-      interpretLossGradient<double>(model->graph(), objective, true, x.cast<double>(), y.cast<double>(), parameters);
-  std::map<std::string, HostArray<float>> gradients = readNpz(path("g.npz"));
-  ASSERT_EQ(gradients.size(), reference.gradients.size());
-  for (const auto &[name, expected] : reference.gradients)
-    EXPECT_LE(seqjit::testing::relativeError(gradients.at(name).data, expected.data), 1e-3) << name;
+  for (bool batches : {false, true}) {
+    SCOPED_TRACE(batches ? "batches of 2" : "one batch");
+    RunResult result = run("grad --model cnn-local --input x.npy --labels y.npy --out g.npz --l2 1e-3 "
+                           "--fourier-prior T=10,s=0.2,sigma=2,lambda=0.5" +
+                           std::string(batches ? " --batch-norm eval --batch-size 2" : ""));
+    ASSERT_TRUE(result.exited) << result.output;
+    ASSERT_EQ(result.exitCode, 0) << result.output;
+    EXPECT_THAT(result.output, AllOf(HasSubstr("5 sequences x 120 nt"), HasSubstr("Fourier prior"), HasSubstr("g.npz"),
+                                     HasSubstr("ms per sequence")));
+    EXPECT_EQ(result.output.find("batches of 2 sequences") != std::string::npos, batches);
+
+    LossGradients<double> reference = interpretLossGradient<double>(model->graph(), objective, !batches,
+                                                                    x.cast<double>(), y.cast<double>(), parameters);
+    std::map<std::string, HostArray<float>> gradients = readNpz(path("g.npz"));
+    ASSERT_EQ(gradients.size(), reference.gradients.size());
+    for (const auto &[name, expected] : reference.gradients)
+      EXPECT_LE(seqjit::testing::relativeError(gradients.at(name).data, expected.data), 1e-3) << name;
+    size_t printed = result.output.find("fourier_prior:");
+    ASSERT_NE(printed, std::string::npos);
+    EXPECT_NEAR(std::stod(result.output.substr(printed + 14)), reference.terms.at("fourier_prior"),
+                1e-4 * reference.terms.at("fourier_prior"));
+  }
+  RunResult result = run("grad --model cnn-local --input x.npy --labels y.npy --out g.npz --batch-size -1");
+  EXPECT_NE(result.exitCode, 0);
+  EXPECT_THAT(result.output, AllOf(HasSubstr("--batch-size"), HasSubstr("-1 not in range")));
 }
 
 // A label mask and the spectral norm (seeded power vectors), then a second call that continues from the first
@@ -500,7 +515,7 @@ TEST_F(CliTest, GradRefusesABadMaskPriorOrSpectralNorm) {
   mask.data = {1, 0, 2, 1};
   writeNpy(path("m.npy"), mask);
   expectOneError(run("grad --model cnn-local --input x.npy --labels y.npy --mask m.npy --out g.npz"),
-                 {"--mask", "m.npy", "values other than 0 and 1"});
+                 {"--mask", "m.npy", "row 2 holds 2", "0 and 1 only"});
   writeNpy(path("m3.npy"), HostArray<float>({3, 1}));
   expectOneError(run("grad --model cnn-local --input x.npy --labels y.npy --mask m3.npy --out g.npz"),
                  {"--mask", "m3.npy", "(3, 1)", "need (4, 1)"});

@@ -64,13 +64,20 @@ TEST_F(NumpyFixtures, ReadsIntegerAndBoolTypes) {
     for (int i = 0; i < count; ++i)
       EXPECT_EQ(array.data[i], formula(i)) << name << " element " << i;
   };
-  expectValues("u8.npy", [](int i) { return i * 40.0; }, 6);
-  expectValues("i16.npy", [](int i) { return i * -1000.0; }, 6);
-  expectValues("i32.npy", [](int i) { return i * 100000.0 - 7; }, 6);
-  expectValues("i64.npy", [](int i) { return i * 3000000000.0; }, 6);
-  expectValues("u32.npy", [](int i) { return i * 700000000.0; }, 6);
-  expectValues("u64.npy", [](int i) { return i * 5.0; }, 6);
-  expectValues("b1.npy", [](int i) { return i % 3 == 0 ? 1.0 : 0.0; }, 7);
+  expectValues(
+      "u8.npy", [](int i) { return i * 40.0; }, 6);
+  expectValues(
+      "i16.npy", [](int i) { return i * -1000.0; }, 6);
+  expectValues(
+      "i32.npy", [](int i) { return i * 100000.0 - 7; }, 6);
+  expectValues(
+      "i64.npy", [](int i) { return i * 3000000000.0; }, 6);
+  expectValues(
+      "u32.npy", [](int i) { return i * 700000000.0; }, 6);
+  expectValues(
+      "u64.npy", [](int i) { return i * 5.0; }, 6);
+  expectValues(
+      "b1.npy", [](int i) { return i % 3 == 0 ? 1.0 : 0.0; }, 7);
 }
 
 TEST_F(NumpyFixtures, ReadsZeroDimensionalArray) {
@@ -112,6 +119,42 @@ TEST_F(NumpyFixtures, RefusesTruncatedFiles) {
   std::string archive = seqjit::testing::readBytes(file("compressed.npz"));
   seqjit::testing::writeBytes(file("short.npz"), archive.substr(0, archive.size() / 2));
   expectError([&] { readNpz(file("short.npz")); }, {"short.npz"});
+}
+
+TEST_F(NumpyFixtures, RowsReadAnyRowsOfEveryTypeAsTheWholeFileHasThem) {
+  for (const char *name : {"f32.npy", "v2.npy", "v3.npy", "f64.npy", "i8.npy", "u8.npy", "i16.npy", "i32.npy",
+                           "i64.npy", "u32.npy", "u64.npy", "b1.npy"}) {
+    SCOPED_TRACE(name);
+    HostArray<float> whole = readNpy<float>(file(name));
+    NpyRows rows(file(name));
+    EXPECT_EQ(rows.shape(), whole.shape);
+    EXPECT_EQ(rows.describe(), "'" + file(name) + "'");
+    int64_t count = whole.shape[0], perRow = whole.size() / count;
+    // Out of order, repeated and consecutive rows (consecutive ones are read together).
+    std::vector<int64_t> asked{count - 1, 0, 0, 1};
+    if (count > 2)
+      asked.push_back(count - 2);
+    HostArray<float> got = rows.read(asked);
+    std::vector<int64_t> shape = whole.shape;
+    shape[0] = static_cast<int64_t>(asked.size());
+    ASSERT_EQ(got.shape, shape);
+    for (size_t i = 0; i < asked.size(); ++i)
+      for (int64_t j = 0; j < perRow; ++j)
+        EXPECT_EQ(got.data[i * perRow + j], whole.data[asked[i] * perRow + j]) << "row " << asked[i];
+    EXPECT_EQ(readRowRange(rows, 0, count).data, whole.data);
+  }
+}
+
+TEST_F(NumpyFixtures, RowsRefuseWhatTheWholeReadRefuses) {
+  std::string bytes = seqjit::testing::readBytes(file("f32.npy"));
+  seqjit::testing::writeBytes(file("short.npy"), bytes.substr(0, bytes.size() - 5));
+  expectError([&] { NpyRows rows(file("short.npy")); }, {"short.npy", "truncated", "96 bytes"});
+  expectError([&] { NpyRows rows(file("fortran.npy")); }, {"fortran.npy", "Fortran order"});
+  expectError([&] { NpyRows rows(file("scalar.npy")); }, {"scalar.npy", "0-d array has no rows"});
+  expectError([&] { NpyRows rows(file("missing.npy")); }, {"cannot open", "missing.npy"});
+  NpyRows rows(file("f32.npy"));
+  expectError([&] { rows.read(std::vector<int64_t>{0, 2}); }, {"f32.npy", "row 2 is out of range", "has 2"});
+  expectError([&] { openArrayRows(file("f32.txt"), "", "--labels"); }, {"--labels", "f32.txt", "'.txt'", ".npy"});
 }
 
 TEST_F(NumpyFixtures, DetectsCorruptNpzData) {
