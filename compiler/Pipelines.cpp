@@ -41,7 +41,7 @@ const char *kFourierScoreKernels = "func.func(seqjit-fourier-score-kernels), ";
 const char *kCpuLoweringTail =
     "func.func(lower-affine, convert-scf-to-cf, canonicalize, "
     "expand-strided-metadata, convert-math-to-llvm), convert-math-to-libm, "
-    "func.func(convert-vector-to-llvm{reassociate-fp-reductions}), finalize-memref-to-llvm, "
+    "func.func(convert-vector-to-llvm{reassociate-fp-reductions}), finalize-memref-to-llvm{use-generic-functions}, "
     "func.func(convert-arith-to-llvm, convert-index-to-llvm), convert-func-to-llvm, convert-cf-to-llvm, "
     "reconcile-unrealized-casts";
 

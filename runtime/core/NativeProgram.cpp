@@ -1,10 +1,10 @@
 #include "runtime/core/NativeProgram.h"
 
 #include "dsl/Error.h"
+#include "runtime/core/BufferCopies.h"
 #include "runtime/core/CudaCall.h"
 #include "runtime/core/HostMemory.h"
 #include "runtime/core/ParallelFor.h"
-#include "runtime/core/BufferCopies.h"
 
 #include <fmt/format.h>
 
@@ -30,6 +30,9 @@ std::vector<std::pair<std::string, void *>> programImports(Device device) {
   } else {
     imports.emplace_back(kParallelForFunction, reinterpret_cast<void *>(&seqjit_parallel_for));
     imports.emplace_back(kCopyBytesFunction, reinterpret_cast<void *>(&seqjit_copy_bytes));
+    imports.emplace_back(kAllocFunction, reinterpret_cast<void *>(&seqjit_host_alloc));
+    imports.emplace_back(kAlignedAllocFunction, reinterpret_cast<void *>(&seqjit_host_aligned_alloc));
+    imports.emplace_back(kFreeFunction, reinterpret_cast<void *>(&seqjit_host_free));
   }
   return imports;
 }

@@ -1,6 +1,7 @@
 #include "runtime/core/PackedCall.h"
 
 #include "dsl/Error.h"
+#include "runtime/core/HostMemory.h"
 
 #include <fmt/format.h>
 
@@ -80,7 +81,7 @@ void takeHostResults(const ResultDescriptors &descriptors, const std::vector<Buf
         std::any_of(arguments.begin(), arguments.end(), [&](const BufferView &a) { return a.data == allocated; });
     if (!isArgument && std::find(freed.begin(), freed.end(), allocated) == freed.end()) {
       freed.push_back(allocated);
-      std::free(allocated);
+      seqjit_host_free(allocated); // the programs' allocator (runtime/core/HostMemory.h)
     }
   }
 }

@@ -4,6 +4,7 @@
 // the entry discarded, the size bound kept by evicting the least recently used, and concurrent writers of one entry.
 #include "ExpectError.h"
 #include "runtime/core/CudaDevice.h"
+#include "runtime/core/HostMemory.h"
 #include "runtime/core/NativeProgram.h"
 #include "runtime/core/ParallelFor.h"
 #include "runtime/core/ProgramCache.h"
@@ -11,7 +12,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <dlfcn.h>
 #include <filesystem>
 #include <fstream>
@@ -144,6 +147,44 @@ TEST(RuntimeCore, AProgramForCudaHasItsRuntimeImportSlotsFilled) {
   if (!CudaDevice::get(why))
     testing::expectError([&] { program->call("f", {}, {}); }, {"'f' was compiled for CUDA, but cannot run", why});
   fs::remove_all(directory);
+}
+
+TEST(HostMemory, LargeBuffersAreReusedAndEveryBufferIsAlignedAndWritable) {
+  // A large buffer freed is handed out again for the same size, or a size up to half smaller.
+  void *large = seqjit_host_aligned_alloc(64, kPooledBufferBytes + 100);
+  ASSERT_NE(large, nullptr);
+  std::memset(large, 1, kPooledBufferBytes + 100);
+  seqjit_host_free(large);
+  void *again = seqjit_host_aligned_alloc(64, kPooledBufferBytes);
+  EXPECT_EQ(again, large);
+  void *other = seqjit_host_aligned_alloc(64, kPooledBufferBytes); // the first is taken: a new one
+  EXPECT_NE(other, again);
+  seqjit_host_free(again);
+  seqjit_host_free(other);
+  // Small and large buffers from several threads at once: aligned, writable, and never handed out twice.
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        int64_t bytes = (i % 3 == 0 ? kPooledBufferBytes : 1000) * (1 + (i + t) % 3);
+        auto *buffer = static_cast<unsigned char *>(seqjit_host_aligned_alloc(64, bytes));
+        if (!buffer || reinterpret_cast<uintptr_t>(buffer) % 64 != 0) {
+          ++failures;
+          continue;
+        }
+        std::memset(buffer, t + 1, static_cast<size_t>(bytes));
+        std::this_thread::yield();
+        if (buffer[0] != t + 1 || buffer[bytes - 1] != t + 1)
+          ++failures; // another thread wrote it
+        seqjit_host_free(buffer);
+      }
+    });
+  for (std::thread &thread : threads)
+    thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  seqjit_host_free(seqjit_host_alloc(10)); // malloc-backed, freed by the same function
+  seqjit_host_free(nullptr);
 }
 
 TEST(ProgramCache, AStoredEntryIsFoundAndRuns) {
