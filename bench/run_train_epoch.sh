@@ -31,24 +31,9 @@ DATA=${SEQJIT_BENCH_DATA:-$BUILD/bench-data/train-epoch}
 RESULTS=$ROOT/bench/results
 PYTHON=/usr/bin/python3 # Debian's python3-torch; a pyenv python3 on PATH may lack torch.
 
-RECORD=0
-for argument in "$@"; do
-  case $argument in
-    --record) RECORD=1 ;;
-    -h | --help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "error: unknown argument '$argument' (expected --record)" >&2; exit 2 ;;
-  esac
-done
-
-if [[ ! -x "$SEQJIT" ]]; then
-  echo "error: $SEQJIT is missing; build it first (cmake --build $BUILD --target seqjit)" >&2
-  exit 1
-fi
-if [[ ! -f "$TASK3_DATA" ]]; then
-  echo "== generating Task 3 data: $TASK3_DATA"
-  mkdir -p "$(dirname "$TASK3_DATA")"
-  "$SEQJIT" generate-data task3 --out "$TASK3_DATA" --seed 0 >/dev/null
-fi
+source "$ROOT/bench/record_and_data.sh"
+parse_record_option 2,16 "$@"
+require_seqjit_and_task3
 
 source "$ROOT/bench/select_openblas.sh"
 source "$ROOT/bench/relative_paths.sh"

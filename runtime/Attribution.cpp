@@ -152,7 +152,7 @@ HostArray<float> Attributor::smoothGrad(const HostArray<float> &input, const Smo
       input.shape[0] * samples,
       [&](int64_t r, float *x) {
         const float *clean = input.data.data() + (r / samples) * row;
-        Random noise(options.seed, static_cast<uint64_t>(r));
+        Random noise(options.seed, static_cast<uint64_t>(options.firstSequence * samples + r));
         for (int64_t i = 0; i < row; ++i)
           x[i] = clean[i] + static_cast<float>(options.sigma) * noise.normal();
       },

@@ -19,6 +19,9 @@ struct SmoothGradOptions {
   int64_t samples = 25;
   double sigma = 0.1;
   uint64_t seed = 0;
+  /// The index of the input's first sequence among all attributed: the noise of a sequence depends on its index,
+  /// so that a set attributed in pieces gets the maps it gets whole.
+  int64_t firstSequence = 0;
 };
 
 /// DeepSHAP's maps of a sequence: DeepLIFT's multipliers m_r against each of its references r, averaged.

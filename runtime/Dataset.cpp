@@ -83,6 +83,19 @@ Examples Hdf5SplitDataset::read(std::span<const int64_t> indices) const {
   return {inputRows_->read(indices), labelRows_->read(indices)};
 }
 
+UnlabelledDataset::UnlabelledDataset(std::unique_ptr<ArrayRows> input) : input_(std::move(input)) {
+  checkExampleShapes(input_->shape(), {input_->shape().at(0), 0}, "the input", "the labels", input_->describe());
+}
+
+int64_t UnlabelledDataset::size() const { return input_->shape()[0]; }
+std::vector<int64_t> UnlabelledDataset::inputShape() const { return exampleShape(input_->shape()); }
+std::vector<int64_t> UnlabelledDataset::labelShape() const { return {0}; }
+std::string UnlabelledDataset::describe() const { return input_->describe(); }
+
+Examples UnlabelledDataset::read(std::span<const int64_t> indices) const {
+  return {input_->read(indices), HostArray<float>({static_cast<int64_t>(indices.size()), 0})};
+}
+
 Examples readAll(const Dataset &dataset) {
   std::vector<int64_t> indices(static_cast<size_t>(dataset.size()));
   for (size_t i = 0; i < indices.size(); ++i)

@@ -72,6 +72,22 @@ private:
   std::shared_ptr<const Hdf5Rows> inputRows_, labelRows_;
 };
 
+/// Sequences without labels (each example's labels have shape (0)), read a batch at a time from `input` (N, 4, L):
+/// what predictions and attributions stream from a .npy or HDF5 file.
+class UnlabelledDataset : public Dataset {
+public:
+  /// Throws seqjit::Error naming the input unless it is (N, 4, L).
+  explicit UnlabelledDataset(std::unique_ptr<ArrayRows> input);
+  int64_t size() const override;
+  std::vector<int64_t> inputShape() const override;
+  std::vector<int64_t> labelShape() const override;
+  Examples read(std::span<const int64_t> indices) const override;
+  std::string describe() const override;
+
+private:
+  std::unique_ptr<ArrayRows> input_;
+};
+
 /// Reads every example of `dataset` into memory (for evaluation and prediction on data that fits).
 Examples readAll(const Dataset &dataset);
 

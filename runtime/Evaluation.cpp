@@ -24,16 +24,27 @@ void append(HostArray<float> &all, const HostArray<float> &chunk) {
 
 } // namespace
 
-DatasetOutputs forwardDataset(const CompiledModel &model, const Dataset &data, const Parameters &parameters) {
-  DatasetOutputs result;
+void forwardInChunks(const CompiledModel &model, const Dataset &data, const Parameters &parameters,
+                     const std::function<void(int64_t first, Examples &examples, HostArray<float> &outputs)> &consume) {
   for (int64_t begin = 0; begin < data.size(); begin += kChunk) {
     std::vector<int64_t> indices;
     for (int64_t i = begin; i < std::min(data.size(), begin + kChunk); ++i)
       indices.push_back(i);
     Examples examples = data.read(indices);
-    append(result.outputs, model.forward(examples.input, parameters));
-    append(result.labels, examples.labels);
+    HostArray<float> outputs = model.forward(examples.input, parameters);
+    consume(begin, examples, outputs);
   }
+}
+
+DatasetOutputs forwardDataset(const CompiledModel &model, const Dataset &data, const Parameters &parameters,
+                              const std::function<void(int64_t, int64_t)> &progress) {
+  DatasetOutputs result;
+  forwardInChunks(model, data, parameters, [&](int64_t first, Examples &examples, HostArray<float> &outputs) {
+    append(result.outputs, outputs);
+    append(result.labels, examples.labels);
+    if (progress)
+      progress(first + outputs.shape.at(0), data.size());
+  });
   return result;
 }
 

@@ -6,6 +6,7 @@
 #include "runtime/Compile.h"
 #include "runtime/Dataset.h"
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -17,8 +18,15 @@ struct DatasetOutputs {
   HostArray<float> labels;
 };
 
-/// Runs `model` (eval mode) over `data` in chunks of a few thousand sequences.
-DatasetOutputs forwardDataset(const CompiledModel &model, const Dataset &data, const Parameters &parameters);
+/// Runs `model` (eval mode) over `data` in chunks of a few thousand sequences, handing each chunk's examples and
+/// outputs to `consume` in order (memory of one chunk, whatever the size of the data).
+void forwardInChunks(const CompiledModel &model, const Dataset &data, const Parameters &parameters,
+                     const std::function<void(int64_t first, Examples &examples, HostArray<float> &outputs)> &consume);
+
+/// Every example's outputs and labels, by forwardInChunks; `progress` (if given) is told the examples done and their
+/// number after each chunk.
+DatasetOutputs forwardDataset(const CompiledModel &model, const Dataset &data, const Parameters &parameters,
+                              const std::function<void(int64_t done, int64_t total)> &progress = {});
 
 /// "loss" (the data loss under `loss`) and, for (N, tasks) outputs, the task means of evaluateTasks' metrics on
 /// the outputs' predictions.

@@ -382,13 +382,12 @@ template <typename T> HostArray<T> readNpy(const std::string &path) {
   return parseNpy<T>(bytes, fmt::format("'{}'", path));
 }
 
-template <typename T> std::string serializeNpy(const HostArray<T> &array) {
-  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, ".npy writing is for float and double");
-  if (static_cast<int64_t>(array.data.size()) != HostArray<T>::elementCount(array.shape))
-    throw Error(fmt::format("cannot write .npy: shape {} has {} elements but the array holds {}",
-                            shapeText(array.shape), HostArray<T>::elementCount(array.shape), array.data.size()));
-  std::string dictionary = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}",
-                                       std::is_same_v<T, float> ? "<f4" : "<f8", shapeText(array.shape));
+namespace {
+
+/// The magic string, version and header dictionary of a C-order .npy file of `descriptor` elements and `shape`.
+std::string npyHeader(const std::vector<int64_t> &shape, const char *descriptor) {
+  std::string dictionary =
+      fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}", descriptor, shapeText(shape));
   // numpy pads with spaces and ends with a newline so that the data starts on a 64-byte boundary.
   size_t unpadded = 10 + dictionary.size() + 1;
   size_t padding = (64 - unpadded % 64) % 64;
@@ -408,9 +407,44 @@ template <typename T> std::string serializeNpy(const HostArray<T> &array) {
     for (int i = 0; i < 4; ++i)
       out += static_cast<char>((header.size() >> (8 * i)) & 0xff);
   }
-  out += header;
+  return out + header;
+}
+
+} // namespace
+
+template <typename T> std::string serializeNpy(const HostArray<T> &array) {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, ".npy writing is for float and double");
+  if (static_cast<int64_t>(array.data.size()) != HostArray<T>::elementCount(array.shape))
+    throw Error(fmt::format("cannot write .npy: shape {} has {} elements but the array holds {}",
+                            shapeText(array.shape), HostArray<T>::elementCount(array.shape), array.data.size()));
+  std::string out = npyHeader(array.shape, std::is_same_v<T, float> ? "<f4" : "<f8");
   out.append(reinterpret_cast<const char *>(array.data.data()), array.data.size() * sizeof(T));
   return out;
+}
+
+NpyRowWriter::NpyRowWriter(const std::string &path, std::vector<int64_t> shape)
+    : path_(path), shape_(std::move(shape)), file_(path) {
+  if (shape_.empty())
+    throw Error(fmt::format("cannot write '{}' row by row: a 0-d array has no rows", path));
+  file_.write(npyHeader(shape_, "<f4"));
+}
+
+void NpyRowWriter::append(const HostArray<float> &rows) {
+  if (rows.shape.empty() || !std::equal(rows.shape.begin() + 1, rows.shape.end(), shape_.begin() + 1, shape_.end()) ||
+      rows.size() != HostArray<float>::elementCount(rows.shape))
+    throw Error(fmt::format("cannot write '{}': rows of shape {} do not fit an array of shape {}", path_,
+                            shapeText(rows.shape), shapeText(shape_)));
+  if (written_ + rows.shape[0] > shape_[0])
+    throw Error(fmt::format("cannot write '{}': {} rows are more than the {} announced", path_,
+                            written_ + rows.shape[0], shape_[0]));
+  file_.write({reinterpret_cast<const char *>(rows.data.data()), rows.data.size() * sizeof(float)});
+  written_ += rows.shape[0];
+}
+
+void NpyRowWriter::finish() {
+  if (written_ != shape_[0])
+    throw Error(fmt::format("cannot write '{}': {} of the {} announced rows were written", path_, written_, shape_[0]));
+  file_.commit();
 }
 
 void writeNpy(const std::string &path, const HostArray<float> &array) {

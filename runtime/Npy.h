@@ -3,6 +3,7 @@
 
 #include "runtime/ArrayRows.h"
 #include "runtime/HostArray.h"
+#include "runtime/core/AtomicFile.h"
 
 #include <map>
 #include <memory>
@@ -41,6 +42,23 @@ private:
 /// The bytes of a version 1.0 .npy file holding `array` ('<f4' for float, '<f8' for double), C order, header
 /// padded to a multiple of 64 bytes as numpy does.
 template <typename T> std::string serializeNpy(const HostArray<T> &array);
+
+/// A float32 .npy file of `shape` written a block of rows at a time, in order (memory of one block, whatever the
+/// array's size): it appears at `path` when finish() has checked that every announced row was written; destroyed
+/// before, it leaves nothing behind (see AtomicFileWriter). Throws seqjit::Error naming `path`.
+class NpyRowWriter {
+public:
+  NpyRowWriter(const std::string &path, std::vector<int64_t> shape);
+  /// Appends rows (n, shape[1:]...).
+  void append(const HostArray<float> &rows);
+  void finish();
+
+private:
+  std::string path_;
+  std::vector<int64_t> shape_;
+  int64_t written_ = 0;
+  AtomicFileWriter file_;
+};
 
 /// Writes `array` as .npy atomically (temporary file in the same directory, then rename).
 void writeNpy(const std::string &path, const HostArray<float> &array);

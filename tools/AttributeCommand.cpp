@@ -13,15 +13,18 @@
 #include "stdlib/Logo.h"
 #include "tools/Commands.h"
 #include "tools/ModelResolver.h"
+#include "tools/ProgressLine.h"
 #include "tools/TrainedModelOptions.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <span>
 
 namespace seqjit {
 
@@ -49,17 +52,6 @@ struct AttributeArguments {
 };
 
 const std::vector<std::string> kMethods = {"saliency", "gradxinput", "smoothgrad", "ig", "deepshap", "ism"};
-
-/// Rows `rows` of `array`, in that order.
-HostArray<float> selectRows(const HostArray<float> &array, const std::vector<int64_t> &rows) {
-  std::vector<int64_t> shape = array.shape;
-  shape[0] = static_cast<int64_t>(rows.size());
-  HostArray<float> selected(shape);
-  const int64_t row = array.shape[0] == 0 ? 0 : array.size() / array.shape[0];
-  for (size_t i = 0; i < rows.size(); ++i)
-    std::copy_n(array.data.begin() + rows[i] * row, row, selected.data.begin() + static_cast<int64_t>(i) * row);
-  return selected;
-}
 
 /// Whether `path` is a .npy file (any case, as loadSequenceInput reads it); otherwise it is HDF5.
 bool isNpy(const std::string &path) {
@@ -103,10 +95,17 @@ std::vector<int64_t> rowsToAttribute(const AttributeArguments &args, int64_t cou
   return rows;
 }
 
+/// Sequences are attributed a chunk at a time, so that memory holds one chunk whatever their number; a multiple of
+/// againstShuffledReferences' block, so that the maps do not depend on it.
+constexpr int64_t kAttributionChunk = 4096;
+/// The maps the summary metrics (consistency, interpretability) are computed on: the first ones, up to this many.
+constexpr int64_t kSummaryMaps = 10000;
+
 /// attribute(block, references) of blocks of sequences, each against --references dinucleotide shuffles of itself
-/// (seeded by --seed and the sequence's index), so that the references never all sit in memory at once.
+/// (seeded by --seed and the sequence's index among all attributed, the first of `input` being `firstIndex`), so
+/// that the references never all sit in memory at once.
 HostArray<float> againstShuffledReferences(
-    const AttributeArguments &args, const HostArray<float> &input,
+    const AttributeArguments &args, const HostArray<float> &input, int64_t firstIndex,
     const std::function<HostArray<float>(const HostArray<float> &, const HostArray<float> &)> &attribute) {
   constexpr int64_t kBlock = 256;
   const int64_t sequences = input.shape[0], row = input.shape[1] * input.shape[2];
@@ -116,7 +115,8 @@ HostArray<float> againstShuffledReferences(
     HostArray<float> block(
         {count, input.shape[1], input.shape[2]},
         std::vector<float>(input.data.begin() + first * row, input.data.begin() + (first + count) * row));
-    HostArray<float> blockMap = attribute(block, dinucleotideShuffles(block, args.references, args.seed, first));
+    HostArray<float> blockMap =
+        attribute(block, dinucleotideShuffles(block, args.references, args.seed, firstIndex + first));
     std::copy(blockMap.data.begin(), blockMap.data.end(), map.data.begin() + first * row);
   }
   return map;
@@ -124,11 +124,12 @@ HostArray<float> againstShuffledReferences(
 
 /// The map of --method; with --correct, the gradient is corrected before any product with the input.
 HostArray<float> attributionMap(const Attributor &attributor, const AttributeArguments &args,
-                                const HostArray<float> &input) {
+                                const HostArray<float> &input, int64_t firstIndex) {
   if (args.method == "saliency" || args.method == "gradxinput" || args.method == "smoothgrad") {
     HostArray<float> gradient =
         args.method == "smoothgrad"
-            ? attributor.smoothGrad(input, {.samples = args.samples, .sigma = args.sigma, .seed = args.seed})
+            ? attributor.smoothGrad(
+                  input, {.samples = args.samples, .sigma = args.sigma, .seed = args.seed, .firstSequence = firstIndex})
             : attributor.saliency(input);
     if (args.correct)
       correctGradient(gradient);
@@ -138,13 +139,13 @@ HostArray<float> attributionMap(const Attributor &attributor, const AttributeArg
     return gradient;
   }
   if (args.method == "ig")
-    return againstShuffledReferences(args, input,
+    return againstShuffledReferences(args, input, firstIndex,
                                      [&](const HostArray<float> &block, const HostArray<float> &references) {
                                        return attributor.integratedGradients(block, references, args.steps);
                                      });
   if (args.method == "deepshap")
     return againstShuffledReferences(
-        args, input, [&](const HostArray<float> &block, const HostArray<float> &references) {
+        args, input, firstIndex, [&](const HostArray<float> &block, const HostArray<float> &references) {
           HostArray<float> hypothetical = attributor.deepShap(block, references).hypothetical;
           if (!args.hypothetical)
             for (int64_t i = 0; i < hypothetical.size(); ++i)
@@ -218,14 +219,16 @@ void checkArguments(const AttributeArguments &args) {
 
 void runAttribute(const AttributeArguments &args) {
   checkArguments(args);
-  HostArray<float> all = loadSequenceInput(args.input, args.key);
-  const std::vector<int64_t> rows = rowsToAttribute(args, all.shape.at(0));
-  HostArray<float> input = selectRows(all, rows);
-  const std::string modelKey = generatingModelKey(args, all.shape);
-  ResolvedModel resolved = resolveModel(
-      args.trained.model, ModelFileOptions{args.trained.activation, input.shape.at(2), args.trained.outputs});
+  auto start = std::chrono::steady_clock::now();
+  std::unique_ptr<ArrayRows> sequences = openSequenceRows(args.input, args.key, "--input");
+  const std::vector<int64_t> rows = rowsToAttribute(args, sequences->shape().at(0));
+  const int64_t count = static_cast<int64_t>(rows.size()), length = sequences->shape().at(2);
+  const std::string modelKey = generatingModelKey(args, sequences->shape());
+  ResolvedModel resolved =
+      resolveModel(args.trained.model, ModelFileOptions{args.trained.activation, length, args.trained.outputs});
   const Graph &graph = resolved.model->graph();
   Parameters parameters = Parameters::loadNpz(graph, args.trained.weights);
+  checkInputShape(graph, {count, 4, length}, args.input);
 
   if (args.method == "ism" && !args.naive) {
     try {
@@ -234,44 +237,72 @@ void runAttribute(const AttributeArguments &args) {
       throw Error(fmt::format("{}; --naive runs it", e.what()));
     }
   }
+  double loadSeconds = secondsSince(start);
+  start = std::chrono::steady_clock::now();
   Attributor attributor(graph, parameters, args.output, 100, args.trained.threads);
+  double setupSeconds = secondsSince(start);
   fmt::print("seqjit attribute: {}{} of output {} of model {} ({}) with {}, for {} {}sequences of '{}'\n", args.method,
              args.hypothetical ? " (hypothetical contributions)" : "", args.output, graph.name, resolved.origin,
-             args.trained.weights, input.shape[0], args.positives ? "positive " : "", args.input);
-  auto start = std::chrono::steady_clock::now();
-  HostArray<float> map = attributionMap(attributor, args, input);
-  fmt::print("  {} maps in {:.1f} s, compiling included{}\n", input.shape[0], secondsSince(start),
+             args.trained.weights, count, args.positives ? "positive " : "", args.input);
+  std::fflush(stdout);
+
+  // The maps stream to --out a chunk at a time; the first kSummaryMaps stay for the logos and the summary metrics.
+  start = std::chrono::steady_clock::now();
+  const int64_t summaryCount = std::min(count, kSummaryMaps);
+  HostArray<float> summaryInput({summaryCount, 4, length}), summaryMaps({summaryCount, 4, length});
+  NpyRowWriter writer(args.out, {count, 4, length});
+  ProgressLine progress("sequences");
+  for (int64_t first = 0; first < count; first += kAttributionChunk) {
+    std::span<const int64_t> chunkRows(rows.data() + first,
+                                       static_cast<size_t>(std::min(kAttributionChunk, count - first)));
+    HostArray<float> input = sequences->read(chunkRows);
+    HostArray<float> map = attributionMap(attributor, args, input, first);
+    writer.append(map);
+    if (first < summaryCount) {
+      const int64_t kept = std::min(summaryCount - first, input.shape[0]) * 4 * length;
+      std::copy_n(input.data.begin(), kept, summaryInput.data.begin() + first * 4 * length);
+      std::copy_n(map.data.begin(), kept, summaryMaps.data.begin() + first * 4 * length);
+    }
+    progress(first + input.shape[0], count);
+  }
+  writer.finish();
+  double runSeconds = secondsSince(start);
+  fmt::print("  {} maps written to {} ({} x 4 x {}){}\n", count, args.out, count, length,
              args.correct ? " (gradient-corrected)" : "");
-  writeNpy(args.out, map);
-  fmt::print("  written to {} ({})\n", args.out, fmt::join(map.shape, " x "));
+  fmt::print("  time: load {:.2f} s, run {:.3f} s, compiling included ({:.4f} ms per sequence)\n", loadSeconds,
+             setupSeconds + runSeconds, 1e3 * (setupSeconds + runSeconds) / static_cast<double>(count));
   if (!args.logos.empty()) {
     std::filesystem::create_directories(args.logos);
-    const int64_t count = std::min(args.logoCount, input.shape[0]), row = map.shape[1] * map.shape[2];
+    const int64_t logos = std::min(args.logoCount, summaryCount), row = 4 * length;
     LogoStyle style;
     style.columnWidth = 6;
-    for (int64_t n = 0; n < count; ++n) {
+    for (int64_t n = 0; n < logos; ++n) {
       style.title =
           fmt::format("{}{} of output {}, sequence {} of {}", args.method,
                       args.hypothetical ? " (hypothetical contributions)" : "", args.output, rows[n], args.key);
       for (const char *format : {".svg", ".png"})
         writeLogo((std::filesystem::path(args.logos) / fmt::format("sequence{}{}", rows[n], format)).string(),
-                  attributionHeights(map.data.data() + n * row, map.shape[2]), style);
+                  attributionHeights(summaryMaps.data.data() + n * row, length), style);
     }
-    fmt::print("  logos of the first {} maps (SVG and PNG) in {}\n", count, args.logos);
+    fmt::print("  logos of the first {} maps (SVG and PNG) in {}\n", logos, args.logos);
   }
 
+  std::string which = summaryCount == count ? fmt::format("the {} maps", count)
+                                            : fmt::format("the first {} of the {} maps", summaryCount, count);
   try {
-    fmt::print("  consistency across the {} maps: KLD 3-mer {:.4f}, k-attr-mean {:.4f}\n", input.shape[0],
-               kmerConsistency(map, input), attributionVectorConsistency(map, input));
+    fmt::print("  consistency across {}: KLD 3-mer {:.4f}, k-attr-mean {:.4f}\n", which,
+               kmerConsistency(summaryMaps, summaryInput), attributionVectorConsistency(summaryMaps, summaryInput));
   } catch (const Error &error) {
     fmt::print("  consistency across the maps: not defined ({})\n", error.what());
   }
   if (modelKey.empty())
     return;
-  HostArray<float> models = readHdf5Rows(args.input, modelKey, rows);
-  InterpretabilityScores scores = interpretability(positionScores(scoredMap(args, map, input)), models);
-  fmt::print("  interpretability against {} ({} of {} sequences carry motifs): AUROC {:.4f}, AUPR {:.4f}\n", modelKey,
-             scores.scored, input.shape[0], scores.meanAuroc, scores.meanAupr);
+  HostArray<float> models =
+      readHdf5Rows(args.input, modelKey, std::span<const int64_t>(rows.data(), static_cast<size_t>(summaryCount)));
+  InterpretabilityScores scores = interpretability(positionScores(scoredMap(args, summaryMaps, summaryInput)), models);
+  fmt::print("  interpretability against {} ({} of {} sequences carry motifs{}): AUROC {:.4f}, AUPR {:.4f}\n", modelKey,
+             scores.scored, summaryCount, summaryCount < count ? fmt::format(", the first of {}", count) : "",
+             scores.meanAuroc, scores.meanAupr);
   fmt::print("  attribution SNR {:.3f} ({} sequences), motif localisation AUROC {:.4f} ({} motif instances)\n",
              scores.meanSnr, scores.snrScored, scores.localisationAuroc, scores.motifInstances);
 }

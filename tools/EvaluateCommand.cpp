@@ -1,17 +1,21 @@
 // seqjit evaluate: the data loss and the papers' metrics (per task and averaged) of trained weights on a data split.
 #include "dsl/Error.h"
-#include "runtime/core/AtomicFile.h"
 #include "runtime/Evaluation.h"
 #include "runtime/HostLosses.h"
 #include "runtime/Metrics.h"
+#include "runtime/Stopwatch.h"
+#include "runtime/core/AtomicFile.h"
 #include "tools/Commands.h"
 #include "tools/DataOptions.h"
 #include "tools/ModelResolver.h"
+#include "tools/ProgressLine.h"
 #include "tools/TrainedModelOptions.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <memory>
 
@@ -33,6 +37,7 @@ void runEvaluate(const EvaluateArguments &args) {
   if (args.split != "test" && args.data.data.empty())
     throw Error("--split picks a split of --data; with --test FILE the file is the split");
   LossKind loss = parseLossKind(args.loss);
+  auto start = std::chrono::steady_clock::now();
   std::unique_ptr<Dataset> data = openSplit(args.data, args.split);
   if (!data)
     throw Error(args.data.data.empty() ? "no data: give --data D.h5 or --test FILE"
@@ -40,10 +45,14 @@ void runEvaluate(const EvaluateArguments &args) {
   ResolvedModel resolved = resolveModel(args.trained.model, modelOptionsFor(*data, args.trained.activation));
   const Graph &graph = resolved.model->graph();
   Parameters parameters = Parameters::loadNpz(graph, args.trained.weights);
+  double loadSeconds = secondsSince(start);
+  start = std::chrono::steady_clock::now();
   CompileOptions options;
   options.threads = args.trained.threads;
   CompiledModel model = compile(graph, options);
-  DatasetOutputs result = forwardDataset(model, *data, parameters);
+  double compileSeconds = secondsSince(start);
+  start = std::chrono::steady_clock::now();
+  DatasetOutputs result = forwardDataset(model, *data, parameters, ProgressLine("sequences"));
 
   fmt::print("seqjit evaluate: model {} ({}) with {} on {}: {} sequences\n", graph.name, resolved.origin,
              args.trained.weights, data->describe(), data->size());
@@ -63,6 +72,9 @@ void runEvaluate(const EvaluateArguments &args) {
       fmt::print("  {:<9} {:.4f}{}\n", metric + ":", perTask.back(), detail);
     }
   }
+  double runSeconds = secondsSince(start);
+  fmt::print("  time: load {:.2f} s, compile {:.2f} s, run {:.3f} s ({:.4f} ms per sequence)\n", loadSeconds,
+             compileSeconds, runSeconds, 1e3 * runSeconds / static_cast<double>(std::max<int64_t>(data->size(), 1)));
   if (!args.output.empty()) {
     writeFileAtomically(args.output, json.dump(2) + "\n");
     fmt::print("  written to {}\n", args.output);

@@ -1,19 +1,25 @@
 // seqjit predict: a trained model's predictions for sequences from FASTA, BED, HDF5 or .npy, written as TSV or .npy.
 #include "dsl/Error.h"
-#include "runtime/core/AtomicFile.h"
 #include "runtime/Evaluation.h"
 #include "runtime/HostLosses.h"
 #include "runtime/Npy.h"
 #include "runtime/OneHot.h"
 #include "runtime/SequenceFiles.h"
+#include "runtime/Stopwatch.h"
+#include "runtime/core/AtomicFile.h"
 #include "tools/Commands.h"
 #include "tools/ModelResolver.h"
+#include "tools/ProgressLine.h"
 #include "tools/TrainedModelOptions.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <optional>
 
 namespace seqjit {
 
@@ -35,7 +41,7 @@ struct PredictArguments {
 /// chrom:start-end, or indices.
 struct PredictInput {
   std::unique_ptr<Dataset> data;
-  std::vector<std::string> names;
+  std::function<std::string(int64_t)> name;
 };
 
 PredictInput openInput(const PredictArguments &args) {
@@ -44,7 +50,7 @@ PredictInput openInput(const PredictArguments &args) {
   AmbiguousBases ambiguous = parseAmbiguousBases(args.ambiguous);
   if (extension == ".fa" || extension == ".fasta" || extension == ".fna") {
     auto fasta = std::make_unique<FastaDataset>(args.input, args.labels, ambiguous);
-    input.names = fasta->names();
+    input.name = [names = fasta->names()](int64_t i) { return names[static_cast<size_t>(i)]; };
     input.data = std::move(fasta);
     return input;
   }
@@ -52,36 +58,61 @@ PredictInput openInput(const PredictArguments &args) {
     if (args.reference.empty())
       throw Error(fmt::format("--input '{}' is a BED file: give the reference genome with --reference", args.input));
     auto bed = std::make_unique<BedDataset>(args.input, args.reference, ambiguous, BedLabels::None);
-    for (int64_t i = 0; i < bed->size(); ++i)
-      input.names.push_back(bed->intervalName(i));
+    input.name = [bed = bed.get()](int64_t i) { return bed->intervalName(i); };
     input.data = std::move(bed);
     return input;
   }
-  HostArray<float> sequences = loadSequenceInput(args.input, args.key);
-  int64_t count = sequences.shape.at(0);
-  input.data = std::make_unique<ArrayDataset>(std::move(sequences), HostArray<float>({count, 0}),
-                                              fmt::format("'{}'", args.input));
-  for (int64_t i = 0; i < input.data->size(); ++i)
-    input.names.push_back(std::to_string(i));
+  input.data = std::make_unique<UnlabelledDataset>(openSequenceRows(args.input, args.key, "--input"));
+  input.name = [](int64_t i) { return std::to_string(i); };
   return input;
 }
 
-std::string predictionsTsv(const HostArray<float> &predictions, const std::vector<std::string> &names) {
-  int64_t count = predictions.shape.at(0), width = count == 0 ? 0 : predictions.size() / count;
-  std::string text = "name";
-  for (int64_t column = 0; column < width; ++column)
-    text += fmt::format("\toutput_{}", column);
-  text += "\n";
-  for (int64_t row = 0; row < count; ++row) {
-    text += names[row];
-    for (int64_t column = 0; column < width; ++column)
-      text += fmt::format("\t{:.6g}", predictions.data[row * width + column]);
-    text += "\n";
+/// Predictions written as they come, a chunk of sequences at a time: a .npy of (N, outputs...) or a TSV with a
+/// named row per sequence.
+class PredictionWriter {
+public:
+  PredictionWriter(const std::string &path, std::vector<int64_t> shape) {
+    if (std::filesystem::path(path).extension() == ".npy") {
+      npy_.emplace(path, std::move(shape));
+      return;
+    }
+    tsv_.emplace(path);
+    std::string header = "name";
+    for (int64_t column = 0; column < HostArray<float>::elementCount({shape.begin() + 1, shape.end()}); ++column)
+      header += fmt::format("\toutput_{}", column);
+    tsv_->write(header + "\n");
   }
-  return text;
-}
+
+  void append(const HostArray<float> &predictions, int64_t first, const std::function<std::string(int64_t)> &name) {
+    if (npy_) {
+      npy_->append(predictions);
+      return;
+    }
+    int64_t count = predictions.shape.at(0), width = count == 0 ? 0 : predictions.size() / count;
+    std::string text;
+    for (int64_t row = 0; row < count; ++row) {
+      text += name(first + row);
+      for (int64_t column = 0; column < width; ++column)
+        text += fmt::format("\t{:.6g}", predictions.data[row * width + column]);
+      text += "\n";
+    }
+    tsv_->write(text);
+  }
+
+  void finish() {
+    if (npy_)
+      npy_->finish();
+    else
+      tsv_->commit();
+  }
+
+private:
+  std::optional<NpyRowWriter> npy_;
+  std::optional<AtomicFileWriter> tsv_;
+};
 
 void runPredict(const PredictArguments &args) {
+  auto start = std::chrono::steady_clock::now();
   std::string extension = std::filesystem::path(args.output).extension().string();
   if (extension != ".tsv" && extension != ".npy")
     throw Error(fmt::format("--out '{}': write predictions as .tsv or .npy", args.output));
@@ -92,19 +123,29 @@ void runPredict(const PredictArguments &args) {
                    ModelFileOptions{args.trained.activation, input.data->inputShape().at(1), args.trained.outputs});
   const Graph &graph = resolved.model->graph();
   Parameters parameters = Parameters::loadNpz(graph, args.trained.weights);
-  checkInputShape(graph, batchedShape(input.data->size(), input.data->inputShape()), args.input);
+  int64_t count = input.data->size();
+  checkInputShape(graph, batchedShape(count, input.data->inputShape()), args.input);
+  double loadSeconds = secondsSince(start);
+  start = std::chrono::steady_clock::now();
   CompileOptions options;
   options.threads = args.trained.threads;
   CompiledModel model = compile(graph, options);
-  HostArray<float> outputs = forwardDataset(model, *input.data, parameters).outputs;
-  HostArray<float> predictions = args.logits ? outputs : outputPredictions(outputs, loss);
-  if (extension == ".npy")
-    writeNpy(args.output, predictions);
-  else
-    writeFileAtomically(args.output, predictionsTsv(predictions, input.names));
+  double compileSeconds = secondsSince(start);
+
+  start = std::chrono::steady_clock::now();
+  PredictionWriter writer(args.output, batchedShape(count, graph.outputNode().shape));
+  ProgressLine progress("sequences");
+  forwardInChunks(model, *input.data, parameters, [&](int64_t first, Examples &, HostArray<float> &outputs) {
+    writer.append(args.logits ? outputs : outputPredictions(outputs, loss), first, input.name);
+    progress(first + outputs.shape.at(0), count);
+  });
+  writer.finish();
+  double runSeconds = secondsSince(start);
   fmt::print("seqjit predict: model {} ({}), {} sequences from {}: {} {} written to {}\n", graph.name, resolved.origin,
-             input.data->size(), input.data->describe(), args.logits ? "outputs (logits)" : "predictions",
-             predictions.size(), args.output);
+             count, input.data->describe(), args.logits ? "outputs (logits)" : "predictions",
+             count * HostArray<float>::elementCount(graph.outputNode().shape), args.output);
+  fmt::print("  time: load {:.2f} s, compile {:.2f} s, run {:.3f} s ({:.4f} ms per sequence)\n", loadSeconds,
+             compileSeconds, runSeconds, 1e3 * runSeconds / static_cast<double>(std::max<int64_t>(count, 1)));
 }
 
 } // namespace

@@ -13,43 +13,71 @@
 
 namespace seqjit {
 
-void writeFileAtomically(const std::string &path, std::string_view bytes) {
+AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
   static std::atomic<unsigned> counter{0};
   // Same directory as the target: rename across file systems is not atomic (and fails with EXDEV).
-  std::string temporary = fmt::format("{}.tmp.{}.{}", path, ::getpid(), counter++);
-  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
-  auto failWith = [&](const char *what) {
-    int savedErrno = errno;
-    ::close(fd);
-    ::unlink(temporary.c_str());
-    throw Error(fmt::format("cannot write '{}': {} ({})", path, what, std::strerror(savedErrno)));
-  };
+  temporary_ = fmt::format("{}.tmp.{}.{}", path_, ::getpid(), counter++);
+  fd_ = ::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0)
+    throw Error(fmt::format("cannot write '{}': {}", path_, std::strerror(errno)));
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    ::unlink(temporary_.c_str());
+  }
+}
+
+void AtomicFileWriter::fail(const char *what) {
+  int savedErrno = errno;
+  if (fd_ >= 0)
+    ::close(fd_);
+  fd_ = -1;
+  ::unlink(temporary_.c_str());
+  throw Error(fmt::format("cannot write '{}': {} ({})", path_, what, std::strerror(savedErrno)));
+}
+
+void AtomicFileWriter::write(std::string_view bytes) {
+  if (fd_ < 0)
+    throw Error(fmt::format("cannot write '{}': the file is already committed", path_));
   const char *cursor = bytes.data();
   size_t remaining = bytes.size();
   while (remaining > 0) {
-    ssize_t written = ::write(fd, cursor, remaining);
+    ssize_t written = ::write(fd_, cursor, remaining);
     if (written < 0) {
       if (errno == EINTR)
         continue;
-      failWith("write failed");
+      fail("write failed");
     }
     cursor += written;
     remaining -= static_cast<size_t>(written);
   }
-  if (::fsync(fd) != 0)
-    failWith("fsync failed");
+}
+
+void AtomicFileWriter::commit() {
+  if (fd_ < 0)
+    throw Error(fmt::format("cannot write '{}': the file is already committed", path_));
+  if (::fsync(fd_) != 0)
+    fail("fsync failed");
+  int fd = fd_;
+  fd_ = -1;
   if (::close(fd) != 0) {
     int savedErrno = errno;
-    ::unlink(temporary.c_str());
-    throw Error(fmt::format("cannot write '{}': close failed ({})", path, std::strerror(savedErrno)));
+    ::unlink(temporary_.c_str());
+    throw Error(fmt::format("cannot write '{}': close failed ({})", path_, std::strerror(savedErrno)));
   }
-  if (::rename(temporary.c_str(), path.c_str()) != 0) {
+  if (::rename(temporary_.c_str(), path_.c_str()) != 0) {
     int savedErrno = errno;
-    ::unlink(temporary.c_str());
-    throw Error(fmt::format("cannot write '{}': rename failed ({})", path, std::strerror(savedErrno)));
+    ::unlink(temporary_.c_str());
+    throw Error(fmt::format("cannot write '{}': rename failed ({})", path_, std::strerror(savedErrno)));
   }
+}
+
+void writeFileAtomically(const std::string &path, std::string_view bytes) {
+  AtomicFileWriter writer(path);
+  writer.write(bytes);
+  writer.commit();
 }
 
 } // namespace seqjit

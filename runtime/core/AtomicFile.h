@@ -6,9 +6,26 @@
 
 namespace seqjit {
 
-/// Writes `bytes` to a temporary file in the directory of `path`, flushes it to disk, then renames it over
-/// `path` (rename is atomic within one file system). Throws seqjit::Error naming `path` on failure, leaving any
-/// existing file untouched and no temporary behind.
+/// A file written piece by piece to a temporary in the directory of `path`, which commit() flushes to disk and
+/// renames over `path` (rename is atomic within one file system). Destroyed before commit() (an error on the way),
+/// it removes the temporary and leaves any existing file untouched. Throws seqjit::Error naming `path` on failure.
+class AtomicFileWriter {
+public:
+  explicit AtomicFileWriter(std::string path);
+  ~AtomicFileWriter();
+  AtomicFileWriter(const AtomicFileWriter &) = delete;
+  AtomicFileWriter &operator=(const AtomicFileWriter &) = delete;
+
+  void write(std::string_view bytes);
+  void commit();
+
+private:
+  [[noreturn]] void fail(const char *what);
+  std::string path_, temporary_;
+  int fd_ = -1;
+};
+
+/// Writes `bytes` to `path` with an AtomicFileWriter.
 void writeFileAtomically(const std::string &path, std::string_view bytes);
 
 } // namespace seqjit

@@ -102,6 +102,18 @@ TEST(Attribution, SmoothGradIsTheMeanSaliencyOfItsNoisyCopies) {
       expected.data[(r / options.samples) * row + i] += gradients.data[r * row + i] / options.samples;
   EXPECT_LE(testing::relativeError(actual.data, expected.data), 1e-3);
 
+  // Attributed in two pieces, each told where it starts, the maps are those of the whole set, bit for bit.
+  const int64_t half = sequences / 2;
+  auto rows = [&](const HostArray<float> &array, int64_t first, int64_t count) {
+    return HostArray<float>({count, 4, kLength}, std::vector<float>(array.data.begin() + first * row,
+                                                                    array.data.begin() + (first + count) * row));
+  };
+  SmoothGradOptions secondPiece = options;
+  secondPiece.firstSequence = half;
+  EXPECT_EQ(f.attributor.smoothGrad(rows(f.input, 0, half), options).data, rows(actual, 0, half).data);
+  EXPECT_EQ(f.attributor.smoothGrad(rows(f.input, half, sequences - half), secondPiece).data,
+            rows(actual, half, sequences - half).data);
+
   // Without noise it is the saliency.
   HostArray<float> clean = f.attributor.smoothGrad(f.input, {.samples = 2, .sigma = 0.0});
   HostArray<float> saliency = f.attributor.saliency(f.input);
