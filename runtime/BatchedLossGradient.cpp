@@ -96,6 +96,7 @@ LossGradients<float> BatchedLossGradient::run(const LossGradientData &data, cons
                         return prior && prior->positivesOnly;
                       });
   BatchCounts total{.examples = static_cast<double>(count_)};
+  total.positives.fill(total.examples); // without a mask or a positives-only prior, every share is of the examples
   if (countsLabels && batch_ < count_) {
     total = {};
     for (int64_t first = 0; first < count_; first += batch_) {
@@ -120,8 +121,7 @@ LossGradients<float> BatchedLossGradient::run(const LossGradientData &data, cons
     HostArray<float> mask = data.mask ? readRowRange(*data.mask, first, size) : HostArray<float>();
     std::vector<float> scales(kLossTermScales.size(), 1.0f);
     if (batch_ < count_) {
-      BatchCounts counts = countsLabels ? countBatch(objective_, labels, data.mask ? &mask : nullptr)
-                                        : BatchCounts{.examples = static_cast<double>(size)};
+      BatchCounts counts = countBatch(objective_, labels, data.mask ? &mask : nullptr);
       scales[0] = static_cast<float>(data.mask ? share(counts.observed, total.observed)
                                                : share(counts.examples, total.examples));
       for (size_t k = 0; k < priors.size(); ++k)

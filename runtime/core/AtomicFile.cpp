@@ -34,13 +34,15 @@ void AtomicFileWriter::fail(const char *what) {
   if (fd_ >= 0)
     ::close(fd_);
   fd_ = -1;
+  failed_ = true;
   ::unlink(temporary_.c_str());
   throw Error(fmt::format("cannot write '{}': {} ({})", path_, what, std::strerror(savedErrno)));
 }
 
 void AtomicFileWriter::write(std::string_view bytes) {
   if (fd_ < 0)
-    throw Error(fmt::format("cannot write '{}': the file is already committed", path_));
+    throw Error(fmt::format("cannot write '{}': {}", path_,
+                            failed_ ? "an earlier write failed" : "the file is already committed"));
   const char *cursor = bytes.data();
   size_t remaining = bytes.size();
   while (remaining > 0) {
@@ -57,7 +59,8 @@ void AtomicFileWriter::write(std::string_view bytes) {
 
 void AtomicFileWriter::commit() {
   if (fd_ < 0)
-    throw Error(fmt::format("cannot write '{}': the file is already committed", path_));
+    throw Error(fmt::format("cannot write '{}': {}", path_,
+                            failed_ ? "an earlier write failed" : "the file is already committed"));
   if (::fsync(fd_) != 0)
     fail("fsync failed");
   int fd = fd_;

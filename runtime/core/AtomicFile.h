@@ -23,6 +23,7 @@ private:
   [[noreturn]] void fail(const char *what);
   std::string path_, temporary_;
   int fd_ = -1;
+  bool failed_ = false;
 };
 
 /// Writes `bytes` to `path` with an AtomicFileWriter.

@@ -93,13 +93,12 @@ TEST(BatchedLossGradient, BatchesAddUpToTheGradientOfAllExamplesWithEveryTerm) {
   expectError([&] { batched.run({&inputRows, &labelRows, nullptr}, parameters, &vectors); }, {"takes a label mask"});
 }
 
-TEST(BatchedLossGradient, OneBatchOfAllExamplesNormalisesWithTheirBatchStatistics) {
+/// CNN-dist's gradient of `objective` on `count` random examples (no mask), streamed from .npy in batches of
+/// `batchSize`, against the interpreter's on all of them in one batch.
+void expectBatchesEqualOneBatch(const Objective &objective, int64_t count, int64_t batchSize, bool batchNormTraining) {
   auto model = buildZooModel("cnn-dist", {});
   const Graph &graph = model->graph();
   Parameters parameters = Parameters::initialize(graph, 7);
-  Objective objective;
-  objective.l2 = 1e-3;
-  const int64_t count = 6;
   HostArray<float> input = randomOneHot(count, graph.inputNode().shape[1], 3);
   std::vector<int64_t> labelShape{count};
   labelShape.insert(labelShape.end(), graph.outputNode().shape.begin(), graph.outputNode().shape.end());
@@ -109,13 +108,32 @@ TEST(BatchedLossGradient, OneBatchOfAllExamplesNormalisesWithTheirBatchStatistic
   writeNpy(dir.file("y.npy"), labels);
   NpyRows inputRows(dir.file("x.npy")), labelRows(dir.file("y.npy"));
 
-  BatchedLossGradient batched(graph, objective, count, {.batchSize = 0, .batchNormTraining = true});
-  EXPECT_EQ(batched.batchSize(), count);
+  BatchedLossGradient batched(graph, objective, count,
+                              {.batchSize = batchSize, .batchNormTraining = batchNormTraining});
   LossGradients<float> actual = batched.run({&inputRows, &labelRows}, parameters, nullptr);
+  LossGradients<double> expected = interpretLossGradient<double>(
+      graph, objective, batchNormTraining, input.cast<double>(), labels.cast<double>(), parameters);
+  for (const auto &[term, value] :
+       {std::pair{"sparsity_prior", objective.sparsityPrior.has_value()}, std::pair{"l2_penalty", objective.l2 > 0}})
+    if (value) {
+      EXPECT_GT(expected.terms.at(term), 0.0) << term;
+    }
   testing::expectLossGradientNear(
-      actual,
-      interpretLossGradient<double>(graph, objective, true, input.cast<double>(), labels.cast<double>(), parameters),
-      interpretLossGradient<float>(graph, objective, true, input, labels, parameters));
+      actual, expected, interpretLossGradient<float>(graph, objective, batchNormTraining, input, labels, parameters));
+}
+
+// Without a mask or a prior over positive examples, each batch's share of a prior over all examples is its
+// share of the examples: batches of 4, 4 and 2.
+TEST(BatchedLossGradient, APriorOverAllExamplesIsSharedByExamplesWithoutAMask) {
+  Objective objective;
+  objective.sparsityPrior = SparsityPrior{parseAttributionPrior("--sparsity-prior", "lambda=0.2,all")};
+  expectBatchesEqualOneBatch(objective, 10, 4, false);
+}
+
+TEST(BatchedLossGradient, OneBatchOfAllExamplesNormalisesWithTheirBatchStatistics) {
+  Objective objective;
+  objective.l2 = 1e-3;
+  expectBatchesEqualOneBatch(objective, 6, 0, true);
 }
 
 TEST(BatchedLossGradient, RefusesNoExamplesAndANegativeBatchSize) {
