@@ -59,30 +59,40 @@ void benchmarkModel(const std::string &name, const BenchArguments &args, const A
   attributor.incrementalMutagenesis(one);
   double compileSeconds = secondsSince(start);
 
+  // The counted work of a call (see workFields): `passes` forward-pass equivalents of the convolutions and dense
+  // layers for each of `examples` model inputs. A saliency map is a forward pass and an input gradient; DeepLIFT
+  // runs the input and the reference forward and the multipliers back. Incremental ISM's work (a window of each
+  // layer per mutant) is not counted: its row shows no GFLOP/s.
   struct Method {
     std::string name;
     int64_t sequences;
     std::function<HostArray<float>()> run;
-    HostArray<float> map;
+    int64_t examples = 0;
+    int passes = 0;
+    HostArray<float> map = {};
   };
+  const int64_t referenceCount = extra.sequences * extra.references;
   std::vector<Method> methods = {
-      {"saliency", args.batch, [&] { return attributor.saliency(batch); }, {}},
-      {"ig", extra.sequences, [&] { return attributor.integratedGradients(few, references, extra.steps); }, {}},
-      {"deepshap", extra.sequences, [&] { return attributor.deepShap(few, references).hypothetical; }, {}},
-      {"ism", extra.sequences, [&] { return attributor.mutagenesis(few); }, {}},
-      {"ism_incremental", extra.sequences, [&] { return attributor.incrementalMutagenesis(few); }, {}},
+      {"saliency", args.batch, [&] { return attributor.saliency(batch); }, args.batch, 2},
+      {"ig", extra.sequences, [&] { return attributor.integratedGradients(few, references, extra.steps); },
+       referenceCount * extra.steps, 2},
+      {"deepshap", extra.sequences, [&] { return attributor.deepShap(few, references).hypothetical; }, referenceCount,
+       3},
+      {"ism", extra.sequences, [&] { return attributor.mutagenesis(few); }, extra.sequences * (3 * length + 1), 1},
+      {"ism_incremental", extra.sequences, [&] { return attributor.incrementalMutagenesis(few); }},
   };
   for (Method &method : methods) {
     std::vector<double> seconds = timeRepetitions(args.warmup, args.reps, [&] { method.map = method.run(); });
     double medianSeconds = median(seconds);
     fmt::print("  {} {}: median {:.3f} s for {} sequences ({:.1f} sequences/s)\n", name, method.name, medianSeconds,
                method.sequences, method.sequences / medianSeconds);
-    json.append(fmt::format("{{\"side\": \"seqjit\", \"model\": \"{}\", \"method\": \"{}\", \"activation\": \"{}\", "
-                            "\"sequences\": {}, \"references\": {}, \"steps\": {}, \"reps\": {}, \"median_s\": "
-                            "{:.6g}, \"sequences_per_s\": {:.6g}, \"compile_s\": {:.6g}, \"peak_rss_mb\": {:.6g}}}",
-                            name, method.name, entry.defaultActivation, method.sequences, extra.references, extra.steps,
-                            args.reps, medianSeconds, method.sequences / medianSeconds, compileSeconds,
-                            peakResidentMegabytes()));
+    json.append(fmt::format(
+        "{{\"side\": \"seqjit\", \"model\": \"{}\", \"method\": \"{}\", \"activation\": \"{}\", "
+        "\"sequences\": {}, \"references\": {}, \"steps\": {}, \"reps\": {}, \"median_s\": "
+        "{:.6g}, \"sequences_per_s\": {:.6g}, \"compile_s\": {:.6g}, \"peak_rss_mb\": {:.6g}{}}}",
+        name, method.name, entry.defaultActivation, method.sequences, extra.references, extra.steps, args.reps,
+        medianSeconds, method.sequences / medianSeconds, compileSeconds, peakResidentMegabytes(),
+        method.passes ? workFields(multiplyAddsPerExample(graph), method.examples, method.passes) : std::string()));
   }
   writeBenchData(args.outputDirectory, name, parameters,
                  {{"input", &batch},

@@ -20,6 +20,7 @@ PYTHON=/usr/bin/python3 # Debian's python3-torch; a pyenv python3 on PATH may la
 
 source "$ROOT/bench/build_bench_target.sh"
 build_bench_target bench_attribution
+build_bench_target bench_peak
 source "$ROOT/bench/select_openblas.sh"
 
 mkdir -p "$RESULTS" "$DATA"
@@ -37,11 +38,14 @@ for model in $MODELS; do
     --reps "$REPS" --warmup "$WARMUP" --threads 2 --json "$JSON" || status=1
 done
 
+# The FMA peak last: its seconds of full-width FMAs on every core may lower the clock for what follows.
+"$BUILD/bin/bench_peak" --threads 2 --json "$JSON"
 PYTHONPATH="$ROOT/bench" "$PYTHON" - "$JSON" "$RESULTS/attribution-cpu.txt" <<'PY'
 """Formats the JSON lines of both sides as the comparison table."""
 import datetime, json, sys
-from bench_report import machine_line
+from bench_report import WORK_HEADER, machine_line, peak_line, peak_of, work_columns
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+peak = peak_of(rows)
 seqjit = {(r["model"], r["method"]): r for r in rows if r["side"] == "seqjit"}
 torch = {(r["model"], r["method"]): r for r in rows if r["side"] == "torch"}
 first = next(iter(seqjit.values()))
@@ -51,8 +55,10 @@ lines = [f"# attribution maps of output 0 (eval mode), {datetime.datetime.now().
          machine_line(),
          f"# torch {next(iter(torch.values()), {}).get('torch', '?')}, 2 threads (OpenBLAS openmp); seqjit all cores "
          "(chunks of ceil(100 / cores) sequences side by side)",
+         peak_line(peak) + "; saliency and IG count 2 passes per model input, DeepSHAP 3, naive ISM 1 per mutant, "
+         "incremental ISM none",
          f"{'model':<9} {'method':<15} {'seqs':>5} {'seqjit s':>9} {'torch s':>9} {'torch/seqjit':>12} "
-         f"{'seqjit seq/s':>12} {'torch seq/s':>11} {'rel err':>8}"]
+         f"{'seqjit seq/s':>12} {'torch seq/s':>11} {'rel err':>8} {'seqjit MB':>9} {'torch MB':>8}" + WORK_HEADER]
 for key, s in seqjit.items():
     t = torch.get(key)
     if t is None:
@@ -60,8 +66,11 @@ for key, s in seqjit.items():
         continue
     lines.append(f"{key[0]:<9} {key[1]:<15} {s['sequences']:>5} {s['median_s']:>9.3f} {t['median_s']:>9.3f} "
                  f"{t['median_s'] / s['median_s']:>12.3f} {s['sequences_per_s']:>12.1f} {t['sequences_per_s']:>11.1f} "
-                 f"{t['rel_err_vs_seqjit']:>8.1e}" + ("" if t["maps_agree"] else "  MAPS DIFFER"))
-lines.append("# ratio > 1 means seqjit is faster; medians over the reps; rel err = ||torch - seqjit|| / ||torch||")
+                 f"{t['rel_err_vs_seqjit']:>8.1e} {s['peak_rss_mb']:>9.0f} {t['peak_rss_mb']:>8.0f}"
+                 + work_columns(s, peak) + ("" if t["maps_agree"] else "  MAPS DIFFER"))
+lines.append("# ratio > 1 means seqjit is faster; medians over the reps; rel err = ||torch - seqjit|| / ||torch||; "
+             "MB = each process's peak RSS over its model's methods so far (torch's includes the interpreter and "
+             "libtorch)")
 text = "\n".join(lines) + "\n"
 open(sys.argv[2], "w").write(text)
 print(text, end="")
