@@ -2,6 +2,7 @@
 #include "runtime/ArrayRows.h"
 
 #include "dsl/Error.h"
+#include "runtime/FileExtension.h"
 #include "runtime/Hdf5.h"
 #include "runtime/Npy.h"
 
@@ -21,9 +22,7 @@ HostArray<float> readRowRange(const ArrayRows &rows, int64_t first, int64_t coun
 
 std::unique_ptr<ArrayRows> openArrayRows(const std::string &path, const std::string &hdf5Key,
                                          const std::string &option) {
-  std::string extension = std::filesystem::path(path).extension().string();
-  std::transform(extension.begin(), extension.end(), extension.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string extension = lowercaseExtension(path);
   if (extension == ".npy")
     return std::make_unique<NpyRows>(path);
   if (extension == ".h5" || extension == ".hdf5")

@@ -4,6 +4,7 @@
 #include "dsl/Error.h"
 #include "dsl/ShapeFunctions.h"
 #include "runtime/ArrayRows.h"
+#include "runtime/FileExtension.h"
 #include "runtime/Hdf5.h"
 #include "runtime/Npy.h"
 #include "runtime/Random.h"
@@ -69,13 +70,6 @@ public:
 private:
   std::unique_ptr<ArrayRows> rows_;
 };
-
-std::string lowercaseExtension(const std::string &path) {
-  std::string extension = std::filesystem::path(path).extension().string();
-  std::transform(extension.begin(), extension.end(), extension.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return extension;
-}
 
 } // namespace
 

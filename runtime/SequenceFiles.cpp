@@ -2,6 +2,7 @@
 #include "runtime/SequenceFiles.h"
 
 #include "dsl/Error.h"
+#include "runtime/FileExtension.h"
 
 #include <htslib/faidx.h>
 
@@ -458,13 +459,6 @@ LabelsTable readLabelsTsv(const std::string &path) {
   return table;
 }
 
-std::string lowerCaseExtension(const std::string &path) {
-  std::string extension = std::filesystem::path(path).extension().string();
-  std::transform(extension.begin(), extension.end(), extension.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return extension;
-}
-
 } // namespace
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -690,7 +684,7 @@ std::string BedDataset::intervalName(int64_t index) const {
 
 std::unique_ptr<Dataset> openSequenceDataset(const std::string &path, const std::string &companion,
                                              AmbiguousBases ambiguousBases) {
-  std::string extension = lowerCaseExtension(path);
+  std::string extension = lowercaseExtension(path);
   if (extension == ".fa" || extension == ".fasta" || extension == ".fna") {
     if (companion.empty())
       throw Error(fmt::format("'{}': a FASTA file needs a labels TSV", path));

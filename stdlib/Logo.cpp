@@ -3,6 +3,7 @@
 #include "stdlib/Logo.h"
 
 #include "dsl/Error.h"
+#include "runtime/FileExtension.h"
 #include "runtime/core/AtomicFile.h"
 
 #include <cairo-svg.h>
@@ -180,9 +181,7 @@ std::string renderLogo(const HostArray<float> &heights, const LogoStyle &style, 
 }
 
 void writeLogo(const std::string &path, const HostArray<float> &heights, const LogoStyle &style) {
-  std::string extension = std::filesystem::path(path).extension().string();
-  std::transform(extension.begin(), extension.end(), extension.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string extension = lowercaseExtension(path);
   const std::string what = fmt::format("logo '{}'", path);
   writeFileAtomically(path, renderLogo(heights, style, extension.empty() ? "" : extension.substr(1), what));
 }

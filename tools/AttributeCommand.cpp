@@ -4,6 +4,7 @@
 #include "dsl/Error.h"
 #include "runtime/Attribution.h"
 #include "runtime/DinucleotideShuffle.h"
+#include "runtime/FileExtension.h"
 #include "runtime/Hdf5.h"
 #include "runtime/Npy.h"
 #include "runtime/OneHot.h"
@@ -54,12 +55,7 @@ struct AttributeArguments {
 const std::vector<std::string> kMethods = {"saliency", "gradxinput", "smoothgrad", "ig", "deepshap", "ism"};
 
 /// Whether `path` is a .npy file (any case, as loadSequenceInput reads it); otherwise it is HDF5.
-bool isNpy(const std::string &path) {
-  std::string extension = std::filesystem::path(path).extension().string();
-  std::transform(extension.begin(), extension.end(), extension.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return extension == ".npy";
-}
+bool isNpy(const std::string &path) { return lowercaseExtension(path) == ".npy"; }
 
 /// "<prefix>_<split>" for an input key "X_<split>", or "" if the key does not have that form.
 std::string companionKey(const std::string &key, const std::string &prefix) {

@@ -2,6 +2,7 @@
 #include "tools/DataOptions.h"
 
 #include "dsl/Error.h"
+#include "runtime/FileExtension.h"
 #include "runtime/Hdf5.h"
 #include "runtime/SequenceFiles.h"
 
@@ -61,9 +62,7 @@ std::unique_ptr<Dataset> openSplit(const DataArguments &arguments, const std::st
   }
   if (file->empty())
     return nullptr;
-  std::string extension = std::filesystem::path(*file).extension().string();
-  std::transform(extension.begin(), extension.end(), extension.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
+  std::string extension = lowercaseExtension(*file);
   bool bed = extension == ".bed";
   if (bed && !labels->empty())
     throw Error(
