@@ -8,6 +8,7 @@
 #include "runtime/Npy.h"
 #include "runtime/Parameters.h"
 #include "runtime/Stopwatch.h"
+#include "runtime/core/KernelProfile.h"
 
 #include <fmt/format.h>
 
@@ -192,10 +193,13 @@ inline std::string workFields(double multiplyAdds, int64_t batch, int passes) {
                      cpuVectorTarget().vectorBits);
 }
 
-/// A bench's main: runs `body`, and turns an exception into "error: ..." on stderr and exit status 1.
+/// A bench's main: runs `body`, prints the kernel profile on stderr where SEQJIT_PROFILE=1, and turns an exception
+/// into "error: ..." on stderr and exit status 1.
 inline int runBench(const std::function<void()> &body) {
   try {
     body();
+    if (kernelProfileEnabled())
+      fmt::print(stderr, "{}", kernelProfileReport());
     return 0;
   } catch (const std::exception &error) {
     fmt::print(stderr, "error: {}\n", error.what());

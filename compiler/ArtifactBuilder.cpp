@@ -10,6 +10,7 @@
 #include "compiler/SharedObjectEmitter.h"
 #include "dsl/Error.h"
 #include "runtime/core/CudaDevice.h"
+#include "runtime/core/KernelProfile.h"
 #include "runtime/core/NativeProgram.h"
 #include "runtime/core/ProgramCache.h"
 
@@ -41,6 +42,10 @@ std::string pipelineFor(const ArtifactOptions &options, const std::string &name)
   }
   if (options.device == Device::Cpu)
     return cpuPipeline();
+  if (kernelProfileEnabled())
+    throw Error(fmt::format("{}: the kernel profile times programs on the CPU; for CUDA, run seqjit under Nsight "
+                            "Systems (nsys profile) instead",
+                            name));
   std::string libdevice = findLibdevice();
   if (libdevice.empty())
     throw Error(fmt::format("{}: compiling for CUDA needs libdevice.10.bc from the CUDA toolkit, which was not found "

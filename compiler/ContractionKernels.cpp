@@ -533,7 +533,8 @@ struct ContractionKernelsPass : PassWrapper<ContractionKernelsPass, OperationPas
       std::optional<KernelPlan> plan = planKernel(contraction, {vectorBits, registers});
       if (!plan)
         continue;
-      contraction.epilogue = matchKernelEpilogue(contraction.op, contraction.out);
+      if (epilogues)
+        contraction.epilogue = matchKernelEpilogue(contraction.op, contraction.out);
       if (contraction.epilogue && !fits(*contraction.epilogue, *plan))
         contraction.epilogue.reset();
       OpBuilder builder(contraction.epilogue ? contraction.epilogue->op : contraction.op);
@@ -547,6 +548,9 @@ struct ContractionKernelsPass : PassWrapper<ContractionKernelsPass, OperationPas
 
   Option<unsigned> vectorBits{*this, "vector-bits", llvm::cl::desc("width of a vector register"), llvm::cl::init(512)};
   Option<unsigned> registers{*this, "registers", llvm::cl::desc("number of vector registers"), llvm::cl::init(32)};
+  Option<bool> epilogues{*this, "epilogues",
+                         llvm::cl::desc("apply the elementwise op after a contraction inside its kernel"),
+                         llvm::cl::init(true)};
 };
 
 } // namespace

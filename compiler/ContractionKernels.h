@@ -34,7 +34,8 @@ VectorTarget cpuVectorTarget();
 /// single float64 sum. Edges that do not fill four lanes become scalar loops.
 std::unique_ptr<mlir::Pass> createContractionKernelsPass(VectorTarget target = {});
 
-/// Registers seqjit-contraction-kernels (options vector-bits, registers) for textual pipelines.
+/// Registers seqjit-contraction-kernels (options vector-bits, registers, epilogues: whether a kernel applies the
+/// elementwise op after it, compiler/KernelEpilogue.h) for textual pipelines.
 void registerContractionKernelsPass();
 
 } // namespace seqjit

@@ -1,6 +1,10 @@
 #include "compiler/LoopNestOutlining.h"
 
+#include "compiler/LoopNestCost.h"
+#include "runtime/core/KernelProfile.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
@@ -25,27 +29,6 @@ namespace {
 /// out the work costs more than it saves.
 constexpr double kParallelWork = 1 << 15;
 
-/// Operations `op` executes, loops counted by their constant trip counts (once where a bound is not constant).
-double estimatedWork(Operation *op) {
-  double inside = 0;
-  for (Region &region : op->getRegions())
-    for (Block &block : region)
-      for (Operation &nested : block)
-        inside += estimatedWork(&nested);
-  auto trips = [](Value lb, Value ub, Value step) -> double {
-    std::optional<int64_t> low = getConstantIntValue(lb), high = getConstantIntValue(ub),
-                           stride = getConstantIntValue(step);
-    return low && high && stride && *stride > 0 ? std::max<int64_t>(0, (*high - *low + *stride - 1) / *stride) : 1;
-  };
-  double iterations = 1;
-  if (auto loop = dyn_cast<scf::ForOp>(op))
-    iterations = trips(loop.getLowerBound(), loop.getUpperBound(), loop.getStep());
-  else if (auto loop = dyn_cast<scf::ParallelOp>(op))
-    for (auto [lb, ub, step] : llvm::zip(loop.getLowerBound(), loop.getUpperBound(), loop.getStep()))
-      iterations *= trips(lb, ub, step);
-  return 1 + iterations * inside;
-}
-
 /// The bounds and constant step of the loop whose iterations a parallel nest headed by `op` splits across threads.
 struct SplitLoop {
   Value lowerBound, upperBound;
@@ -67,7 +50,7 @@ std::optional<SplitLoop> splitLoop(Operation *op) {
     return std::nullopt;
   }
   std::optional<int64_t> stride = getConstantIntValue(step);
-  if (op->getNumResults() != 0 || !stride || *stride <= 0 || estimatedWork(op) < kParallelWork)
+  if (op->getNumResults() != 0 || !stride || *stride <= 0 || estimatedOperations(op) < kParallelWork)
     return std::nullopt;
   return SplitLoop{lowerBound, upperBound, *stride};
 }
@@ -85,7 +68,8 @@ void rebound(Operation *op, Value lowerBound, Value upperBound) {
 }
 
 /// Replaces `op` by a call of a new private function holding it; with `split`, a parallel nest (see the header).
-void outline(Operation *op, func::FuncOp parent, SymbolTable &symbols, int index, std::optional<SplitLoop> split) {
+func::CallOp outline(Operation *op, func::FuncOp parent, SymbolTable &symbols, int index,
+                     std::optional<SplitLoop> split) {
   llvm::SetVector<Value> used;
   getUsedValuesDefinedAbove(op->getRegions(), used);
   used.insert(op->operand_begin(), op->operand_end());
@@ -130,16 +114,53 @@ void outline(Operation *op, func::FuncOp parent, SymbolTable &symbols, int index
   auto call = builder.create<func::CallOp>(loc, outlined, arguments);
   op->replaceAllUsesWith(call.getResults());
   op->erase();
+  return call;
+}
+
+/// The runtime function `name` of type `type`, declared in `module` if it is not yet.
+func::FuncOp runtimeFunction(ModuleOp module, StringRef name, FunctionType type) {
+  if (auto declared = module.lookupSymbol<func::FuncOp>(name))
+    return declared;
+  OpBuilder builder = OpBuilder::atBlockBegin(module.getBody());
+  auto declared = builder.create<func::FuncOp>(module.getLoc(), name, type);
+  declared.setPrivate();
+  return declared;
+}
+
+/// Times the operations from `first` up to (not including) `last`, in one block, as the kernel profile's region
+/// `cost`: seqjit_profile_enter before them, seqjit_profile_exit after them, with `cost`'s descriptor.
+void timeRegion(Operation *first, Operation *last, const KernelCost &cost, StringRef symbol) {
+  auto module = first->getParentOfType<ModuleOp>();
+  MLIRContext *context = module.getContext();
+  Location loc = first->getLoc();
+  Type pointer = LLVM::LLVMPointerType::get(context), time = IntegerType::get(context, 64);
+  func::FuncOp enter = runtimeFunction(module, kProfileEnterFunction, FunctionType::get(context, {pointer}, {time}));
+  func::FuncOp exit = runtimeFunction(module, kProfileExitFunction, FunctionType::get(context, {pointer, time}, {}));
+  OpBuilder builder(first);
+  std::string descriptor = encodeKernelCost(cost);
+  Value text = LLVM::createGlobalString(loc, builder, symbol, StringRef(descriptor.c_str(), descriptor.size() + 1),
+                                        LLVM::Linkage::Internal);
+  Value start = builder.create<func::CallOp>(loc, enter, ValueRange{text}).getResult(0);
+  builder.setInsertionPoint(last);
+  builder.create<func::CallOp>(loc, exit, ValueRange{text, start});
+}
+
+/// The kernel profile's region of a loop nest, as it is before outlining.
+KernelCost nestCost(Operation *nest, func::FuncOp parent, int index) {
+  return {parent.getSymName().str(), index, nestKind(nest), layersOf(nest), floatingPointOperations(nest),
+          bufferBytesTouched(nest)};
 }
 
 struct OutlineLoopNestsPass : PassWrapper<OutlineLoopNestsPass, OperationPass<ModuleOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(OutlineLoopNestsPass)
+  OutlineLoopNestsPass() = default;
+  OutlineLoopNestsPass(const OutlineLoopNestsPass &other) : PassWrapper(other) {}
   StringRef getArgument() const final { return "seqjit-outline-loop-nests"; }
   StringRef getDescription() const final {
     return "each loop nest of a function in a function of its own (smaller functions for LLVM)";
   }
   void getDependentDialects(DialectRegistry &registry) const override {
-    registry.insert<func::FuncDialect, scf::SCFDialect>();
+    registry.insert<func::FuncDialect, scf::SCFDialect, LLVM::LLVMDialect>();
   }
 
   void runOnOperation() override {
@@ -156,12 +177,31 @@ struct OutlineLoopNestsPass : PassWrapper<OutlineLoopNestsPass, OperationPass<Mo
           nests.emplace_back(&op, splitLoop(&op));
           anyParallel |= nests.back().second.has_value();
         }
-      if (nests.size() < 2 && !anyParallel)
+      std::string name = function.getSymName().str();
+      if (profile && function.isPublic()) {
+        Block &body = function.getBody().front();
+        timeRegion(&body.front(), body.getTerminator(),
+                   {name, -1, "", "", floatingPointOperations(function), bufferBytesTouched(function)},
+                   "seqjit_profile_" + name);
+      }
+      if (nests.size() < 2 && !anyParallel && !profile)
         continue;
-      for (auto [index, nest] : llvm::enumerate(nests))
-        outline(nest.first, function, symbols, static_cast<int>(index), nest.second);
+      for (auto [index, nest] : llvm::enumerate(nests)) {
+        int nestIndex = static_cast<int>(index);
+        std::optional<KernelCost> cost;
+        if (profile)
+          cost = nestCost(nest.first, function, nestIndex);
+        func::CallOp call = outline(nest.first, function, symbols, nestIndex, nest.second);
+        if (cost)
+          timeRegion(call, call->getNextNode(), *cost, "seqjit_profile_" + name + "_nest" + std::to_string(index));
+      }
     }
   }
+
+  Option<bool> profile{*this, "profile",
+                       llvm::cl::desc("time every loop nest and public function for the kernel profile, outlining "
+                                      "even a function's only nest"),
+                       llvm::cl::init(false)};
 };
 
 } // namespace

@@ -27,6 +27,10 @@ inline constexpr const char *kParallelNestStepAttribute = "seqjit-parallel-step"
 /// thread's start is outlined with that loop's bounds as its first two arguments and kParallelNestStepAttribute, so
 /// that compiler/ParallelNestDispatch.h runs it across the kernel threads; such a nest is outlined even when it is a
 /// function's only one.
+///
+/// With the option `profile`, for the kernel profile (runtime/core/KernelProfile.h): every nest is outlined, even a
+/// function's only one, and each call of a nest, and the body of each public function, is timed by calls of
+/// seqjit_profile_enter and seqjit_profile_exit with a descriptor of what it costs (compiler/LoopNestCost.h).
 std::unique_ptr<mlir::Pass> createOutlineLoopNestsPass();
 
 /// Registers seqjit-outline-loop-nests for textual pipelines.

@@ -6,10 +6,12 @@
 #include "compiler/DeviceConstants.h"
 #include "compiler/FourierScoreDecomposition.h"
 #include "compiler/FourierScoreKernels.h"
+#include "compiler/FusionLevel.h"
 #include "compiler/GpuLoopMapping.h"
 #include "compiler/LoopNestOutlining.h"
 #include "compiler/ProducerFusion.h"
 #include "compiler/SeqToLinalg.h"
+#include "runtime/core/KernelProfile.h"
 
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
@@ -24,10 +26,12 @@ using namespace mlir;
 namespace seqjit {
 
 namespace {
-/// Shared by both targets: seq to linalg, elementwise fusion, bufferization.
-const char *kTensorStages = "convert-seq-to-linalg, canonicalize, linalg-fuse-elementwise-ops, cse, "
-                            "one-shot-bufferize{bufferize-function-boundaries "
-                            "function-boundary-type-conversion=identity-layout-map}";
+/// Shared by both targets: seq to linalg, elementwise fusion (at FusionLevel::Full), bufferization.
+std::string tensorStages(FusionLevel fusion) {
+  return std::string("convert-seq-to-linalg, canonicalize, ") +
+         (fusion == FusionLevel::Full ? "linalg-fuse-elementwise-ops, " : "") +
+         "cse, one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map}";
+}
 
 /// The Fourier prior in the ops the CPU lowers well (its DFTs become contraction kernels); cse merges the score's
 /// decomposition with the one its VJP repeats.
@@ -46,25 +50,28 @@ const char *kCpuLoweringTail =
     "reconcile-unrealized-casts";
 
 /// The GPU's loop structure, on buffers: every loop and buffer access ends in a parallel loop mapped to blocks and
-/// threads. A convolution read only by a pool is recomputed inside it; adjacent loops over the same index space
-/// fuse (a convolution with the fill of its bias, batch norm and activation with the convolution they follow), so
-/// that each becomes one kernel.
-const char *kGpuLoopStages =
-    "buffer-deallocation-pipeline, convert-bufferization-to-memref, "
-    "func.func(seqjit-block-kernels-to-gpu, seqjit-memref-copies-to-linalg, seqjit-parallel-dimensions-outermost, "
-    "seqjit-fuse-producers-into-consumers), "
-    "convert-linalg-to-parallel-loops, canonicalize, "
-    "func.func(scf-parallel-loop-fusion, seqjit-map-loops-to-gpu)";
+/// threads. At FusionLevel::Full a convolution read only by a pool is recomputed inside it; from
+/// FusionLevel::Epilogue adjacent loops over the same index space fuse (a convolution with the fill of its bias,
+/// batch norm and activation with the convolution they follow), so that each becomes one kernel.
+std::string gpuLoopStages(FusionLevel fusion) {
+  return std::string("buffer-deallocation-pipeline, convert-bufferization-to-memref, "
+                     "func.func(seqjit-block-kernels-to-gpu, seqjit-memref-copies-to-linalg, "
+                     "seqjit-parallel-dimensions-outermost") +
+         (fusion == FusionLevel::Full ? ", seqjit-fuse-producers-into-consumers" : "") +
+         "), convert-linalg-to-parallel-loops, canonicalize, func.func(" +
+         (fusion != FusionLevel::None ? "scf-parallel-loop-fusion, " : "") + "seqjit-map-loops-to-gpu)";
+}
 } // namespace
 
 std::string cpuPipeline() {
   VectorTarget target = cpuVectorTarget();
-  return std::string(kDecomposedFourierScore) + kTensorStages +
+  FusionLevel fusion = fusionLevel();
+  return std::string(kDecomposedFourierScore) + tensorStages(fusion) +
          ", func.func(seqjit-contraction-kernels{vector-bits=" + std::to_string(target.vectorBits) +
-         " registers=" + std::to_string(target.registers) +
+         " registers=" + std::to_string(target.registers) + (fusion == FusionLevel::None ? " epilogues=false" : "") +
          "}), buffer-deallocation-pipeline, convert-bufferization-to-memref, "
-         "func.func(convert-linalg-to-parallel-loops), seqjit-outline-loop-nests, " +
-         kCpuLoweringTail;
+         "func.func(convert-linalg-to-parallel-loops), seqjit-outline-loop-nests" +
+         (kernelProfileEnabled() ? "{profile}" : "") + ", " + kCpuLoweringTail;
 }
 
 std::string ptxPipeline(const std::string &chip, const std::string &features, const std::string &libdevice) {
@@ -72,7 +79,8 @@ std::string ptxPipeline(const std::string &chip, const std::string &features, co
   if (!libdevice.empty())
     attach += " l=" + libdevice;
   attach += "}";
-  return std::string(kFourierScoreKernels) + kTensorStages + ", " + kGpuLoopStages +
+  FusionLevel fusion = fusionLevel();
+  return std::string(kFourierScoreKernels) + tensorStages(fusion) + ", " + gpuLoopStages(fusion) +
          ", convert-parallel-loops-to-gpu, gpu-launch-sink-index-computations, gpu-kernel-outlining, "
          "func.func(seqjit-check-host-memory-access, seqjit-constants-to-device), "
          "lower-affine, convert-scf-to-cf, " +
@@ -82,8 +90,9 @@ std::string ptxPipeline(const std::string &chip, const std::string &features, co
 }
 
 std::string gpuLoopsOnCpuPipeline() {
-  return std::string("func.func(seqjit-fourier-score-kernels{emulate-on-cpu}), ") + kTensorStages + ", " +
-         kGpuLoopStages + ", " + kCpuLoweringTail;
+  FusionLevel fusion = fusionLevel();
+  return std::string("func.func(seqjit-fourier-score-kernels{emulate-on-cpu}), ") + tensorStages(fusion) + ", " +
+         gpuLoopStages(fusion) + ", " + kCpuLoweringTail;
 }
 
 std::string cudaPipeline(const std::string &chip, const std::string &features, const std::string &libdevice) {

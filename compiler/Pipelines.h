@@ -9,7 +9,8 @@
 namespace seqjit {
 
 /// seq -> linalg -> bufferized loops -> LLVM dialect, for the CPU JIT (pass list for a builtin.module;
-/// also registered as the pipeline `seqjit-lower-to-llvm`), with kernels for cpuVectorTarget().
+/// also registered as the pipeline `seqjit-lower-to-llvm`), with kernels for cpuVectorTarget(), fusing as fusionLevel()
+/// says (every pipeline does) and timing its loop nests where kernelProfileEnabled().
 std::string cpuPipeline();
 
 /// seq -> linalg -> parallel loops -> gpu kernels -> NVVM -> PTX in a gpu.binary (`seqjit-lower-to-ptx`). Every loop

@@ -292,6 +292,20 @@ struct ReverseComplementLowering : SeqPattern<seq::ReverseComplementOp> {
   }
 };
 
+/// Every seq op whose `layer` differs from the name its location gives (a VJP's "conv1.grad" at conv1's place) is
+/// located at NameLoc(layer, its location), so that the loops it becomes say which layer they compute, for the kernel
+/// profile (compiler/LoopNestCost.h).
+void nameLocationsByLayer(ModuleOp module) {
+  module.walk([](Operation *op) {
+    if (!isa<seq::SeqDialect>(op->getDialect()))
+      return;
+    auto layer = op->getAttrOfType<StringAttr>("layer");
+    auto named = dyn_cast<NameLoc>(op->getLoc());
+    if (layer && !layer.getValue().empty() && !(named && named.getName() == layer))
+      op->setLoc(NameLoc::get(layer, op->getLoc()));
+  });
+}
+
 struct SeqToLinalgPass : PassWrapper<SeqToLinalgPass, OperationPass<ModuleOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(SeqToLinalgPass)
   StringRef getArgument() const override { return "convert-seq-to-linalg"; }
@@ -300,6 +314,7 @@ struct SeqToLinalgPass : PassWrapper<SeqToLinalgPass, OperationPass<ModuleOp>> {
     registry.insert<arith::ArithDialect, linalg::LinalgDialect, math::MathDialect, tensor::TensorDialect>();
   }
   void runOnOperation() override {
+    nameLocationsByLayer(getOperation());
     RewritePatternSet patterns(&getContext());
     patterns.add<Conv1dLowering, BatchNormLowering, ActivationLowering, MaxPoolLowering, AvgPoolLowering,
                  GlobalMaxPoolLowering, GlobalAvgPoolLowering, DropoutLowering, FlattenLowering, DenseLowering,

@@ -4,6 +4,7 @@
 #include "runtime/core/BufferCopies.h"
 #include "runtime/core/CudaCall.h"
 #include "runtime/core/HostMemory.h"
+#include "runtime/core/KernelProfile.h"
 #include "runtime/core/ParallelFor.h"
 
 #include <fmt/format.h>
@@ -33,6 +34,8 @@ std::vector<std::pair<std::string, void *>> programImports(Device device) {
     imports.emplace_back(kAllocFunction, reinterpret_cast<void *>(&seqjit_host_alloc));
     imports.emplace_back(kAlignedAllocFunction, reinterpret_cast<void *>(&seqjit_host_aligned_alloc));
     imports.emplace_back(kFreeFunction, reinterpret_cast<void *>(&seqjit_host_free));
+    imports.emplace_back(kProfileEnterFunction, reinterpret_cast<void *>(&seqjit_profile_enter));
+    imports.emplace_back(kProfileExitFunction, reinterpret_cast<void *>(&seqjit_profile_exit));
   }
   return imports;
 }

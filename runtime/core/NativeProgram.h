@@ -21,9 +21,10 @@ class CudaKernelCache;
 std::string packedEntrySymbol(const std::string &function);
 
 /// The symbol of an artifact's import slot for runtime function `function`: a pointer the loader fills with the
-/// runtime's function, through which the program calls it: every program the strided copy (runtime/core/BufferCopies.h),
-/// programs for CUDA the CUDA runtime (cudaRuntimeSymbols()), programs for the CPU the kernel threads
-/// (runtime/core/ParallelFor.h) and the large contiguous copy. A shared object needs no symbol of the process that loads it, nor any library.
+/// runtime's function, through which the program calls it: every program the strided copy
+/// (runtime/core/BufferCopies.h), programs for CUDA the CUDA runtime (cudaRuntimeSymbols()), programs for the CPU the
+/// kernel threads (runtime/core/ParallelFor.h), the large contiguous copy, the host allocator and the kernel profile's
+/// timer (runtime/core/KernelProfile.h). A shared object needs no symbol of the process that loads it, nor any library.
 std::string importSlotSymbol(const std::string &function);
 
 /// The runtime functions a program for `device` calls through its import slots, by name.

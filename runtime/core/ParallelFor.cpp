@@ -34,6 +34,7 @@ void relax() {
 constexpr auto kSpinTime = std::chrono::microseconds(200);
 
 thread_local int serialDepth = 0;
+thread_local int lastNestThreads = 1;
 std::atomic<uint64_t> dispatched{0};
 
 class KernelPool {
@@ -130,12 +131,19 @@ extern "C" void seqjit_parallel_for(ParallelTask task, void *context, int64_t be
     std::shared_ptr<KernelPool> kernels = pool();
     if (kernels->threads() > 1) {
       SerialKernels inside; // as the workers do
-      if (kernels->tryRun(task, context, begin, end, step))
+      if (kernels->tryRun(task, context, begin, end, step)) {
+        lastNestThreads = static_cast<int>(std::min<int64_t>(kernels->threads(), (end - begin + step - 1) / step));
         return;
+      }
     }
   }
+  lastNestThreads = 1;
   task(context, begin, end);
 }
+
+int threadsOfLastParallelNest() { return lastNestThreads; }
+
+void forgetLastParallelNest() { lastNestThreads = 1; }
 
 int workerThreads(int requested) {
   if (requested > 0)

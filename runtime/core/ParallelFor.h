@@ -29,6 +29,11 @@ int kernelThreads();
 /// Sets the pool's threads (at least 1); waits for a nest running on it to finish.
 void setKernelThreads(int threads);
 
+/// The threads the last seqjit_parallel_for called on this thread ran its nest on (1 where it ran on the caller alone,
+/// and after forgetLastParallelNest()): the kernel profile (runtime/core/KernelProfile.h) asks after each nest.
+int threadsOfLastParallelNest();
+void forgetLastParallelNest();
+
 /// Parallel loop nests split across threads since the process started (a nest run on one thread is not counted).
 uint64_t parallelNestsDispatched();
 

@@ -142,6 +142,33 @@ TEST_F(CliTest, ForwardWithSeededInitialisationMatchesTheInterpreter) {
   expectCloseToReference(y, reference, 5);
 }
 
+// Every fusion level, given before or after the command's name, computes the interpreter's outputs, and --profile
+// adds the table of the program's loop nests.
+TEST_F(CliTest, ForwardAtEveryFusionLevelWithTheProfileMatchesTheInterpreter) {
+  HostArray<float> x = writeInput("x.npy");
+  auto model = buildZooModel("cnn-local", {});
+  Parameters parameters = Parameters::initialize(model->graph(), 0); // the CLI's default seed
+  HostArray<double> reference = interpretForward<double>(model->graph(), parameters.tensors(), x.cast<double>());
+  for (const std::string level : {"none", "epilogue", "full"}) {
+    std::string out = "y-" + level + ".npy";
+    RunResult result =
+        level == "none" ? run("--fusion none --profile forward --model cnn-local --input x.npy --out " + out)
+                        : run("forward --model cnn-local --input x.npy --out " + out + " --profile --fusion " + level);
+    ASSERT_TRUE(result.exited) << result.output;
+    ASSERT_EQ(result.exitCode, 0) << result.output;
+    EXPECT_THAT(result.output, AllOf(HasSubstr("kernel profile:"), HasSubstr("forward #0"), HasSubstr("kernel: conv1"),
+                                     HasSubstr("outside nests")))
+        << level;
+    expectCloseToReference(readNpy<float>(path(out)), reference, 5);
+  }
+  RunResult bad = run("forward --model cnn-local --input x.npy --out y.npy --fusion most");
+  EXPECT_THAT(bad.output, HasSubstr("--fusion must be none, epilogue or full, got 'most'"));
+  EXPECT_EQ(bad.exitCode, 1);
+  RunResult badVariable = run("forward --model cnn-local --input x.npy --out y.npy", "SEQJIT_FUSION=some");
+  EXPECT_THAT(badVariable.output, HasSubstr("SEQJIT_FUSION must be none, epilogue or full, got 'some'"));
+  EXPECT_EQ(badVariable.exitCode, 1);
+}
+
 TEST_F(CliTest, ForwardWithWeightsFileMatchesTheInterpreter) {
   HostArray<float> x = writeInput("x.npy");
   auto model = cnnDeep();
