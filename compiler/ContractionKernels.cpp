@@ -10,8 +10,8 @@
 // reduction loops. Loops over the other parallel dimensions surround the block, and the reduction loops run
 // innermost with the accumulators as loop-carried values, so that they live in registers. A product of two inputs
 // is one FMA; any other term is the body's elementwise ops on vectors, then an add. The iteration space is split
-// into boxes that the blocks fill exactly; what is left at an edge gets a smaller block or, below four lanes,
-// scalar loops with the same rows and columns.
+// into boxes that the blocks fill exactly; what is left at an edge gets a smaller block or, below four lanes, a
+// masked four-lane vector (or, where inactive lanes could change a sum, scalar loops with the same rows and columns).
 #include "compiler/ContractionKernels.h"
 
 #include "compiler/BufferAccess.h"
@@ -23,10 +23,12 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/TargetParser/Host.h"
 
@@ -175,10 +177,17 @@ struct KernelPlan {
   int64_t rowBlock = 1;
   int colDim = -1; ///< -1: none; vectorDim: colBlock vectors side by side
   int64_t colBlock = 1;
+  /// Whether an edge narrower than four lanes can be a masked vector (the inactive lanes are neither loaded nor
+  /// stored) rather than scalar code: the vector dimension is parallel, or a reduction of products.
+  bool maskable = false;
+  /// Lanes of each vector that are active: 0 for all of them, else the first `activeLanes` (an edge).
+  int64_t activeLanes = 0;
 
   bool severalVectors() const { return colDim == static_cast<int>(vectorDim); }
   /// How far one block reaches along `dim`.
   int64_t step(unsigned dim) const {
+    if (dim == vectorDim && activeLanes > 0)
+      return activeLanes;
     if (dim == vectorDim)
       return severalVectors() ? lanes * colBlock : lanes;
     if (static_cast<int>(dim) == rowDim)
@@ -242,6 +251,9 @@ std::optional<KernelPlan> planKernel(const Contraction &c, VectorTarget target) 
   }
   if (!plan)
     return std::nullopt;
+  // Inactive lanes load zeros: harmless where they are not stored, and in a reduction where the term is a product
+  // (zero times what the other input holds; a non-finite input makes the result non-finite either way).
+  plan->maskable = !c.isReduction[plan->vectorDim] || c.productOfInputs().has_value();
   // Row and column: parallel dimensions of the output that some input does not depend on (its load is reused);
   // without such a dimension, any parallel dimension of the output (independent sums to overlap).
   SmallVector<unsigned> candidates;
@@ -281,7 +293,8 @@ std::optional<KernelPlan> planKernel(const Contraction &c, VectorTarget target) 
 }
 
 /// The plan for the `remainder` iterations left along `dim` after whole blocks; where fewer than four lanes are
-/// left, scalar code (one lane, the same rows and columns of accumulators).
+/// left, four-lane vectors with only the first `remainder` lanes active where the plan is maskable, else scalar code
+/// (one lane, the same rows and columns of accumulators).
 KernelPlan shrink(KernelPlan plan, unsigned dim, int64_t remainder) {
   if (static_cast<int>(dim) == plan.rowDim) {
     plan.rowBlock = remainder;
@@ -299,7 +312,10 @@ KernelPlan shrink(KernelPlan plan, unsigned dim, int64_t remainder) {
   while (plan.lanes > remainder && plan.lanes > kMinimumLanes)
     plan.lanes /= 2;
   if (plan.lanes > remainder) {
-    plan.lanes = 1;
+    if (plan.maskable)
+      plan.activeLanes = remainder;
+    else
+      plan.lanes = 1;
     plan.colDim = plan.severalVectors() ? -1 : plan.colDim;
   }
   return plan;
@@ -343,19 +359,35 @@ private:
     return plan.lanes == 1 ? element : VectorType::get({plan.lanes}, element);
   }
 
+  /// The mask of an edge's vectors: its first plan.activeLanes lanes.
+  Value edgeMask(OpBuilder &ob, const KernelPlan &plan) {
+    SmallVector<bool> active(plan.lanes, false);
+    std::fill_n(active.begin(), plan.activeLanes, true);
+    auto type = VectorType::get({plan.lanes}, ob.getI1Type());
+    return ob.create<arith::ConstantOp>(loc, type, DenseElementsAttr::get(type, ArrayRef<bool>(active)));
+  }
+
   /// The value of `access` at `at` as a `type` (the element type, or a vector of it): a vector load where it
-  /// moves along the vector dimension, else a scalar load, broadcast to a vector.
+  /// moves along the vector dimension (masked at an edge, the inactive lanes zero), else a scalar load, broadcast to
+  /// a vector.
   Value load(OpBuilder &ob, const BufferAccess &access, const KernelPlan &plan, ValueRange at, Type type) {
-    Value scalarOrVector = isa<VectorType>(type) && access.dependsOn(plan.vectorDim)
-                               ? ob.create<vector::LoadOp>(loc, type, access.buffer, at).getResult()
-                               : ob.create<memref::LoadOp>(loc, access.buffer, at).getResult();
+    Value scalarOrVector;
+    if (isa<VectorType>(type) && access.dependsOn(plan.vectorDim) && plan.activeLanes > 0)
+      scalarOrVector = ob.create<vector::MaskedLoadOp>(loc, type, access.buffer, at, edgeMask(ob, plan),
+                                                       ob.create<arith::ConstantOp>(loc, ob.getZeroAttr(type)));
+    else if (isa<VectorType>(type) && access.dependsOn(plan.vectorDim))
+      scalarOrVector = ob.create<vector::LoadOp>(loc, type, access.buffer, at);
+    else
+      scalarOrVector = ob.create<memref::LoadOp>(loc, access.buffer, at);
     if (scalarOrVector.getType() == type)
       return scalarOrVector;
     return ob.create<vector::BroadcastOp>(loc, type, scalarOrVector);
   }
 
-  void store(OpBuilder &ob, Value value, const BufferAccess &access, ValueRange at) {
-    if (isa<VectorType>(value.getType()))
+  void store(OpBuilder &ob, Value value, const BufferAccess &access, const KernelPlan &plan, ValueRange at) {
+    if (isa<VectorType>(value.getType()) && plan.activeLanes > 0)
+      ob.create<vector::MaskedStoreOp>(loc, access.buffer, at, edgeMask(ob, plan), value);
+    else if (isa<VectorType>(value.getType()))
       ob.create<vector::StoreOp>(loc, value, access.buffer, at);
     else
       ob.create<memref::StoreOp>(loc, value, access.buffer, at);
@@ -435,7 +467,7 @@ private:
                                                    ob.create<memref::LoadOp>(loc, c.out.buffer, at),
                                                    arith::FastMathFlags::reassoc);
           if (!withEpilogue || !c.epilogue->inPlace)
-            store(ob, total, c.out, at);
+            store(ob, total, c.out, plan, at);
           if (!withEpilogue)
             continue;
           Value epilogue = applyKernelEpilogue(ob, loc, *c.epilogue, total, [&](const BufferAccess &input) {
@@ -444,7 +476,7 @@ private:
             return load(ob, input, plan, indices(ob, input, dimValues, plan, row, col),
                         vector ? VectorType::get(vector.getShape(), element) : element);
           });
-          store(ob, epilogue, c.epilogue->out, indices(ob, c.epilogue->out, dimValues, plan, row, col));
+          store(ob, epilogue, c.epilogue->out, plan, indices(ob, c.epilogue->out, dimValues, plan, row, col));
         }
     });
     // Every output element belongs to one iteration of the outer loops: the kernel threads may share them.
@@ -503,6 +535,49 @@ bool fits(const KernelEpilogue &epilogue, const KernelPlan &plan) {
          });
 }
 
+/// `op` with every run of adjacent loop dimensions of one kind that each operand indexes as consecutive, contiguous
+/// dimensions collapsed into one, or null where there is none. Reshapes pushed through a contraction leave such
+/// runs: a dense layer's input gradient through a flatten loops over (channels, 3 positions), whose innermost 3 is
+/// too short for a vector and whose outer dimension has stride 3, where the collapsed 3 x channels positions are
+/// one contiguous row.
+linalg::GenericOp collapseContiguousDimensions(linalg::GenericOp op) {
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  // Plain dimensions of buffers laid out row-major: only then is a run of them one contiguous dimension.
+  if (!llvm::all_of(maps, [](AffineMap map) { return map.isProjectedPermutation(); }) ||
+      !llvm::all_of(op->getOperandTypes(), [](Type type) {
+        auto buffer = dyn_cast<MemRefType>(type);
+        return buffer && buffer.getLayout().isIdentity();
+      }))
+    return nullptr;
+  SmallVector<utils::IteratorType> kinds = op.getIteratorTypesArray();
+  SmallVector<ReassociationIndices> runs;
+  ReassociationIndices run{0};
+  auto close = [&] {
+    if (run.size() > 1)
+      runs.push_back(run);
+  };
+  for (int64_t d = 1; d < static_cast<int64_t>(kinds.size()); ++d) {
+    ReassociationIndices longer = run;
+    longer.push_back(d);
+    if (kinds[d] == kinds[run.front()] && linalg::areDimSequencesPreserved(maps, {longer})) {
+      run = longer;
+      continue;
+    }
+    close();
+    run = {d};
+  }
+  close();
+  if (runs.empty())
+    return nullptr;
+  IRRewriter rewriter(op.getContext());
+  rewriter.setInsertionPoint(op);
+  FailureOr<linalg::CollapseResult> collapsed = linalg::collapseOpIterationDims(op, runs, rewriter);
+  if (failed(collapsed))
+    return nullptr;
+  rewriter.replaceOp(op, collapsed->results);
+  return dyn_cast<linalg::GenericOp>(collapsed->collapsedOp.getOperation());
+}
+
 struct ContractionKernelsPass : PassWrapper<ContractionKernelsPass, OperationPass<func::FuncOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ContractionKernelsPass)
   ContractionKernelsPass() = default;
@@ -524,11 +599,18 @@ struct ContractionKernelsPass : PassWrapper<ContractionKernelsPass, OperationPas
       getOperation().emitError("seqjit-contraction-kernels needs vector-bits >= 128 and registers >= 8");
       return signalPassFailure();
     }
+    SmallVector<linalg::GenericOp> generics;
+    getOperation().walk([&](linalg::GenericOp op) { generics.push_back(op); });
     std::vector<Contraction> contractions;
-    getOperation().walk([&](linalg::GenericOp op) {
-      if (std::optional<Contraction> contraction = matchContraction(op))
+    for (linalg::GenericOp op : generics) {
+      std::optional<Contraction> contraction = matchContraction(op);
+      // A contraction without a vector dimension may have one once its contiguous dimensions are collapsed.
+      if (contraction && !planKernel(*contraction, {vectorBits, registers}))
+        if (linalg::GenericOp collapsed = collapseContiguousDimensions(op))
+          contraction = matchContraction(collapsed);
+      if (contraction)
         contractions.push_back(std::move(*contraction));
-    });
+    }
     for (Contraction &contraction : contractions) {
       std::optional<KernelPlan> plan = planKernel(contraction, {vectorBits, registers});
       if (!plan)

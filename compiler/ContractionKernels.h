@@ -31,7 +31,10 @@ VectorTarget cpuVectorTarget();
 /// keeps a block of output vectors (or vectors of partial sums) in registers across its innermost reduction loops:
 /// each iteration loads a few vectors and broadcasts and does one FMA (or the term and an add) per accumulator,
 /// where the plain loop nest loads and stores the accumulator for every term, or adds one term at a time into a
-/// single float64 sum. Edges that do not fill four lanes become scalar loops.
+/// single float64 sum. An edge that does not fill four lanes is a vector with its first lanes active (masked loads
+/// and stores) where the vector dimension is parallel or a reduction of products, else scalar loops. A contraction
+/// without any vector dimension first has its runs of contiguous dimensions collapsed (a dense layer's gradient
+/// through a flatten).
 std::unique_ptr<mlir::Pass> createContractionKernelsPass(VectorTarget target = {});
 
 /// Registers seqjit-contraction-kernels (options vector-bits, registers, epilogues: whether a kernel applies the

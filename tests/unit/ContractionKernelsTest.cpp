@@ -209,7 +209,7 @@ ContractionCase conv1dCase(const char *name, int64_t filters, int64_t width, int
 
 std::vector<ContractionCase> cases() {
   std::vector<ContractionCase> all;
-  // conv1d: vector along l: 45 = 2 x 16 + 8 + 4 + 1; rows f: 8 + 3.
+  // conv1d: vector along l: 45 = 2 x 16 + 8 + 4 + 1 (the last a 4-lane vector with one lane active); rows f: 8 + 3.
   all.push_back(conv1dCase("conv1d", 11, 5, 45, 1));
   // conv1d's input gradient: dx[n, c, i] += dy[n, f, i - k + K - 1] * w[f, c, k] (a negative coefficient).
   const int64_t gradC = 6, gradF = 5, gradK = 4, gradI = 37;
@@ -230,7 +230,8 @@ std::vector<ContractionCase> cases() {
                              dx({n, c, i}) += dy({n, f, i - k + gradK - 1}) * w({f, c, k});
                  }});
   // conv1d's weight gradient: dw[f, c, k] += x[n, c, o + k] * dy[n, f, o]. Vector along the reduction o:
-  // 37 = 2 x 16 + 4 + 1, partial sums added up at the end; rows and columns from f, c and k.
+  // 37 = 2 x 16 + 4 + 1 (masked: its inactive lanes add zero products), partial sums added up at the end; rows and
+  // columns from f, c and k.
   const int64_t wF = 9, wC = 5, wK = 7, wO = 37;
   all.push_back({"conv1d weight gradient",
                  "affine_map<(d0, d1, d2, d3, d4) -> (d3, d1, d4 + d2)>",
