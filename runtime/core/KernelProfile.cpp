@@ -88,7 +88,10 @@ bool kernelProfileEnabled() {
   if (enabled.load())
     return true;
   const char *configured = std::getenv("SEQJIT_PROFILE");
-  return configured && std::string(configured) == "1";
+  std::string value = configured ? configured : "";
+  if (value != "" && value != "0" && value != "1")
+    throw Error(fmt::format("SEQJIT_PROFILE must be 1 (profile) or 0, got '{}'", value));
+  return value == "1";
 }
 
 void enableKernelProfile() { enabled.store(true); }

@@ -37,6 +37,7 @@ std::string encodeKernelCost(const KernelCost &cost);
 KernelCost decodeKernelCost(const std::string &descriptor);
 
 /// Whether programs compiled from now on are instrumented: enableKernelProfile() was called, or SEQJIT_PROFILE=1.
+/// Throws seqjit::Error for a SEQJIT_PROFILE other than 1, 0 or empty.
 bool kernelProfileEnabled();
 void enableKernelProfile();
 

@@ -167,6 +167,9 @@ TEST_F(CliTest, ForwardAtEveryFusionLevelWithTheProfileMatchesTheInterpreter) {
   RunResult badVariable = run("forward --model cnn-local --input x.npy --out y.npy", "SEQJIT_FUSION=some");
   EXPECT_THAT(badVariable.output, HasSubstr("SEQJIT_FUSION must be none, epilogue or full, got 'some'"));
   EXPECT_EQ(badVariable.exitCode, 1);
+  RunResult badProfile = run("forward --model cnn-local --input x.npy --out y.npy", "SEQJIT_PROFILE=yes");
+  EXPECT_THAT(badProfile.output, HasSubstr("SEQJIT_PROFILE must be 1 (profile) or 0, got 'yes'"));
+  EXPECT_EQ(badProfile.exitCode, 1);
 }
 
 TEST_F(CliTest, ForwardWithWeightsFileMatchesTheInterpreter) {
