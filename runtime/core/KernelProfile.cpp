@@ -19,15 +19,10 @@ namespace {
 
 std::atomic<bool> enabled{false};
 
-/// The times by descriptor.
-struct Collected {
-  uint64_t calls = 0;
-  double seconds = 0;
-  std::map<int, double> secondsOnThreads;
-};
+/// The times by descriptor (their costs decoded when the table is made).
 std::mutex collectedMutex;
-std::unordered_map<std::string, Collected> &collected() {
-  static std::unordered_map<std::string, Collected> byDescriptor;
+std::unordered_map<std::string, KernelTime> &collected() {
+  static std::unordered_map<std::string, KernelTime> byDescriptor;
   return byDescriptor;
 }
 
@@ -47,7 +42,7 @@ extern "C" void seqjit_profile_exit(const char *descriptor, int64_t start) {
   double seconds = static_cast<double>(nowNanoseconds() - start) * 1e-9;
   int threads = threadsOfLastParallelNest();
   std::lock_guard<std::mutex> lock(collectedMutex);
-  Collected &entry = collected()[descriptor];
+  KernelTime &entry = collected()[descriptor];
   entry.calls += 1;
   entry.seconds += seconds;
   entry.secondsOnThreads[threads] += seconds;
@@ -99,8 +94,10 @@ void enableKernelProfile() { enabled.store(true); }
 std::vector<KernelTime> kernelTimes() {
   std::lock_guard<std::mutex> lock(collectedMutex);
   std::vector<KernelTime> times;
-  for (const auto &[descriptor, entry] : collected())
-    times.push_back({decodeKernelCost(descriptor), entry.calls, entry.seconds, entry.secondsOnThreads});
+  for (const auto &[descriptor, entry] : collected()) {
+    times.push_back(entry);
+    times.back().cost = decodeKernelCost(descriptor);
+  }
   return times;
 }
 
