@@ -85,6 +85,20 @@ FunctionFrame createFunction(OpBuilder &b, ModuleOp module, StringRef name, Arra
 } // namespace
 
 std::string windowFunctionName(size_t segment) { return fmt::format("window_{}", segment); }
+std::string deltaFunctionName(size_t segment) { return fmt::format("delta_{}", segment); }
+
+bool hasWindowFunction(const MutationWindowPlan::Segment &segment) {
+  return !segment.onHost && (!segment.fromChange || segment.nodes.size() > 1);
+}
+
+std::vector<float> deltaTaps(const std::vector<float> &weights, int64_t filters, int64_t inputChannels, int64_t taps) {
+  std::vector<float> rearranged(weights.size());
+  for (int64_t f = 0; f < filters; ++f)
+    for (int64_t c = 0; c < inputChannels; ++c)
+      for (int64_t t = 0; t < taps; ++t)
+        rearranged[(c * taps + t) * filters + f] = weights[(f * inputChannels + c) * taps + t];
+  return rearranged;
+}
 
 MutationWindowPlan planMutationWindows(const Graph &graph) {
   MutationWindowPlan plan;
@@ -135,6 +149,7 @@ MutationWindowPlan planMutationWindows(const Graph &graph) {
     MutationWindowPlan::Segment segment;
     segment.nodes = {node.id};
     segment.onHost = node.op.kind == OpKind::Conv1d && node.inputs == std::vector<int>{0};
+    segment.fromChange = node.op.kind == OpKind::Conv1d && !segment.onHost;
     segment.inputWidth = (plan.width[node.id] - 1) * g.stride + g.span;
     for (int64_t l = 0; l < plan.length; ++l)
       segment.inputStart.push_back(start[l] * g.stride - g.padLeft);
@@ -155,8 +170,11 @@ MutationWindowPlan planMutationWindows(const Graph &graph) {
                             "position-local (conv1d, pools, batch norm, activations, add, concat); this model reads "
                             "the whole sequence at once: use naive mutagenesis",
                             graph.name));
-  for (const MutationWindowPlan::Segment &segment : plan.segments)
+  for (const MutationWindowPlan::Segment &segment : plan.segments) {
     cached.insert(segment.nodes.back());
+    if (segment.fromChange)
+      cached.insert(segment.nodes.front());
+  }
   plan.frontier.assign(frontier.begin(), frontier.end());
   plan.cached.assign(cached.begin(), cached.end());
   return plan;
@@ -187,16 +205,37 @@ OwningOpRef<ModuleOp> buildMutationWindowModule(MLIRContext &context, const Grap
 
   for (size_t k = 0; k < plan.segments.size(); ++k) {
     const MutationWindowPlan::Segment &segment = plan.segments[k];
-    if (segment.onHost)
-      continue;
     const Node &head = graph.nodes.at(segment.nodes[0]);
+    if (segment.fromChange) {
+      // Every tap of every filter on each changed column at once: one matrix product of the changed columns
+      // (batch x width rows of C_in) with the taps (C_in rows of taps x filters, contiguous along the products).
+      const int input = head.inputs[0];
+      const auto &a = std::get<Conv1dAttrs>(head.op.attributes);
+      const int64_t inputChannels = graph.nodes.at(input).shape.at(0), columns = batch * plan.width[input];
+      const std::string name = head.name + ".change";
+      FunctionFrame frame = createFunction(
+          b, *module, deltaFunctionName(k),
+          {{"change of " + graph.nodes.at(input).name, RankedTensorType::get({columns, inputChannels}, elementType)},
+           {"taps of " + head.name, RankedTensorType::get({inputChannels, a.width * a.filters}, elementType)}},
+          graph, elementType);
+      Value products = b.create<seq::DenseInputGradOp>(
+          NameLoc::get(b.getStringAttr(name)), RankedTensorType::get({columns, a.width * a.filters}, elementType),
+          frame.arguments[0], frame.arguments[1], b.getStringAttr(name));
+      returnResults(b, frame.function, {{"taps of " + head.name + " on the change", products}});
+    }
+    if (!hasWindowFunction(segment))
+      continue;
+    // A segment computed from the change starts from its conv's window; any other from the windows of its inputs.
     std::vector<ProgramArgument> windows;
-    for (int id : head.inputs)
-      windows.push_back({"window of " + graph.nodes.at(id).name, windowType(id, segment.inputWidth)});
+    if (segment.fromChange)
+      windows.push_back({"window of " + head.name, windowType(head.id, plan.width[head.id])});
+    else
+      for (int id : head.inputs)
+        windows.push_back({"window of " + graph.nodes.at(id).name, windowType(id, segment.inputWidth)});
     FunctionFrame frame = createFunction(b, *module, windowFunctionName(k), windows, graph, elementType);
     SmallVector<Value> inputs = frame.arguments;
     Value result;
-    for (int id : segment.nodes) {
+    for (int id : ArrayRef<int>(segment.nodes).drop_front(segment.fromChange ? 1 : 0)) {
       Node node = graph.nodes.at(id);
       if (node.op.kind == OpKind::Conv1d) // the window holds the padding's zeros already
         std::get<Conv1dAttrs>(node.op.attributes).padding = Padding::Valid;

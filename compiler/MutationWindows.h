@@ -1,6 +1,8 @@
 // Incremental in-silico mutagenesis (fastISM, Nair et al. 2022): a single-base change touches, at each layer, only a
 // window of positions; the program computes the layers on those windows, reading the unmutated sequence's values
-// around them, and the rest of the model (dense layers, global pools) on the whole mutated tensor.
+// around them, and the rest of the model (dense layers, global pools) on the whole mutated tensor. A convolution is
+// computed from the change of its input: the unmutated values plus its taps times the changed columns, so that its
+// work scales with the columns that changed, not with the window they reach.
 #pragma once
 
 #include "dsl/Graph.h"
@@ -29,6 +31,11 @@ struct MutationWindowPlan {
     std::vector<int64_t> inputStart;
     /// A conv reading the sequence: its change is the weights times the change of one column, done on the host.
     bool onHost = false;
+    /// A conv reading a computed node: @delta_<k> multiplies the changed columns of its input, (B x width of the
+    /// input, C_in) position-major, by every tap at once (`deltaTaps`, (C_in, taps x filters)), giving (B x width, taps x filters) whose
+    /// column t * filters + f holds tap t of filter f; the host adds each tap's products at the positions they reach
+    /// onto the unmutated values; @window_<k> then runs the later nodes of the segment, if any, on that window.
+    bool fromChange = false;
   };
   int64_t length = 0; ///< of the input
   std::vector<bool> trunk;
@@ -38,7 +45,8 @@ struct MutationWindowPlan {
   std::vector<Segment> segments;
   /// Trunk nodes the head reads (the output itself when it is in the trunk), in node order.
   std::vector<int> frontier;
-  /// Segment outputs, in node order: the unmutated values the windows are spliced into.
+  /// Segment outputs and the convolutions computed from changes, in node order: the unmutated values the windows
+  /// are spliced into or added onto.
   std::vector<int> cached;
 };
 
@@ -48,14 +56,26 @@ MutationWindowPlan planMutationWindows(const Graph &graph);
 
 inline constexpr const char *kNodeValuesFunction = "node_values";
 inline constexpr const char *kHeadFunction = "head";
-/// The name of segment k's window function.
+/// The names of segment k's window function and of its change function (a segment computed from the change).
 std::string windowFunctionName(size_t segment);
+std::string deltaFunctionName(size_t segment);
+
+/// Whether segment k has a @window_<k> function: segments on the host have none, and a convolution computed from the
+/// change needs one only for the nodes after it.
+bool hasWindowFunction(const MutationWindowPlan::Segment &segment);
+
+/// A conv's weights (filters, C_in, taps) rearranged as @delta_<k>'s matrix (C_in, taps x filters):
+/// result[(c * taps + t) * filters + f] = weights[(f * C_in + c) * taps + t].
+std::vector<float> deltaTaps(const std::vector<float> &weights, int64_t filters, int64_t inputChannels, int64_t taps);
 
 /// One module, every function taking the graph's parameters (parameterOrder) after its own arguments, for batches
 /// of `batch`:
 ///   @node_values(input (B, C, L)) -> the values of plan.cached, in order;
 ///   @window_<k>(windows (B, C_m, inputWidth) of nodes[0]'s inputs) -> (B, C, width) of the segment's output,
-///       for each segment not on the host;
+///       for each segment not on the host and not computed from the change;
+///   @delta_<k>(change (B x width of the input, C_in), taps (C_in, taps x filters)) -> (B x width, taps x filters)
+///       and @window_<k>(the conv's window (B, filters, width)) -> the segment's output, for a segment computed from
+///       the change (the latter when the segment has nodes after the conv);
 ///   @head(plan.frontier's values (B, C_f, L_f)) -> the model's output.
 /// Batch norm runs on the running statistics and dropout is the identity.
 mlir::OwningOpRef<mlir::ModuleOp> buildMutationWindowModule(mlir::MLIRContext &context, const Graph &graph,

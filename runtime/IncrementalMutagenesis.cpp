@@ -40,9 +40,12 @@ CompiledMutationWindows CompiledMutationWindows::compile(const Graph &graph, int
     throw Error(fmt::format("incremental mutagenesis of '{}': batch must be positive, got {}", graph.name, batch));
   MutationWindowPlan plan = planMutationWindows(graph);
   std::vector<std::string> entryPoints{kNodeValuesFunction, kHeadFunction};
-  for (size_t k = 0; k < plan.segments.size(); ++k)
-    if (!plan.segments[k].onHost)
+  for (size_t k = 0; k < plan.segments.size(); ++k) {
+    if (plan.segments[k].fromChange)
+      entryPoints.push_back(deltaFunctionName(k));
+    if (hasWindowFunction(plan.segments[k]))
       entryPoints.push_back(windowFunctionName(k));
+  }
   Program program = Program::compile(
       [&](mlir::MLIRContext &context) { return buildMutationWindowModule(context, graph, plan, batch); },
       "incremental mutagenesis of model '" + graph.name + "'", false, entryPoints);
@@ -104,34 +107,123 @@ HostArray<float> CompiledMutationWindows::run(const HostArray<float> &input, con
     }
   };
 
-  // A conv reading the sequence changes by its weights times the change of the mutated column.
-  auto hostConv = [&](BatchState &state, const std::vector<Mutant> &mutants, int id) {
+  // The taps of each convolution computed from a change (on the host or by its @delta_<k>), (C_in, taps x filters).
+  std::map<size_t, HostArray<float>> taps;
+  for (size_t k = 0; k < plan_.segments.size(); ++k)
+    if (plan_.segments[k].fromChange || plan_.segments[k].onHost) {
+      const Node &conv = graph_.nodes.at(plan_.segments[k].nodes[0]);
+      const int64_t filters = conv.shape[0], inputChannels = graph_.nodes.at(conv.inputs[0]).shape[0],
+                    width = std::get<Conv1dAttrs>(conv.op.attributes).width;
+      taps.emplace(k, HostArray<float>({inputChannels, width * filters},
+                                       deltaTaps(parameters.at(conv.name + ".weight").data, filters, inputChannels,
+                                                 width)));
+    }
+
+  // Mutant `i`'s window of conv `id` (positions start + [0, width)): the unmutated values plus `sums` (width x
+  // filters, position-major) inside the conv's positions, zero outside.
+  auto addOntoUnmutated = [&](const BatchState &state, int id, int64_t i, int64_t start, const std::vector<float> &sums,
+                              HostArray<float> &window) {
+    const int64_t filters = graph_.nodes.at(id).shape[0], convLength = graph_.nodes.at(id).shape[1],
+                  width = plan_.width[id];
+    const int64_t low = std::clamp<int64_t>(-start, 0, width), high = std::clamp<int64_t>(convLength - start, low, width);
+    const float *unmutated = state.cache->at(id).data.data() + state.row * filters * convLength;
+    float *to = window.data.data() + i * filters * width;
+    for (int64_t f = 0; f < filters; ++f)
+      for (int64_t o = low; o < high; ++o)
+        to[f * width + o] = unmutated[f * convLength + start + o] + sums[o * filters + f];
+  };
+
+  // A conv reading the sequence changes by its taps times the change of the mutated column.
+  auto hostConv = [&](BatchState &state, const std::vector<Mutant> &mutants, size_t k) {
+    const int id = plan_.segments[k].nodes[0];
     const Node &node = graph_.nodes.at(id);
     const auto &a = std::get<Conv1dAttrs>(node.op.attributes);
-    const HostArray<float> &weight = parameters.at(node.name + ".weight");
-    const int64_t filters = node.shape[0], nodeLength = node.shape[1], width = plan_.width[id];
+    const float *table = taps.at(k).data.data();
+    const int64_t filters = node.shape[0], width = plan_.width[id];
     const int64_t padLeft = a.padding == Padding::Same ? samePaddingLeft(length, a.width, a.stride, a.dilation) : 0;
     HostArray<float> fresh({batch_, filters, width});
+    std::vector<float> sums(width * filters);
     for (size_t i = 0; i < mutants.size(); ++i) {
       const Mutant &m = mutants[i];
+      const int64_t start = plan_.start[id][m.position];
+      std::fill(sums.begin(), sums.end(), 0.0f);
       for (int64_t j = 0; j < width; ++j) {
-        const int64_t position = plan_.start[id][m.position] + j;
-        if (position < 0 || position >= nodeLength)
+        const int64_t offset = m.position - ((start + j) * a.stride - padLeft); // tap * dilation, if it reads it
+        if (offset < 0 || offset % a.dilation != 0 || offset / a.dilation >= a.width)
           continue;
-        const int64_t offset = m.position - (position * a.stride - padLeft); // tap * dilation, if it reads it
-        const bool reads = offset >= 0 && offset % a.dilation == 0 && offset / a.dilation < a.width;
-        for (int64_t f = 0; f < filters; ++f) {
-          double value = state.cache->at(id).data[(state.row * filters + f) * nodeLength + position];
-          if (reads)
-            for (int64_t c = 0; c < 4; ++c) {
-              const float change = (c == m.base ? 1.0f : 0.0f) - state.sequence[c * length + m.position];
-              value += static_cast<double>(weight.data[(f * 4 + c) * a.width + offset / a.dilation]) * change;
-            }
-          fresh.data[(i * filters + f) * width + j] = static_cast<float>(value);
+        for (int64_t c = 0; c < 4; ++c) {
+          const float change = (c == m.base ? 1.0f : 0.0f) - state.sequence[c * length + m.position];
+          if (change == 0.0f)
+            continue;
+          const float *tap = table + (c * a.width + offset / a.dilation) * filters;
+          float *to = sums.data() + j * filters;
+          for (int64_t f = 0; f < filters; ++f)
+            to[f] += tap[f] * change;
         }
       }
+      addOntoUnmutated(state, id, static_cast<int64_t>(i), start, sums, fresh);
     }
     state.fresh[id] = std::move(fresh);
+  };
+
+  // The window of segment k's conv: the unmutated values plus each tap times the changed columns of its input.
+  auto convolutionFromChange = [&](BatchState &state, const std::vector<Mutant> &mutants, size_t k) {
+    const Node &conv = graph_.nodes.at(plan_.segments[k].nodes[0]);
+    const auto &a = std::get<Conv1dAttrs>(conv.op.attributes);
+    const int input = conv.inputs[0];
+    const int64_t channels = graph_.nodes.at(input).shape[0], inputLength = graph_.nodes.at(input).shape[1];
+    const int64_t changeWidth = plan_.width[input], filters = conv.shape[0], convLength = conv.shape[1],
+                  width = plan_.width[conv.id];
+    const int64_t padLeft =
+        a.padding == Padding::Same ? samePaddingLeft(inputLength, a.width, a.stride, a.dilation) : 0;
+    const float *unmutatedInput = state.cache->at(input).data.data() + state.row * channels * inputLength;
+    const HostArray<float> &freshInput = state.fresh.at(input);
+    // The changed columns position-major, (batch x changeWidth, channels), zero outside the input's positions.
+    HostArray<float> change({batch_ * changeWidth, channels});
+    for (size_t i = 0; i < mutants.size(); ++i) {
+      const int64_t start = plan_.start[input][mutants[i].position];
+      const int64_t low = std::clamp<int64_t>(-start, 0, changeWidth),
+                    high = std::clamp<int64_t>(inputLength - start, low, changeWidth);
+      const float *fresh = freshInput.data.data() + i * channels * changeWidth;
+      for (int64_t j = low; j < high; ++j) {
+        float *to = change.data.data() + (i * changeWidth + j) * channels;
+        for (int64_t c = 0; c < channels; ++c)
+          to[c] = fresh[c * changeWidth + j] - unmutatedInput[c * inputLength + start + j];
+      }
+    }
+    const int64_t tapRows = a.width * filters;
+    HostArray<float> products({batch_ * changeWidth, tapRows});
+    call(deltaFunctionName(k), {&change, &taps.at(k)}, {&products});
+
+    // Each tap's products added at the output it reaches (position-major, so that filters are contiguous), then
+    // onto the unmutated values.
+    HostArray<float> window({batch_, filters, width});
+    std::vector<float> sums(width * filters);
+    for (size_t i = 0; i < mutants.size(); ++i) {
+      const int64_t inputStart = plan_.start[input][mutants[i].position],
+                    convStart = plan_.start[conv.id][mutants[i].position];
+      const int64_t low = std::clamp<int64_t>(-convStart, 0, width),
+                    high = std::clamp<int64_t>(convLength - convStart, low, width);
+      std::fill(sums.begin(), sums.end(), 0.0f);
+      for (int64_t j = 0; j < changeWidth; ++j) {
+        const int64_t p = inputStart + j;
+        if (p < 0 || p >= inputLength)
+          continue;
+        for (int64_t t = 0; t < a.width; ++t) {
+          // Output o reads input o * stride - padLeft + t * dilation.
+          const int64_t reach = p + padLeft - t * a.dilation;
+          const int64_t o = reach >= 0 && reach % a.stride == 0 ? reach / a.stride - convStart : -1;
+          if (o < low || o >= high)
+            continue;
+          const float *tapRow = products.data.data() + (i * changeWidth + j) * tapRows + t * filters;
+          float *to = sums.data() + o * filters;
+          for (int64_t f = 0; f < filters; ++f)
+            to[f] += tapRow[f];
+        }
+      }
+      addOntoUnmutated(state, conv.id, static_cast<int64_t>(i), convStart, sums, window);
+    }
+    return window;
   };
 
   // The model's output for each mutant of the batch.
@@ -140,17 +232,25 @@ HostArray<float> CompiledMutationWindows::run(const HostArray<float> &input, con
       const MutationWindowPlan::Segment &segment = plan_.segments[k];
       const int last = segment.nodes.back();
       if (segment.onHost) {
-        hostConv(state, mutants, last);
+        hostConv(state, mutants, k);
         continue;
       }
       std::vector<HostArray<float>> windows;
-      for (int id : graph_.nodes.at(segment.nodes[0]).inputs) {
-        const int64_t channels = graph_.nodes.at(id).shape.at(0);
-        HostArray<float> window({batch_, channels, segment.inputWidth});
-        for (size_t i = 0; i < mutants.size(); ++i)
-          gather(state, mutants[i], static_cast<int64_t>(i), id, segment.inputStart[mutants[i].position],
-                 segment.inputWidth, window.data.data() + i * channels * segment.inputWidth);
-        windows.push_back(std::move(window));
+      if (segment.fromChange) {
+        windows.push_back(convolutionFromChange(state, mutants, k));
+        if (!hasWindowFunction(segment)) {
+          state.fresh[last] = std::move(windows.back());
+          continue;
+        }
+      } else {
+        for (int id : graph_.nodes.at(segment.nodes[0]).inputs) {
+          const int64_t channels = graph_.nodes.at(id).shape.at(0);
+          HostArray<float> window({batch_, channels, segment.inputWidth});
+          for (size_t i = 0; i < mutants.size(); ++i)
+            gather(state, mutants[i], static_cast<int64_t>(i), id, segment.inputStart[mutants[i].position],
+                   segment.inputWidth, window.data.data() + i * channels * segment.inputWidth);
+          windows.push_back(std::move(window));
+        }
       }
       HostArray<float> fresh({batch_, graph_.nodes.at(last).shape.at(0), plan_.width[last]});
       std::vector<HostArray<float> *> arguments;
