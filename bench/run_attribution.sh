@@ -3,8 +3,9 @@
 # seqjit vs PyTorch (OpenBLAS, 2 threads; PyTorch's ISM is naive) per model, side by side, as ratios; the maps of both
 # sides must agree.
 #
-# Environment knobs: REPS (default 3), WARMUP (default 1), MODELS (default "cnn-deep cnn-dist"), SEQUENCES (IG and
-# ISM, default 10), SEQJIT_BUILD_DIR (default <repo>/build), SEQJIT_BENCH_LOCK (set: build under
+# Environment knobs: REPS (default 3), WARMUP (default 1), MODELS (default "cnn-deep cnn-dist basset"), SEQUENCES (IG
+# and ISM, default 10; Basset, 600 nt and 35x CNN-deep's work per sequence, takes BASSET_SEQUENCES, default 2),
+# SEQJIT_BUILD_DIR (default <repo>/build), SEQJIT_BENCH_LOCK (set: build under
 # `flock /tmp/seqjit-build.lock`), SEQJIT_BENCH_DATA (default <build>/bench-data).
 set -euo pipefail
 
@@ -12,8 +13,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${SEQJIT_BUILD_DIR:-$ROOT/build}
 REPS=${REPS:-3}
 WARMUP=${WARMUP:-1}
-MODELS=${MODELS:-"cnn-deep cnn-dist"}
+MODELS=${MODELS:-"cnn-deep cnn-dist basset"}
 SEQUENCES=${SEQUENCES:-10}
+BASSET_SEQUENCES=${BASSET_SEQUENCES:-2}
 DATA=${SEQJIT_BENCH_DATA:-$BUILD/bench-data}/attribution
 RESULTS=$ROOT/bench/results
 PYTHON=/usr/bin/python3 # Debian's python3-torch; a pyenv python3 on PATH may lack torch.
@@ -30,7 +32,9 @@ export LOAD_AT_START=$(cut -d" " -f1-3 /proc/loadavg)
 status=0
 for model in $MODELS; do
   echo "== $model: seqjit"
-  "$BUILD/bin/bench_attribution" --model "$model" --sequences "$SEQUENCES" --reps "$REPS" --warmup "$WARMUP" \
+  sequences=$SEQUENCES
+  [ "$model" = basset ] && sequences=$BASSET_SEQUENCES
+  "$BUILD/bin/bench_attribution" --model "$model" --sequences "$sequences" --reps "$REPS" --warmup "$WARMUP" \
     --out-dir "$DATA" --json "$JSON"
   activation=$("$PYTHON" -c "import json,sys; print([json.loads(l) for l in open(sys.argv[1]) if '\"seqjit\"' in l][-1]['activation'])" "$JSON")
   echo "== $model: torch"
@@ -68,7 +72,8 @@ for key, s in seqjit.items():
                  f"{t['median_s'] / s['median_s']:>12.3f} {s['sequences_per_s']:>12.1f} {t['sequences_per_s']:>11.1f} "
                  f"{t['rel_err_vs_seqjit']:>8.1e} {s['peak_rss_mb']:>9.0f} {t['peak_rss_mb']:>8.0f}"
                  + work_columns(s, peak) + ("" if t["maps_agree"] else "  MAPS DIFFER"))
-lines.append("# ratio > 1 means seqjit is faster; medians over the reps; rel err = ||torch - seqjit|| / ||torch||; "
+lines.append("# ratio > 1 means seqjit is faster; medians over the reps; rel err = ||torch - seqjit|| / ||torch|| (ISM: "
+             "the larger of ||torch|| and the wild-type outputs' scale over the map); "
              "MB = each process's peak RSS over its model's methods so far (torch's includes the interpreter and "
              "libtorch)")
 text = "\n".join(lines) + "\n"

@@ -43,6 +43,9 @@ from torch_forward import load_model, synchronize, use_device  # noqa: E402  (th
 # DeepSHAP: where a unit's value on the input and on the reference differ by about EPSILON (a few units in a hundred
 # sequence-reference pairs of CNN-deep), float32 accumulation error in the convolutions decides whether its
 # multiplier is the rescale ratio or the gradient, and the hypothetical contributions downstream of it follow.
+# ISM: an entry is the difference of two outputs, each with float32 error relative to the output, not to the
+# difference (Basset's maps are about 1% of its outputs), so the error is taken relative to the larger of the map's
+# norm and the outputs' scale over the map (sqrt(entries) x the RMS of the wild-type outputs).
 TOLERANCE = {"saliency": 1e-4, "ig": 5e-3, "deepshap": 1e-2, "ism": 1e-4, "ism_incremental": 1e-4}
 EPSILON = 1e-6  # below this |x - x_ref| a rescale multiplier is the gradient (seqjit's kDeepLiftEpsilon)
 
@@ -198,6 +201,10 @@ def main(argv):
         result = result.cpu().numpy()
         expected = np.load(os.path.join(args.data, method + ".npy"))
         scale = max(float(np.linalg.norm(result)), 1e-30)
+        if method.startswith("ism"):
+            with torch.no_grad():
+                wild = model(inputs["few"])[:, 0].cpu().numpy()
+            scale = max(scale, float(np.sqrt(result.size * np.mean(wild.astype(np.float64) ** 2))))
         error = float(np.linalg.norm(result - expected)) / scale
         record = {
             "side": "torch", "model": args.model, "method": method, "sequences": sequences, "reps": args.reps,
