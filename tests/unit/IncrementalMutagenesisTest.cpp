@@ -64,12 +64,13 @@ TEST_P(IncrementalMutagenesisZooTest, WindowsHoldEveryChangedValue) {
   EXPECT_GT(changes, 0);
 }
 
-/// What the zoo lacks: a dilated conv, a pool with stride above its size + 1 (windows that start past the end), an
-/// average pool, concat, a strided conv and a global max pool.
+/// What the zoo lacks: dilated convs (on the sequence, and computed from a change), a pool with stride above its
+/// size + 1 (windows that start past the end), an average pool, concat, a strided conv and a global max pool.
 std::unique_ptr<Model> unusualGeometry() {
   auto model = std::make_unique<Model>("unusual_geometry");
   Tensor x = model->input(23);
   x = relu(conv1d(x, {.filters = 3, .width = 3, .dilation = 2, .padding = Padding::Same}, "dilated"));
+  x = relu(conv1d(x, {.filters = 3, .width = 2, .dilation = 3, .padding = Padding::Same}, "dilated_again"));
   Tensor a = maxPool1d(x, 1, 3, "sparse_max");
   Tensor b = avgPool1d(x, 2, 3, "sparse_avg");
   x = exp(conv1d(concat({a, b}, "both"), {.filters = 4, .width = 2, .stride = 2}, "strided"));
