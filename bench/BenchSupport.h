@@ -5,6 +5,7 @@
 #include "compiler/ContractionKernels.h"
 #include "dsl/Error.h"
 #include "dsl/Graph.h"
+#include "dsl/MultiplyAdds.h"
 #include "runtime/Npy.h"
 #include "runtime/Parameters.h"
 #include "runtime/Stopwatch.h"
@@ -163,28 +164,6 @@ public:
 private:
   std::FILE *file_ = nullptr;
 };
-
-/// The multiply-adds of one example's forward pass through the convolutions and dense layers, the work the
-/// benchmarks' GFLOP/s count (2 flops each; a gradient counts 3 forward passes: forward, input and weight gradients).
-/// Batch norm, activations, pools and the Fourier prior's extra passes are not counted, so the GFLOP/s and % of peak
-/// derived from it are lower bounds.
-inline double multiplyAddsPerExample(const Graph &graph) {
-  double total = 0;
-  for (const Node &node : graph.nodes) {
-    if (node.inputs.empty())
-      continue;
-    const Shape &in = graph.nodes[static_cast<size_t>(node.inputs[0])].shape;
-    double inputs = 1;
-    for (int64_t size : in)
-      inputs *= static_cast<double>(size);
-    if (const auto *conv = std::get_if<Conv1dAttrs>(&node.op.attributes))
-      total += static_cast<double>(node.shape[0]) * static_cast<double>(node.shape[1]) *
-               static_cast<double>(in[0]) * static_cast<double>(conv->width);
-    else if (const auto *dense = std::get_if<DenseAttrs>(&node.op.attributes))
-      total += static_cast<double>(dense->units) * inputs;
-  }
-  return total;
-}
 
 /// The JSON fields every seqjit row adds for the % of peak: "flops" (per timed call, from `multiplyAdds` and the
 /// passes it counts) and "vector_bits" (the kernels' vector width).

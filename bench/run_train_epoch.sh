@@ -4,7 +4,9 @@
 # bench/torch_train_epoch.py) per model, same model, data, batch size and number of epochs, as ratios.
 # cnn-deep and cnn-dist train on Task 3 (200 nt; generated with `seqjit generate-data task3 --seed 0` if missing),
 # residualbind on IRF1_400_h3k27ac.h5; first-layer activation exp. Each side's figure is the median epoch time over
-# epochs 2..E (epoch 1 alone if E = 1); seqjit's cold compile is not in its epochs and is shown on its own.
+# epochs 2..E (epoch 1 alone if E = 1); seqjit's cold compile is not in its epochs and is shown on its own. Each
+# row also shows seqjit's GFLOP/s and % of the FMA peak (bench_peak, run last) of the counted work of an epoch, the
+# kernels' vector width and both sides' peak memory.
 #
 # Usage: bench/run_train_epoch.sh [--record]
 #   prints the table; --record also saves it to bench/results/train-epoch-cpu.txt (+ .jsonl there); without it
@@ -13,7 +15,7 @@
 # VALID_BATCH (torch's validation batch, 2048), ACTIVATION (exp), SEED (0), TASK3_DATA (default
 # <build>/bench-data/task3.h5), IRF1_DATA (default $SEQJIT_DATA or the repository's data/, IRF1_400_h3k27ac.h5; residualbind's data, every
 # other model trains on Task 3), SEQJIT_BUILD_DIR (default <repo>/build; bin/seqjit must be built already: this
-# script does not build), SEQJIT_BENCH_DATA (run directories and JSON lines; default <build>/bench-data/train-epoch).
+# script builds only bench_peak), SEQJIT_BENCH_LOCK (set: build under `flock /tmp/seqjit-build.lock`), SEQJIT_BENCH_DATA (run directories and JSON lines; default <build>/bench-data/train-epoch).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -35,6 +37,8 @@ source "$ROOT/bench/record_and_data.sh"
 parse_record_option 2,16 "$@"
 require_seqjit_and_task3
 
+source "$ROOT/bench/build_bench_target.sh"
+build_bench_target bench_peak
 source "$ROOT/bench/select_openblas.sh"
 source "$ROOT/bench/relative_paths.sh"
 
@@ -50,7 +54,11 @@ for model in $MODELS; do
   rm -rf "$run"
   mkdir -p "$run"
   echo "== $model on $(basename "$data"): seqjit train ($EPOCHS epochs)"
-  if "$SEQJIT" train "$model" --activation "$ACTIVATION" --data "$data" --epochs "$EPOCHS" --batch "$BATCH" \
+  # The peak resident memory of the seqjit process, as torch_train_epoch.py reports its own.
+  if "$PYTHON" -c 'import resource, subprocess, sys
+code = subprocess.call(sys.argv[2:])
+open(sys.argv[1], "w").write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0))
+sys.exit(code)' "$run/peak_rss_mb" "$SEQJIT" train "$model" --activation "$ACTIVATION" --data "$data" --epochs "$EPOCHS" --batch "$BATCH" \
        --seed "$SEED" --threads 2 --plateau off --patience 0 --out "$run" 2>&1 | tee "$run/train.log"; then
     "$PYTHON" - "$run" "$model" "$data" "$JSON" <<'EOF_PY' || status=1
 """One JSON line for the seqjit side from the run directory's history.json and the train command's log."""
@@ -64,6 +72,7 @@ timed = seconds[1:] or seconds
 compiled = re.search(r"compiling: \d+ programs? in ([0-9.]+) s", log)
 header = re.search(r"(\d+) training sequences x (\d+) nt, (\d+) validation", log)
 batch = re.search(r"; batch (\d+);", log)
+work = re.search(r"([0-9.]+) M multiply-adds per sequence", log)
 record = {"side": "seqjit", "model": model, "data": data,
           "train_sequences": int(header.group(1)) if header else None,
           "length": int(header.group(2)) if header else None,
@@ -72,7 +81,13 @@ record = {"side": "seqjit", "model": model, "data": data,
           "epoch_seconds": seconds, "median_s": statistics.median(timed), "min_s": min(timed),
           "compile_s": float(compiled.group(1)) if compiled else None,
           "train_loss": epochs[-1]["train"]["loss"], "valid_loss": epochs[-1]["validation"].get("loss"),
+          "peak_rss_mb": float(open(f"{run}/peak_rss_mb").read()),
           "load_average": " ".join(open("/proc/loadavg").read().split()[:3])}
+if work and header and batch:
+    # An epoch's counted work: 3 forward-pass equivalents per trained sequence (the last partial batch is dropped),
+    # 1 per validation sequence.
+    trained = int(header.group(1)) // int(batch.group(1)) * int(batch.group(1))
+    record["flops"] = 2e6 * float(work.group(1)) * (3 * trained + int(header.group(3)))
 open(out, "a").write(json.dumps(record) + "\n")
 EOF_PY
   else
@@ -84,11 +99,19 @@ EOF_PY
     --valid-batch "$VALID_BATCH" --activation "$ACTIVATION" --threads 2 --seed "$SEED" --json "$JSON" || status=1
 done
 
+# The FMA peak last: its seconds of full-width FMAs on every core may lower the clock for what follows.
+"$BUILD/bin/bench_peak" --threads 2 --json "$JSON"
 TABLE=$DATA/train-epoch-cpu.txt
-"$PYTHON" - "$JSON" "$TABLE" "$VALID_BATCH" <<'EOF_PY' || status=1
+PYTHONPATH="$ROOT/bench" "$PYTHON" - "$JSON" "$TABLE" "$VALID_BATCH" <<'EOF_PY' || status=1
 """Formats the JSON lines of both sides as the comparison table."""
 import datetime, json, math, os, subprocess, sys
+from bench_report import WORK_HEADER, peak_line, peak_of, work_columns
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+peak = peak_of(rows)
+rows = [r for r in rows if r["side"] != "peak"]
+for r in rows:
+    if r["side"] == "seqjit" and "flops" in r and peak:
+        r["vector_bits"] = peak["vector_bits"]
 seqjit = {r["model"]: r for r in rows if r["side"] == "seqjit"}
 torch = {r["model"]: r for r in rows if r["side"] == "torch"}
 models = list(dict.fromkeys(r["model"] for r in rows))
@@ -105,9 +128,10 @@ lines = [f"# train epoch (shuffled mini-batches of {any_row.get('batch', '?')}, 
          f"OPENBLAS_CORETYPE={any_torch.get('openblas_coretype') or '<unset>'}, torch.optim.Adam, validation batch "
          f"{sys.argv[3]} (loss only); seqjit train --threads 2 (the validation pass in chunks, the train step's loop nests on the kernel threads), "
          "validation loss + AUROC/AUPR/Pearson/Spearman",
+         peak_line(peak) + "; an epoch counts 3 passes per trained sequence and 1 per validation sequence",
          f"{'model':<13} {'data':<22} {'train seqs':>10} {'batch':>5} {'epochs':>6} {'seqjit s/ep':>11} "
          f"{'torch s/ep':>10} {'torch/seqjit':>12} {'compile s':>9} {'seqjit loss':>11} {'torch loss':>10} "
-         f"{'load s/t':>9}"]
+         f"{'load s/t':>9} {'seqjit MB':>9} {'torch MB':>8}" + WORK_HEADER]
 ratios = []
 for model in models:
     s, t = seqjit.get(model), torch.get(model)
@@ -123,6 +147,8 @@ for model in models:
     lines.append(f"{head} {s['median_s']:>11.2f} {t['median_s']:>10.2f} {ratio:>12.3f} {compile_s:>9} "
                  f"{s['train_loss']:>11.4f} {t['train_loss']:>10.4f} "
                  f"{s['load_average'].split()[0] + '/' + t['load_average'].split()[0]:>9}"
+                 f" {s.get('peak_rss_mb', float('nan')):>9.0f} {t.get('peak_rss_mb', float('nan')):>8.0f}"
+                 + work_columns(s, peak)
                  + ("  NOISY (a side's median > 2x its min)"
                     if max(r["median_s"] / r["min_s"] for r in (s, t)) > 2 else ""))
 if ratios:
@@ -133,7 +159,8 @@ lines.append("# ratio > 1 means seqjit is faster; s/ep = median wall time of one
              "and forward pass (`compiled in`), not in any epoch; loss = mean train loss of the last epoch (the two "
              "sides start from different initialisations and shuffles, so these differ: a sanity check only)")
 lines.append("# seqjit reads each batch from the HDF5 file during the epoch; torch has the whole split in memory as "
-             "float32 tensors, loaded before timing")
+             "float32 tensors, loaded before timing; MB = each process's peak RSS (seqjit's includes compiling, "
+             "where the cache did not hold the programs; torch's the interpreter and libtorch)")
 lines.append("# load s/t = 1-minute load average after seqjit's / torch's run: torch's 2 OpenMP threads slow down "
              "many times over when a third process takes a core, so a load well above 2 (torch's own two threads) "
              "means the ratio is not to be believed: rerun on a quiet machine")

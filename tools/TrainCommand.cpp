@@ -2,6 +2,7 @@
 // per-epoch checkpoints, a JSON history and the test metrics at the end.
 #include "compiler/ArtifactBuilder.h"
 #include "dsl/Error.h"
+#include "dsl/MultiplyAdds.h"
 #include "dsl/Optimizer.h"
 #include "dsl/OptionSpec.h"
 #include "runtime/Checkpoint.h"
@@ -219,9 +220,10 @@ void runTrain(const TrainArguments &args) {
     readCheckpoint(options.checkpointPath, graph, objective, optimizer,
                    runFingerprint(graph, objective, optimizer, options));
 
-  fmt::print("seqjit train: model {} ({}), {} training sequences x {} nt, {} validation, {} test\n", graph.name,
-             resolved.origin, train->size(), train->inputShape().at(1), valid ? std::to_string(valid->size()) : "no",
-             test ? std::to_string(test->size()) : "no");
+  fmt::print("seqjit train: model {} ({}; {:.2f} M multiply-adds per sequence in its convolutions and dense layers), "
+             "{} training sequences x {} nt, {} validation, {} test\n",
+             graph.name, resolved.origin, multiplyAddsPerExample(graph) / 1e6, train->size(), train->inputShape().at(1),
+             valid ? std::to_string(valid->size()) : "no", test ? std::to_string(test->size()) : "no");
   fmt::print("  loss {}{}; optimizer {}; batch {}; up to {} epochs; augmentations {}\n", args.objective.loss,
              describeExtraTerms(args.objective), describeOptimizer(optimizer), options.batch, options.epochs,
              describeAugmentations(options.augmentations));
