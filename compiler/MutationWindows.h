@@ -26,15 +26,17 @@ struct MutationWindowPlan {
   /// position-wise (batch norm, activation, dropout) on the one before. The last is the segment's output.
   struct Segment {
     std::vector<int> nodes;
-    /// Width of the windows of nodes[0]'s inputs it reads, and per mutated position where they start.
+    /// Width of the windows of nodes[0]'s inputs it reads, and per mutated position where they start (a segment
+    /// computed from the change reads its input's changed window instead).
     int64_t inputWidth = 0;
     std::vector<int64_t> inputStart;
     /// A conv reading the sequence: its change is the weights times the change of one column, done on the host.
     bool onHost = false;
     /// A conv reading a computed node: @delta_<k> multiplies the changed columns of its input, (B x width of the
-    /// input, C_in) position-major, by every tap at once (`deltaTaps`, (C_in, taps x filters)), giving (B x width, taps x filters) whose
-    /// column t * filters + f holds tap t of filter f; the host adds each tap's products at the positions they reach
-    /// onto the unmutated values; @window_<k> then runs the later nodes of the segment, if any, on that window.
+    /// input, C_in) position-major, by every tap at once (`deltaTaps`, (C_in, taps x filters)), giving (B x width,
+    /// taps x filters) whose column t * filters + f holds tap t of filter f; the host adds each tap's products at
+    /// the positions they reach onto the unmutated values; @window_<k> then runs the later nodes of the segment, if
+    /// any, on that window.
     bool fromChange = false;
   };
   int64_t length = 0; ///< of the input

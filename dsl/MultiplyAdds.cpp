@@ -13,8 +13,8 @@ double multiplyAddsPerExample(const Graph &graph) {
     for (int64_t size : in)
       inputs *= static_cast<double>(size);
     if (const auto *conv = std::get_if<Conv1dAttrs>(&node.op.attributes))
-      total += static_cast<double>(node.shape[0]) * static_cast<double>(node.shape[1]) *
-               static_cast<double>(in[0]) * static_cast<double>(conv->width);
+      total += static_cast<double>(node.shape[0]) * static_cast<double>(node.shape[1]) * static_cast<double>(in[0]) *
+               static_cast<double>(conv->width);
     else if (const auto *dense = std::get_if<DenseAttrs>(&node.op.attributes))
       total += static_cast<double>(dense->units) * inputs;
   }

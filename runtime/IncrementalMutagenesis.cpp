@@ -114,9 +114,9 @@ HostArray<float> CompiledMutationWindows::run(const HostArray<float> &input, con
       const Node &conv = graph_.nodes.at(plan_.segments[k].nodes[0]);
       const int64_t filters = conv.shape[0], inputChannels = graph_.nodes.at(conv.inputs[0]).shape[0],
                     width = std::get<Conv1dAttrs>(conv.op.attributes).width;
-      taps.emplace(k, HostArray<float>({inputChannels, width * filters},
-                                       deltaTaps(parameters.at(conv.name + ".weight").data, filters, inputChannels,
-                                                 width)));
+      taps.emplace(
+          k, HostArray<float>({inputChannels, width * filters},
+                              deltaTaps(parameters.at(conv.name + ".weight").data, filters, inputChannels, width)));
     }
 
   // Mutant `i`'s window of conv `id` (positions start + [0, width)): the unmutated values plus `sums` (width x
@@ -125,7 +125,8 @@ HostArray<float> CompiledMutationWindows::run(const HostArray<float> &input, con
                               HostArray<float> &window) {
     const int64_t filters = graph_.nodes.at(id).shape[0], convLength = graph_.nodes.at(id).shape[1],
                   width = plan_.width[id];
-    const int64_t low = std::clamp<int64_t>(-start, 0, width), high = std::clamp<int64_t>(convLength - start, low, width);
+    const int64_t low = std::clamp<int64_t>(-start, 0, width),
+                  high = std::clamp<int64_t>(convLength - start, low, width);
     const float *unmutated = state.cache->at(id).data.data() + state.row * filters * convLength;
     float *to = window.data.data() + i * filters * width;
     for (int64_t f = 0; f < filters; ++f)
