@@ -43,7 +43,7 @@ for model in $MODELS; do
 done
 
 # The FMA peak last: its seconds of full-width FMAs on every core may lower the clock for what follows.
-"$BUILD/bin/bench_peak" --threads 2 --json "$JSON"
+"$BUILD/bin/bench_peak" --threads 2 --json "$JSON" || status=1
 PYTHONPATH="$ROOT/bench" "$PYTHON" - "$JSON" "$RESULTS/attribution-cpu.txt" <<'PY'
 """Formats the JSON lines of both sides as the comparison table."""
 import datetime, json, sys

@@ -72,7 +72,7 @@ timed = seconds[1:] or seconds
 compiled = re.search(r"compiling: \d+ programs? in ([0-9.]+) s", log)
 header = re.search(r"(\d+) training sequences x (\d+) nt, (\d+) validation", log)
 batch = re.search(r"; batch (\d+);", log)
-work = re.search(r"([0-9.]+) M multiply-adds per sequence", log)
+work = re.search(r"(\d+) multiply-adds per sequence", log)
 record = {"side": "seqjit", "model": model, "data": data,
           "train_sequences": int(header.group(1)) if header else None,
           "length": int(header.group(2)) if header else None,
@@ -87,7 +87,7 @@ if work and header and batch:
     # An epoch's counted work: 3 forward-pass equivalents per trained sequence (the last partial batch is dropped),
     # 1 per validation sequence.
     trained = int(header.group(1)) // int(batch.group(1)) * int(batch.group(1))
-    record["flops"] = 2e6 * float(work.group(1)) * (3 * trained + int(header.group(3)))
+    record["flops"] = 2.0 * int(work.group(1)) * (3 * trained + int(header.group(3)))
 open(out, "a").write(json.dumps(record) + "\n")
 EOF_PY
   else
@@ -100,7 +100,7 @@ EOF_PY
 done
 
 # The FMA peak last: its seconds of full-width FMAs on every core may lower the clock for what follows.
-"$BUILD/bin/bench_peak" --threads 2 --json "$JSON"
+"$BUILD/bin/bench_peak" --threads 2 --json "$JSON" || status=1
 TABLE=$DATA/train-epoch-cpu.txt
 PYTHONPATH="$ROOT/bench" "$PYTHON" - "$JSON" "$TABLE" "$VALID_BATCH" <<'EOF_PY' || status=1
 """Formats the JSON lines of both sides as the comparison table."""

@@ -321,10 +321,12 @@ KernelPlan shrink(KernelPlan plan, unsigned dim, int64_t remainder) {
   return plan;
 }
 
-/// A box of the iteration space: [lo[d], hi[d]) along each dimension d.
 /// What a core's cache keeps between two passes over an input (a conservative share of a 512 KiB L2).
 constexpr int64_t kCacheResidentBytes = 256 * 1024;
+/// Blocks a loop needs before it may become the one the kernel threads share in place of a longer one.
+constexpr int64_t kThreadShareBlocks = 16;
 
+/// A box of the iteration space: [lo[d], hi[d]) along each dimension d.
 struct Box {
   SmallVector<int64_t> lo, hi;
 };
@@ -443,7 +445,9 @@ private:
       std::swap(first, other);
     const unsigned x = *first, y = *other;
     const SmallVector<unsigned> fixed(outer.begin(), first);
-    auto blocks = [&](unsigned d) { return llvm::divideCeil(box.hi[d] - box.lo[d], plan.step(d)); };
+    auto blocks = [&](unsigned d) {
+      return static_cast<int64_t>(llvm::divideCeil(box.hi[d] - box.lo[d], plan.step(d)));
+    };
     // Bytes read again per block of `outside` from the inputs that the loop inside it moves through.
     auto rereads = [&](unsigned outside, unsigned inside) {
       int64_t bytes = 0;
@@ -454,7 +458,9 @@ private:
     };
     const auto [streamed, now] = rereads(x, y);
     const auto swapped = rereads(y, x).second;
-    if (streamed > kCacheResidentBytes && now > 2 * swapped)
+    // The front loop is the one the kernel threads share: moved there, Y keeps enough blocks to go round.
+    const bool sharedEnough = !fixed.empty() || blocks(y) >= std::min<int64_t>(blocks(x), kThreadShareBlocks);
+    if (streamed > kCacheResidentBytes && now > 2 * swapped && sharedEnough)
       std::iter_swap(first, other);
   }
 

@@ -149,10 +149,14 @@ MutationWindowPlan planMutationWindows(const Graph &graph) {
     MutationWindowPlan::Segment segment;
     segment.nodes = {node.id};
     segment.onHost = node.op.kind == OpKind::Conv1d && node.inputs == std::vector<int>{0};
-    segment.fromChange = node.op.kind == OpKind::Conv1d && !segment.onHost;
-    segment.inputWidth = (plan.width[node.id] - 1) * g.stride + g.span;
-    for (int64_t l = 0; l < plan.length; ++l)
-      segment.inputStart.push_back(start[l] * g.stride - g.padLeft);
+    // From the change where that multiplies fewer columns by the taps than the window has outputs: every conv of
+    // stride 1 (its window is its input's changed window widened by the span), not a strided one.
+    segment.fromChange = node.op.kind == OpKind::Conv1d && !segment.onHost && plan.width[input] <= plan.width[node.id];
+    if (!segment.onHost && !segment.fromChange) {
+      segment.inputWidth = (plan.width[node.id] - 1) * g.stride + g.span;
+      for (int64_t l = 0; l < plan.length; ++l)
+        segment.inputStart.push_back(start[l] * g.stride - g.padLeft);
+    }
     segmentOf[node.id] = static_cast<int>(plan.segments.size());
     plan.segments.push_back(std::move(segment));
   }

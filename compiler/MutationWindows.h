@@ -1,8 +1,8 @@
 // Incremental in-silico mutagenesis (fastISM, Nair et al. 2022): a single-base change touches, at each layer, only a
 // window of positions; the program computes the layers on those windows, reading the unmutated sequence's values
-// around them, and the rest of the model (dense layers, global pools) on the whole mutated tensor. A convolution is
-// computed from the change of its input: the unmutated values plus its taps times the changed columns, so that its
-// work scales with the columns that changed, not with the window they reach.
+// around them, and the rest of the model (dense layers, global pools) on the whole mutated tensor. A convolution of
+// stride 1 is computed from the change of its input: the unmutated values plus its taps times the changed columns,
+// so that its work scales with the columns that changed, not with the window they reach.
 #pragma once
 
 #include "dsl/Graph.h"
@@ -26,14 +26,15 @@ struct MutationWindowPlan {
   /// position-wise (batch norm, activation, dropout) on the one before. The last is the segment's output.
   struct Segment {
     std::vector<int> nodes;
-    /// Width of the windows of nodes[0]'s inputs it reads, and per mutated position where they start (a segment
-    /// computed from the change reads its input's changed window instead).
+    /// Width of the windows of nodes[0]'s inputs it reads, and per mutated position where they start (none for a
+    /// segment on the host or computed from the change, which reads its input's changed window instead).
     int64_t inputWidth = 0;
     std::vector<int64_t> inputStart;
     /// A conv reading the sequence: its change is the weights times the change of one column, done on the host.
     bool onHost = false;
-    /// A conv reading a computed node: @delta_<k> multiplies the changed columns of its input, (B x width of the
-    /// input, C_in) position-major, by every tap at once (`deltaTaps`, (C_in, taps x filters)), giving (B x width,
+    /// A conv of stride 1 reading a computed node (a strided one has fewer outputs in its window than changed
+    /// columns, and runs as a window program): @delta_<k> multiplies the changed columns of its input, (B x width of
+    /// the input, C_in) position-major, by every tap at once (`deltaTaps`, (C_in, taps x filters)), giving (B x width,
     /// taps x filters) whose column t * filters + f holds tap t of filter f; the host adds each tap's products at
     /// the positions they reach onto the unmutated values; @window_<k> then runs the later nodes of the segment, if
     /// any, on that window.

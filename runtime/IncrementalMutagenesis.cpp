@@ -1,6 +1,8 @@
-// Incremental ISM: the unmutated values of every segment output once per block of sequences, then per batch of
-// mutants the changed windows segment by segment (each read from the windows before it and the unmutated values
-// around them), and the head on the unmutated tensors with the windows spliced in.
+// Incremental ISM: the unmutated values of every segment output (and of every convolution computed from the change)
+// once per block of sequences, then per batch of mutants the changed windows segment by segment (a window program
+// reads the windows before it and the unmutated values around them; a convolution computed from the change adds its
+// taps times the changed columns onto its unmutated values), and the head on the unmutated tensors with the windows
+// spliced in.
 #include "runtime/IncrementalMutagenesis.h"
 
 #include "dsl/Error.h"

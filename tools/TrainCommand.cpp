@@ -220,9 +220,9 @@ void runTrain(const TrainArguments &args) {
     readCheckpoint(options.checkpointPath, graph, objective, optimizer,
                    runFingerprint(graph, objective, optimizer, options));
 
-  fmt::print("seqjit train: model {} ({}; {:.2f} M multiply-adds per sequence in its convolutions and dense layers), "
+  fmt::print("seqjit train: model {} ({}; {:.0f} multiply-adds per sequence in its convolutions and dense layers), "
              "{} training sequences x {} nt, {} validation, {} test\n",
-             graph.name, resolved.origin, multiplyAddsPerExample(graph) / 1e6, train->size(), train->inputShape().at(1),
+             graph.name, resolved.origin, multiplyAddsPerExample(graph), train->size(), train->inputShape().at(1),
              valid ? std::to_string(valid->size()) : "no", test ? std::to_string(test->size()) : "no");
   fmt::print("  loss {}{}; optimizer {}; batch {}; up to {} epochs; augmentations {}\n", args.objective.loss,
              describeExtraTerms(args.objective), describeOptimizer(optimizer), options.batch, options.epochs,

@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace seqjit {
 namespace {
 
@@ -123,7 +125,7 @@ TEST(IncrementalMutagenesis, SequencesInSeveralBlocksAndOutputsOtherThanTheFirst
 
 TEST(IncrementalMutagenesis, ConvWindowsAreTheFilterWidth) {
   // CNN-deep: a mutation changes 19 positions of the 19-wide first conv, 19 + 6 of the 7-wide second ('same'), and
-  // the window of the second conv reads 31 positions of the first layer.
+  // the second conv is computed from the 19 changed columns of the first layer.
   auto model = buildZooModel("cnn-deep", {});
   const MutationWindowPlan plan = planMutationWindows(model->graph());
   auto node = [&](const std::string &name) {
@@ -138,8 +140,24 @@ TEST(IncrementalMutagenesis, ConvWindowsAreTheFilterWidth) {
   EXPECT_EQ(plan.start[node("conv1")][100], 100 - 9);
   ASSERT_GE(plan.segments.size(), 3u);
   EXPECT_TRUE(plan.segments[0].onHost);
-  EXPECT_EQ(plan.segments[2].inputWidth, 31);
+  EXPECT_TRUE(plan.segments[2].fromChange);
+  EXPECT_EQ(plan.segments[2].nodes.front(), node("conv2"));
+  EXPECT_EQ(plan.width[node("act1")], 19);
   EXPECT_EQ(plan.frontier, std::vector<int>{node("pool4")});
+}
+
+TEST(IncrementalMutagenesis, OnlyConvolutionsOfStrideOneAreComputedFromTheChange) {
+  // A strided conv has fewer outputs in its window than changed input columns: it stays a window program.
+  auto model = unusualGeometry();
+  const MutationWindowPlan plan = planMutationWindows(model->graph());
+  std::map<std::string, const MutationWindowPlan::Segment *> byHead;
+  for (const MutationWindowPlan::Segment &segment : plan.segments)
+    byHead[model->graph().nodes.at(segment.nodes.front()).name] = &segment;
+  ASSERT_TRUE(byHead.count("dilated") && byHead.count("dilated_again") && byHead.count("strided"));
+  EXPECT_TRUE(byHead["dilated"]->onHost);
+  EXPECT_TRUE(byHead["dilated_again"]->fromChange);
+  EXPECT_FALSE(byHead["strided"]->fromChange);
+  EXPECT_GT(byHead["strided"]->inputWidth, 0);
 }
 
 TEST(IncrementalMutagenesis, AModelReadingTheWholeSequenceFirstIsRefused) {
