@@ -136,34 +136,53 @@ HostArray<float> CompiledMutationWindows::run(const HostArray<float> &input, con
         to[f * width + o] = unmutated[f * convLength + start + o] + sums[o * filters + f];
   };
 
+  // Adds `products` (row t * filters + f: tap t of filter f times the change of input position p) into `sums` (conv
+  // `id`'s window positions from `start`, x filters) at the output each tap reaches: output o reads input
+  // o * stride - padLeft + t * dilation. Outputs outside the conv's positions are left out.
+  auto addTapProducts = [&](int id, int64_t p, const float *products, int64_t start, std::vector<float> &sums) {
+    const Node &conv = graph_.nodes.at(id);
+    const auto &a = std::get<Conv1dAttrs>(conv.op.attributes);
+    const int64_t inputLength = graph_.nodes.at(conv.inputs[0]).shape[1], filters = conv.shape[0],
+                  width = plan_.width[id];
+    const int64_t padLeft =
+        a.padding == Padding::Same ? samePaddingLeft(inputLength, a.width, a.stride, a.dilation) : 0;
+    const int64_t low = std::clamp<int64_t>(-start, 0, width),
+                  high = std::clamp<int64_t>(conv.shape[1] - start, low, width);
+    for (int64_t t = 0; t < a.width; ++t) {
+      const int64_t reach = p + padLeft - t * a.dilation;
+      const int64_t o = reach >= 0 && reach % a.stride == 0 ? reach / a.stride - start : -1;
+      if (o < low || o >= high)
+        continue;
+      const float *row = products + t * filters;
+      float *to = sums.data() + o * filters;
+      for (int64_t f = 0; f < filters; ++f)
+        to[f] += row[f];
+    }
+  };
+
   // A conv reading the sequence changes by its taps times the change of the mutated column.
   auto hostConv = [&](BatchState &state, const std::vector<Mutant> &mutants, size_t k) {
     const int id = plan_.segments[k].nodes[0];
     const Node &node = graph_.nodes.at(id);
-    const auto &a = std::get<Conv1dAttrs>(node.op.attributes);
+    const int64_t filters = node.shape[0], width = plan_.width[id],
+                  tapCount = std::get<Conv1dAttrs>(node.op.attributes).width;
     const float *table = taps.at(k).data.data();
-    const int64_t filters = node.shape[0], width = plan_.width[id];
-    const int64_t padLeft = a.padding == Padding::Same ? samePaddingLeft(length, a.width, a.stride, a.dilation) : 0;
     HostArray<float> fresh({batch_, filters, width});
-    std::vector<float> sums(width * filters);
+    std::vector<float> column(tapCount * filters), sums(width * filters);
     for (size_t i = 0; i < mutants.size(); ++i) {
       const Mutant &m = mutants[i];
+      std::fill(column.begin(), column.end(), 0.0f);
+      for (int64_t c = 0; c < 4; ++c) {
+        const float change = (c == m.base ? 1.0f : 0.0f) - state.sequence[c * length + m.position];
+        if (change == 0.0f)
+          continue;
+        const float *row = table + c * tapCount * filters; // (taps x filters) of input channel c
+        for (int64_t e = 0; e < tapCount * filters; ++e)
+          column[e] += row[e] * change;
+      }
       const int64_t start = plan_.start[id][m.position];
       std::fill(sums.begin(), sums.end(), 0.0f);
-      for (int64_t j = 0; j < width; ++j) {
-        const int64_t offset = m.position - ((start + j) * a.stride - padLeft); // tap * dilation, if it reads it
-        if (offset < 0 || offset % a.dilation != 0 || offset / a.dilation >= a.width)
-          continue;
-        for (int64_t c = 0; c < 4; ++c) {
-          const float change = (c == m.base ? 1.0f : 0.0f) - state.sequence[c * length + m.position];
-          if (change == 0.0f)
-            continue;
-          const float *tap = table + (c * a.width + offset / a.dilation) * filters;
-          float *to = sums.data() + j * filters;
-          for (int64_t f = 0; f < filters; ++f)
-            to[f] += tap[f] * change;
-        }
-      }
+      addTapProducts(id, m.position, column.data(), start, sums);
       addOntoUnmutated(state, id, static_cast<int64_t>(i), start, sums, fresh);
     }
     state.fresh[id] = std::move(fresh);
@@ -172,13 +191,9 @@ HostArray<float> CompiledMutationWindows::run(const HostArray<float> &input, con
   // The window of segment k's conv: the unmutated values plus each tap times the changed columns of its input.
   auto convolutionFromChange = [&](BatchState &state, const std::vector<Mutant> &mutants, size_t k) {
     const Node &conv = graph_.nodes.at(plan_.segments[k].nodes[0]);
-    const auto &a = std::get<Conv1dAttrs>(conv.op.attributes);
     const int input = conv.inputs[0];
     const int64_t channels = graph_.nodes.at(input).shape[0], inputLength = graph_.nodes.at(input).shape[1];
-    const int64_t changeWidth = plan_.width[input], filters = conv.shape[0], convLength = conv.shape[1],
-                  width = plan_.width[conv.id];
-    const int64_t padLeft =
-        a.padding == Padding::Same ? samePaddingLeft(inputLength, a.width, a.stride, a.dilation) : 0;
+    const int64_t changeWidth = plan_.width[input], filters = conv.shape[0], width = plan_.width[conv.id];
     const float *unmutatedInput = state.cache->at(input).data.data() + state.row * channels * inputLength;
     const HostArray<float> &freshInput = state.fresh.at(input);
     // The changed columns position-major, (batch x changeWidth, channels), zero outside the input's positions.
@@ -194,36 +209,20 @@ HostArray<float> CompiledMutationWindows::run(const HostArray<float> &input, con
           to[c] = fresh[c * changeWidth + j] - unmutatedInput[c * inputLength + start + j];
       }
     }
-    const int64_t tapRows = a.width * filters;
+    const int64_t tapRows = std::get<Conv1dAttrs>(conv.op.attributes).width * filters;
     HostArray<float> products({batch_ * changeWidth, tapRows});
     call(deltaFunctionName(k), {&change, &taps.at(k)}, {&products});
 
-    // Each tap's products added at the output it reaches (position-major, so that filters are contiguous), then
-    // onto the unmutated values.
     HostArray<float> window({batch_, filters, width});
     std::vector<float> sums(width * filters);
     for (size_t i = 0; i < mutants.size(); ++i) {
       const int64_t inputStart = plan_.start[input][mutants[i].position],
                     convStart = plan_.start[conv.id][mutants[i].position];
-      const int64_t low = std::clamp<int64_t>(-convStart, 0, width),
-                    high = std::clamp<int64_t>(convLength - convStart, low, width);
       std::fill(sums.begin(), sums.end(), 0.0f);
-      for (int64_t j = 0; j < changeWidth; ++j) {
-        const int64_t p = inputStart + j;
-        if (p < 0 || p >= inputLength)
-          continue;
-        for (int64_t t = 0; t < a.width; ++t) {
-          // Output o reads input o * stride - padLeft + t * dilation.
-          const int64_t reach = p + padLeft - t * a.dilation;
-          const int64_t o = reach >= 0 && reach % a.stride == 0 ? reach / a.stride - convStart : -1;
-          if (o < low || o >= high)
-            continue;
-          const float *tapRow = products.data.data() + (i * changeWidth + j) * tapRows + t * filters;
-          float *to = sums.data() + o * filters;
-          for (int64_t f = 0; f < filters; ++f)
-            to[f] += tapRow[f];
-        }
-      }
+      for (int64_t j = 0; j < changeWidth; ++j)
+        if (inputStart + j >= 0 && inputStart + j < inputLength)
+          addTapProducts(conv.id, inputStart + j, products.data.data() + (i * changeWidth + j) * tapRows, convStart,
+                         sums);
       addOntoUnmutated(state, conv.id, static_cast<int64_t>(i), convStart, sums, window);
     }
     return window;
