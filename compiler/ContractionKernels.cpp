@@ -2,16 +2,18 @@
 //
 // A generic out[...] += term(inputs[...]) is planned as follows. One loop dimension is the vector dimension: every
 // buffer that depends on it does so through its last, unit-stride index with coefficient 1, so that a vector of
-// consecutive iterations is one vector load. Up to two more parallel dimensions (the row and the column) index a
-// block of accumulators; each is chosen so that an input does not depend on it, and that input's load is shared by
-// the whole row or column (failing that, a row of independent sums only overlaps their latencies). When the vector
-// dimension is parallel, an accumulator holds `lanes` outputs (the column may then be several vectors side by
-// side); when it is a reduction, an accumulator holds partial sums that are added together once, after the
-// reduction loops. Loops over the other parallel dimensions surround the block, and the reduction loops run
-// innermost with the accumulators as loop-carried values, so that they live in registers. A product of two inputs
-// is one FMA; any other term is the body's elementwise ops on vectors, then an add. The iteration space is split
-// into boxes that the blocks fill exactly; what is left at an edge gets a smaller block or, below four lanes, a
-// masked four-lane vector (or, where inactive lanes could change a sum, scalar loops with the same rows and columns).
+// consecutive iterations is one vector load. Up to two more parallel dimensions (the row and the column) index a block
+// of accumulators; each is chosen so that an input does not depend on it, and that input's load is shared by the whole
+// row or column (failing that, a row of independent sums only overlaps their latencies); of the choices, the one with
+// the fewest loads per multiply-add. When the vector dimension is parallel, an accumulator holds `lanes` outputs (the
+// column may then be several vectors side by side); when it is a reduction, an accumulator holds partial sums that are
+// added together once, after the reduction loops. Loops over the other parallel dimensions surround the block, and the
+// reduction loops run innermost with the accumulators as loop-carried values, so that they live in registers (where the
+// blocks would stream more than the cache keeps, the outermost reduction runs in chunks, just inside the loop the
+// kernel threads share, the blocks adding each chunk's sums to the output). A product of two inputs is one FMA; any
+// other term is the body's elementwise ops on vectors, then an add. The iteration space is split into boxes that the
+// blocks fill exactly; what is left at an edge gets a smaller block or, below four lanes, a masked four-lane vector
+// (or, where inactive lanes could change a sum, scalar loops with the same rows and columns).
 #include "compiler/ContractionKernels.h"
 
 #include "compiler/BufferAccess.h"
@@ -218,9 +220,21 @@ struct KernelPlan {
 
 constexpr int64_t kMinimumLanes = 4;
 
+/// Loads per multiply-add in one step of the reduction loops: each input once per distinct row and column of the
+/// block that it depends on.
+double loadsPerTerm(const Contraction &c, const KernelPlan &plan) {
+  int64_t loads = 0;
+  for (const BufferAccess &input : c.inputs)
+    loads += (input.dependsOn(plan.rowDim) ? plan.rowBlock : 1) * (input.dependsOn(plan.colDim) ? plan.colBlock : 1);
+  return static_cast<double>(loads) / static_cast<double>(plan.rowBlock * plan.colBlock);
+}
+
 std::optional<KernelPlan> planKernel(const Contraction &c, VectorTarget target) {
   const int64_t maxLanes = target.vectorBits / c.widestBits;
-  const int64_t accumulators = target.registers / 2; // the other half holds the loaded operands
+  // Half the registers hold accumulators and half the loaded operands; a block of vectors side by side along a
+  // parallel dimension takes three quarters (BLIS's 6 x 16 on AVX2, 12 x 32 on AVX-512), as each step loads only
+  // one vector per column and one broadcast at a time.
+  const int64_t accumulators = target.registers / 2;
   const unsigned dims = c.extents.size();
   // The vector dimension: the most lanes over the share of its extent that whole vectors of four or more lanes
   // cover (the rest is scalar); on a tie a parallel one (no horizontal sums at the end), then the longer.
@@ -270,25 +284,46 @@ std::optional<KernelPlan> planKernel(const Contraction &c, VectorTarget target) 
   llvm::stable_sort(candidates, [&](unsigned a, unsigned b) {
     return std::make_pair(reuse(a), c.extents[a]) > std::make_pair(reuse(b), c.extents[b]);
   });
+  // Of the blocks the candidates give, the one that loads least per multiply-add (on a tie, the first in that
+  // order): the row should be a dimension the vector loads do not depend on, so that one vector serves every row and
+  // only the broadcasts are per row. A convolution's rows along the batch would load rows x columns vectors of its
+  // input and share one broadcast weight; along the filters, one broadcast per row and a column of vectors.
+  auto choose = [&](auto &&candidatePlans) {
+    std::optional<KernelPlan> best;
+    for (const KernelPlan &candidate : candidatePlans)
+      if (!best || loadsPerTerm(c, candidate) < loadsPerTerm(c, *best))
+        best = candidate;
+    if (best)
+      plan = best;
+  };
   unsigned v = plan->vectorDim;
+  SmallVector<KernelPlan> plans;
   if (!c.isReduction[v] && c.extents[v] >= 2 * plan->lanes) {
     plan->colDim = v;
     plan->colBlock = 2;
-    if (!candidates.empty()) {
-      plan->rowDim = candidates[0];
-      plan->rowBlock = std::min(c.extents[candidates[0]], accumulators / 2);
+    for (unsigned row : candidates) {
+      KernelPlan candidate = *plan;
+      candidate.rowDim = row;
+      candidate.rowBlock = std::min<int64_t>(c.extents[row], (accumulators + accumulators / 2) / candidate.colBlock);
+      plans.push_back(candidate);
     }
-    return plan;
-  }
-  if (candidates.size() == 1) {
+  } else if (candidates.size() == 1) {
     plan->rowDim = candidates[0];
     plan->rowBlock = std::min(c.extents[candidates[0]], accumulators);
-  } else if (candidates.size() >= 2) {
-    plan->rowDim = candidates[0];
-    plan->rowBlock = std::min<int64_t>(c.extents[candidates[0]], 4);
-    plan->colDim = candidates[1];
-    plan->colBlock = std::min(c.extents[candidates[1]], accumulators / plan->rowBlock);
+  } else {
+    for (unsigned row : candidates)
+      for (unsigned col : candidates) {
+        if (row == col)
+          continue;
+        KernelPlan candidate = *plan;
+        candidate.rowDim = row;
+        candidate.rowBlock = std::min<int64_t>(c.extents[row], 4);
+        candidate.colDim = col;
+        candidate.colBlock = std::min(c.extents[col], accumulators / candidate.rowBlock);
+        plans.push_back(candidate);
+      }
   }
+  choose(plans);
   return plan;
 }
 
@@ -464,12 +499,53 @@ private:
       std::iter_swap(first, other);
   }
 
+  /// Where the data one iteration of the shared front loop reads again is more than the cache keeps, the outermost
+  /// reduction dimension (not the vector's) in chunks, its chunk loop just inside the front loop: the blocks then
+  /// re-read one chunk of their inputs, from the cache. A convolution's weight gradient (dw[f, c, k] = sum over n,
+  /// o of x[n, c, o + k] dy[n, f, o]) otherwise streams the whole batch of dy for every block of (c, k). Returns the
+  /// dimension and the chunk, a divisor of its extent; none where the accumulators would not survive a chunk (the
+  /// epilogue needs the final sums).
+  std::optional<std::pair<unsigned, int64_t>> reductionChunk(ArrayRef<unsigned> outer, ArrayRef<unsigned> inner,
+                                                             const Box &box, const KernelPlan &plan) const {
+    const auto *dim = llvm::find_if(inner, [&](unsigned d) { return d != plan.vectorDim; });
+    if (outer.size() < 2 || c.epilogue || dim == inner.end())
+      return std::nullopt;
+    const unsigned front = outer.front(), chunked = *dim;
+    const int64_t extent = box.hi[chunked] - box.lo[chunked];
+    // Bytes of `access` that one front block reads, with `chunk` iterations of the chunked dimension.
+    auto bytes = [&](const BufferAccess &access, int64_t chunk) {
+      int64_t total = cast<MemRefType>(access.buffer.getType()).getElementTypeBitWidth() / 8;
+      for (unsigned d = 0; d < box.lo.size(); ++d)
+        if (access.dependsOn(d))
+          total *= d == front     ? std::min(plan.step(d), box.hi[d] - box.lo[d])
+                   : d == chunked ? chunk
+                                  : box.hi[d] - box.lo[d];
+      return total;
+    };
+    auto blocks = [&](unsigned d) { return llvm::divideCeil(box.hi[d] - box.lo[d], plan.step(d)); };
+    int64_t reread = 0;
+    for (const BufferAccess &access : c.inputs)
+      if (llvm::any_of(outer.drop_front(), [&](unsigned d) { return !access.dependsOn(d) && blocks(d) > 1; }))
+        reread += bytes(access, extent);
+    if (reread <= kCacheResidentBytes)
+      return std::nullopt;
+    for (int64_t chunk = extent - 1; chunk >= 1; --chunk) {
+      int64_t total = 0;
+      for (const BufferAccess &access : c.inputs)
+        total += bytes(access, chunk);
+      if (extent % chunk == 0 && total <= kCacheResidentBytes)
+        return std::make_pair(chunked, chunk);
+    }
+    return std::make_pair(chunked, int64_t{1});
+  }
+
   void emitKernel(const Box &box, const KernelPlan &plan) {
     const unsigned dims = box.lo.size();
     SmallVector<unsigned> outer, inner;
     for (unsigned d = 0; d < dims; ++d)
       (c.isReduction[d] ? inner : outer).push_back(d);
     orderOuterLoops(outer, box, plan);
+    const std::optional<std::pair<unsigned, int64_t>> chunk = reductionChunk(outer, inner, box, plan);
     auto bounds = [&](ArrayRef<unsigned> loopDims, SmallVector<Value> &lbs, SmallVector<Value> &ubs,
                       SmallVector<Value> &steps) {
       for (unsigned d : loopDims) {
@@ -485,10 +561,8 @@ private:
     const bool holdsOutputs = plan.lanes == 1 || !c.isReduction[plan.vectorDim];
     Type accumulatorType = valueType(plan, c.element);
     SmallVector<Value> dimValues(dims);
-    scf::LoopNest outerNest = scf::buildLoopNest(b, loc, outerLbs, outerUbs, outerSteps, [&](OpBuilder &ob, Location,
-                                                                                            ValueRange outerIvs) {
-      for (auto [d, iv] : llvm::zip_equal(outer, outerIvs))
-        dimValues[d] = iv;
+    // One block: its accumulators loaded (or zero), the reduction loops, the sums stored.
+    auto emitBlock = [&](OpBuilder &ob, ValueRange reductionLbs, ValueRange reductionUbs) {
       SmallVector<Value> initial;
       Value zeros = holdsOutputs ? Value() : ob.create<arith::ConstantOp>(loc, ob.getZeroAttr(accumulatorType));
       for (int64_t row = 0; row < plan.rowBlock; ++row)
@@ -497,7 +571,7 @@ private:
                                 ? load(ob, c.out, plan, indices(ob, c.out, dimValues, plan, row, col), accumulatorType)
                                 : zeros);
       scf::LoopNest nest =
-          scf::buildLoopNest(ob, loc, innerLbs, innerUbs, innerSteps, initial,
+          scf::buildLoopNest(ob, loc, reductionLbs, reductionUbs, innerSteps, initial,
                              [&](OpBuilder &ib, Location, ValueRange innerIvs, ValueRange accumulators) {
                                for (auto [d, iv] : llvm::zip_equal(inner, innerIvs))
                                  dimValues[d] = iv;
@@ -527,10 +601,39 @@ private:
           });
           store(ob, epilogue, c.epilogue->out, plan, indices(ob, c.epilogue->out, dimValues, plan, row, col));
         }
-    });
+    };
+    // The outer loops after the front one, around a block.
+    auto emitBlocks = [&](OpBuilder &ob, ArrayRef<unsigned> loopDims, ValueRange lbs, ValueRange ubs, ValueRange steps,
+                          ValueRange reductionLbs, ValueRange reductionUbs) {
+      scf::buildLoopNest(ob, loc, lbs, ubs, steps, [&](OpBuilder &nb, Location, ValueRange ivs) {
+        for (auto [d, iv] : llvm::zip_equal(loopDims, ivs))
+          dimValues[d] = iv;
+        emitBlock(nb, reductionLbs, reductionUbs);
+      });
+    };
+    if (outer.empty()) {
+      emitBlock(b, innerLbs, innerUbs);
+      return;
+    }
+    auto front = b.create<scf::ForOp>(loc, outerLbs[0], outerUbs[0], outerSteps[0]);
     // Every output element belongs to one iteration of the outer loops: the kernel threads may share them.
-    if (!outerNest.loops.empty())
-      outerNest.loops.front()->setAttr(kParallelLoopAttribute, b.getUnitAttr());
+    front->setAttr(kParallelLoopAttribute, b.getUnitAttr());
+    OpBuilder fb = OpBuilder::atBlockBegin(front.getBody());
+    dimValues[outer[0]] = front.getInductionVar();
+    const ArrayRef<unsigned> rest = ArrayRef<unsigned>(outer).drop_front();
+    auto restBounds = [](const SmallVector<Value> &values) { return ValueRange(values).drop_front(); };
+    if (!chunk) {
+      emitBlocks(fb, rest, restBounds(outerLbs), restBounds(outerUbs), restBounds(outerSteps), innerLbs, innerUbs);
+      return;
+    }
+    const auto [chunked, size] = *chunk;
+    const size_t at = llvm::find(inner, chunked) - inner.begin();
+    auto chunks = fb.create<scf::ForOp>(loc, innerLbs[at], innerUbs[at], fb.create<arith::ConstantIndexOp>(loc, size));
+    OpBuilder cb = OpBuilder::atBlockBegin(chunks.getBody());
+    SmallVector<Value> chunkLbs = innerLbs, chunkUbs = innerUbs;
+    chunkLbs[at] = chunks.getInductionVar();
+    chunkUbs[at] = cb.create<arith::AddIOp>(loc, chunks.getInductionVar(), chunks.getStep());
+    emitBlocks(cb, rest, restBounds(outerLbs), restBounds(outerUbs), restBounds(outerSteps), chunkLbs, chunkUbs);
   }
 
   /// One step of the reduction loops: every accumulator += term, each input loaded once per distinct (row, col) it

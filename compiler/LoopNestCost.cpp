@@ -22,11 +22,25 @@ namespace seqjit {
 
 namespace {
 
+/// upperBound - lowerBound where it is constant: both constants, or the upper bound the lower plus a constant (the
+/// chunk of a contraction kernel's reduction, lowerBound + chunk).
+std::optional<int64_t> constantSpan(Value lowerBound, Value upperBound) {
+  std::optional<int64_t> low = getConstantIntValue(lowerBound), high = getConstantIntValue(upperBound);
+  if (low && high)
+    return *high - *low;
+  if (auto sum = upperBound.getDefiningOp<arith::AddIOp>()) {
+    if (sum.getLhs() == lowerBound)
+      return getConstantIntValue(sum.getRhs());
+    if (sum.getRhs() == lowerBound)
+      return getConstantIntValue(sum.getLhs());
+  }
+  return std::nullopt;
+}
+
 /// The iterations of a loop with these bounds, or 1 where they are not constant.
 double trips(Value lowerBound, Value upperBound, Value step) {
-  std::optional<int64_t> low = getConstantIntValue(lowerBound), high = getConstantIntValue(upperBound),
-                         stride = getConstantIntValue(step);
-  return low && high && stride && *stride > 0 ? std::max<int64_t>(0, (*high - *low + *stride - 1) / *stride) : 1;
+  std::optional<int64_t> span = constantSpan(lowerBound, upperBound), stride = getConstantIntValue(step);
+  return span && stride && *stride > 0 ? std::max<int64_t>(0, (*span + *stride - 1) / *stride) : 1;
 }
 
 /// How often `op`'s body runs per execution of `op`: its trip counts if it is a loop, else 1.

@@ -1,6 +1,6 @@
 // What a loop nest on buffers costs, worked out from its IR: for the outlining pass's choice of parallel nests and
-// for the kernel profile (runtime/core/KernelProfile.h). Loops count by their constant trip counts; a loop whose
-// bounds or step are not constant counts once.
+// for the kernel profile (runtime/core/KernelProfile.h). Loops count by their constant trip counts (one from i to
+// i + c by their constant span c); a loop whose span or step is not constant counts once.
 #pragma once
 
 #include "mlir/IR/Operation.h"

@@ -32,20 +32,26 @@ func.func @conv(%x: memref<2x3x36xf32>, %w: memref<8x3x5xf32>, %out: memref<2x8x
 // AVX512-COUNT-16: vector.store %{{.*}} : memref<2x8x32xf32>, vector<16xf32>
 // AVX512-NOT: linalg.generic
 
-// 8 lanes and 16 registers: 4 filters x 2 vectors = 8 accumulators per block.
+// 8 lanes and 16 registers: 6 filters x 2 vectors = 12 accumulators per block (the 6 x 16 block BLIS uses on AVX2),
+// then the last 2 filters x 2 vectors.
 // AVX2-LABEL: func.func @conv
 // AVX2-NOT: linalg.generic
-// AVX2-DAG: %[[C4:.*]] = arith.constant 4 : index
 // AVX2-DAG: %[[C16:.*]] = arith.constant 16 : index
-// AVX2: scf.for %{{.*}} step %[[C4]]
-// AVX2: scf.for %{{.*}} step %[[C16]]
-// AVX2-COUNT-8: vector.load %{{.*}} : memref<2x8x32xf32>, vector<8xf32>
-// AVX2: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// AVX2: scf.for %{{.*}} = %c0 to %c2 step %c1 {
+// AVX2-NEXT: scf.for %{{.*}} step %[[C16]]
+// AVX2-COUNT-12: vector.load %{{.*}} : memref<2x8x32xf32>, vector<8xf32>
+// AVX2: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
 // AVX2: scf.for
-// AVX2-COUNT-8: vector.fma {{.*}} : vector<8xf32>
+// AVX2-COUNT-12: vector.fma {{.*}} : vector<8xf32>
 // AVX2-NOT: vector.fma
 // AVX2: scf.yield
-// AVX2-COUNT-8: vector.store %{{.*}} : memref<2x8x32xf32>, vector<8xf32>
+// AVX2-COUNT-12: vector.store %{{.*}} : memref<2x8x32xf32>, vector<8xf32>
+// AVX2: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// AVX2: scf.for
+// AVX2-COUNT-4: vector.fma {{.*}} : vector<8xf32>
+// AVX2-NOT: vector.fma
+// AVX2: scf.yield
+// AVX2-COUNT-4: vector.store %{{.*}} : memref<2x8x32xf32>, vector<8xf32>
 
 // The kernel takes over the elementwise op after it (here batch norm's scale and shift and the exponential, written
 // over the convolution's output): the accumulators go through it on their way out, so the output is stored once,
@@ -114,3 +120,30 @@ func.func @variance_sum(%x: memref<2x4x16xf32>, %mean: memref<4xf32>, %sums: mem
 // SUMS: scf.yield
 // SUMS-COUNT-4: vector.reduction <add>, %{{.*}} : vector<8xf64> into f64
 // SUMS-NOT: linalg.generic
+
+// The rows of a convolution's block go along the filters even where the batch is longer: one vector of x then
+// serves all 6 rows, each row loading one broadcast weight (8 loads per 12 FMAs). Along the batch, every accumulator
+// would load its own vector of x and share one weight (13 loads).
+// RUN: %seqjit-opt %s --pass-pipeline="builtin.module(func.func(seqjit-contraction-kernels{vector-bits=256 registers=16}),canonicalize,cse)" | FileCheck %s --check-prefix=ROWS
+func.func @conv_rows_along_filters(%x: memref<100x32x206xf32>, %w: memref<48x32x7xf32>, %out: memref<100x48x200xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(n, f, c, k, l) -> (n, c, l + k)>,
+                                   affine_map<(n, f, c, k, l) -> (f, c, k)>,
+                                   affine_map<(n, f, c, k, l) -> (n, f, l)>],
+                  iterator_types = ["parallel", "parallel", "reduction", "reduction", "parallel"]}
+      ins(%x, %w : memref<100x32x206xf32>, memref<48x32x7xf32>) outs(%out : memref<100x48x200xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+// ROWS-LABEL: func.func @conv_rows_along_filters
+// ROWS: scf.for %{{.*}} = %c0 to %c100 step %c1 {
+// ROWS-NEXT: scf.for %{{.*}} = %c0 to %c48 step %c6 {
+// ROWS-NEXT: scf.for %{{.*}} = %c0 to %c192 step %c16 {
+// ROWS: scf.for {{.*}} iter_args
+// ROWS-NEXT: scf.for {{.*}} iter_args
+// ROWS-COUNT-2: vector.load %{{.*}} : memref<100x32x206xf32>, vector<8xf32>
+// ROWS-NOT: vector.load
+// ROWS: scf.yield
