@@ -4,6 +4,7 @@
 #include "compiler/Autodiff.h"
 #include "compiler/ContractionKernels.h"
 #include "compiler/DeviceConstants.h"
+#include "compiler/ElementwiseFusion.h"
 #include "compiler/FourierScoreDecomposition.h"
 #include "compiler/FourierScoreKernels.h"
 #include "compiler/FusionLevel.h"
@@ -29,7 +30,7 @@ namespace {
 /// Shared by both targets: seq to linalg, elementwise fusion (at FusionLevel::Full), bufferization.
 std::string tensorStages(FusionLevel fusion) {
   return std::string("convert-seq-to-linalg, canonicalize, ") +
-         (fusion == FusionLevel::Full ? "linalg-fuse-elementwise-ops, " : "") +
+         (fusion == FusionLevel::Full ? "seqjit-fuse-elementwise-ops, " : "") +
          "cse, one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map}";
 }
 
@@ -110,6 +111,7 @@ void registerPipelinePasses() {
     registerContractionKernelsPass();
     registerGpuLoopMappingPasses();
     registerFuseProducersIntoConsumersPass();
+    registerFuseElementwiseOpsPass();
     registerOutlineLoopNestsPass();
     registerConstantsToDevicePass();
     registerDecomposeFourierScorePass();

@@ -348,8 +348,37 @@ Value padWindows(OpBuilder &b, Location loc, Value perWindow, int64_t length, in
   return placeInZeros(b, loc, perWindow, paddedType, 2, front);
 }
 
+/// Windows that do not overlap (stride = size): dx viewed as (n, c, window o, offset w) is dy[n, c, o] where
+/// o * size + w is the window's first maximum and 0 elsewhere, every element written once by a parallel, branch-free
+/// loop nest; the positions no window covers (a length that is not a multiple of the size) are zeros around it.
+Value maxPoolGradOfDisjointWindows(OpBuilder &b, Location loc, Value outputGrad, Value positions,
+                                   RankedTensorType resultType, int64_t size) {
+  auto windowsType = tensorType(outputGrad);
+  int64_t windows = windowsType.getDimSize(2);
+  auto blockType = RankedTensorType::get({windowsType.getDimSize(0), windowsType.getDimSize(1), windows, size},
+                                         resultType.getElementType());
+  AffineExpr n = b.getAffineDimExpr(0), c = b.getAffineDimExpr(1), o = b.getAffineDimExpr(2);
+  SmallVector<AffineExpr> window{n, c, o};
+  Value blocks = generic(
+      b, loc, blockType, {outputGrad, positions}, emptyTensor(b, loc, blockType), {window, window}, dimExprs(b, 4),
+      {kParallel, kParallel, kParallel, kParallel}, [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value start = nb.create<arith::MulIOp>(nl, nb.create<linalg::IndexOp>(nl, 2),
+                                               nb.create<arith::ConstantIndexOp>(nl, size));
+        Value position = nb.create<arith::AddIOp>(nl, start, nb.create<linalg::IndexOp>(nl, 3));
+        Value hit = nb.create<arith::CmpIOp>(nl, arith::CmpIPredicate::eq, a[1],
+                                             nb.create<arith::IndexCastOp>(nl, nb.getI64Type(), position));
+        return nb.create<arith::SelectOp>(nl, hit, a[0], constantFloat(nb, nl, resultType.getElementType(), 0.0));
+      });
+  auto coveredType = RankedTensorType::get({resultType.getDimSize(0), resultType.getDimSize(1), windows * size},
+                                           resultType.getElementType());
+  Value covered =
+      b.create<tensor::CollapseShapeOp>(loc, coveredType, blocks, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+  return coveredType == resultType ? covered : placeInZeros(b, loc, covered, resultType, 2, 0);
+}
+
 /// dx[n, c, i] = sum of dy[n, c, o] over the windows o whose first maximum is at i: the windows' positions from
-/// atFirstMaximum, then a gather over the windows that can contain i. Padded windows carry a zero cotangent.
+/// atFirstMaximum, then, where windows overlap, a gather over the windows that can contain i. Padded windows carry a
+/// zero cotangent.
 struct MaxPool1dGradLowering : SeqPattern<seq::MaxPool1dGradOp> {
   using SeqPattern::SeqPattern;
   Value lower(seq::MaxPool1dGradOp op, PatternRewriter &b) const override {
@@ -357,6 +386,8 @@ struct MaxPool1dGradLowering : SeqPattern<seq::MaxPool1dGradOp> {
     auto resultType = op.getType();
     int64_t size = op.getSize(), stride = op.getStride(), length = resultType.getDimSize(2);
     Value positions = atFirstMaximum(b, loc, op.getInput(), Value(), size, stride);
+    if (stride == size)
+      return maxPoolGradOfDisjointWindows(b, loc, op.getOutputGrad(), positions, resultType, size);
     AffineExpr n = b.getAffineDimExpr(0), c = b.getAffineDimExpr(1), i = b.getAffineDimExpr(2),
                j = b.getAffineDimExpr(3);
     Value grads = padWindows(b, loc, op.getOutputGrad(), length, size, stride);

@@ -1,12 +1,12 @@
 // The fusion decisions of the tensor stages both pipelines share (convert-seq-to-linalg, canonicalize,
-// linalg-fuse-elementwise-ops, cse): conv1d + bias + batch norm + exp + max pool become two loop nests. The bias is
+// seqjit-fuse-elementwise-ops, cse): conv1d + bias + batch norm + exp + max pool become two loop nests. The bias is
 // the convolution's initial value; batch norm (on the running statistics) and the exponential fold into the max
 // pool's reduction, so each pooled value is normalised, exponentiated and compared in one pass with no
 // intermediate tensor. (The convolution stays its own nest here. On the CPU, seqjit-contraction-kernels later
 // applies an elementwise epilogue, batch norm + activation without a pool, to the convolution's registers:
-// contraction-kernels.mlir. A pooled epilogue stays separate.) SEQJIT_DUMP_IR=linalg-fuse-elementwise-ops shows
+// contraction-kernels.mlir. A pooled epilogue stays separate.) SEQJIT_DUMP_IR=seqjit-fuse-elementwise-ops shows
 // the same for any model.
-// RUN: %seqjit-opt %s --convert-seq-to-linalg --canonicalize --linalg-fuse-elementwise-ops --cse | FileCheck %s
+// RUN: %seqjit-opt %s --convert-seq-to-linalg --canonicalize --seqjit-fuse-elementwise-ops --cse | FileCheck %s
 
 // CHECK-LABEL: func.func @conv_bn_exp_pool
 // The bias, broadcast into the convolution's output.
@@ -32,4 +32,21 @@ func.func @conv_bn_exp_pool(%x: tensor<2x4x10xf32>, %w: tensor<3x4x5xf32>, %b: t
   %2 = seq.activation %1 {kind = "exp", scale = 1.0 : f64, shift = 0.0 : f64, alpha = 1.0 : f64, layer = "act1"} : tensor<2x3x10xf32> -> tensor<2x3x10xf32>
   %3 = seq.max_pool1d %2 {size = 3 : i64, stride = 3 : i64, layer = "pool1"} : tensor<2x3x10xf32> -> tensor<2x3x3xf32>
   return %3 : tensor<2x3x3xf32>
+}
+
+// An elementwise op read by a convolution stays its own loop nest: fused, the relu would be computed again for every
+// filter and tap that reads its output (3 x 5 times here), and the convolution's body would no longer be a product
+// of two inputs, which the contraction kernels turn into FMAs.
+// CHECK-LABEL: func.func @relu_conv
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel"]
+// CHECK: arith.maximumf
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction", "reduction", "parallel"]
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.mulf
+// CHECK-NEXT: arith.addf
+// CHECK-NEXT: linalg.yield
+func.func @relu_conv(%x: tensor<2x4x10xf32>, %w: tensor<3x4x5xf32>) -> tensor<2x3x6xf32> {
+  %0 = seq.activation %x {kind = "relu", scale = 1.0 : f64, shift = 0.0 : f64, alpha = 1.0 : f64, layer = "act1"} : tensor<2x4x10xf32> -> tensor<2x4x10xf32>
+  %1 = seq.conv1d %0, %w {stride = 1 : i64, dilation = 1 : i64, padding = "valid", layer = "conv2"} : (tensor<2x4x10xf32>, tensor<3x4x5xf32>) -> tensor<2x3x6xf32>
+  return %1 : tensor<2x3x6xf32>
 }
