@@ -11,6 +11,7 @@
 #include "compiler/GpuLoopMapping.h"
 #include "compiler/LoopNestOutlining.h"
 #include "compiler/ProducerFusion.h"
+#include "compiler/ReductionLoops.h"
 #include "compiler/SeqToLinalg.h"
 #include "runtime/core/KernelProfile.h"
 
@@ -70,7 +71,7 @@ std::string cpuPipeline() {
   return std::string(kDecomposedFourierScore) + tensorStages(fusion) +
          ", func.func(seqjit-contraction-kernels{vector-bits=" + std::to_string(target.vectorBits) +
          " registers=" + std::to_string(target.registers) + (fusion == FusionLevel::None ? " epilogues=false" : "") +
-         "}), buffer-deallocation-pipeline, convert-bufferization-to-memref, "
+         "}, seqjit-reduction-loops), buffer-deallocation-pipeline, convert-bufferization-to-memref, "
          "func.func(convert-linalg-to-parallel-loops), seqjit-outline-loop-nests" +
          (kernelProfileEnabled() ? "{profile}" : "") + ", " + kCpuLoweringTail;
 }
@@ -109,6 +110,7 @@ void registerPipelinePasses() {
     registerAllPasses();
     registerSeqjitPasses();
     registerContractionKernelsPass();
+    registerReductionLoopsPass();
     registerGpuLoopMappingPasses();
     registerFuseProducersIntoConsumersPass();
     registerFuseElementwiseOpsPass();
