@@ -277,15 +277,40 @@ struct DenseWeightGradLowering : SeqPattern<seq::DenseWeightGradOp> {
   }
 };
 
+/// The element type of the positions a max pool's gradient picks in `input`: its float type where that holds every
+/// position exactly, else i64. The gradient then compares floats, and x86 selects on a float comparison with a mask
+/// where it branches on an integer one (a scalar float select), mispredicting at random maxima.
+Type positionType(RankedTensorType input) {
+  auto element = cast<FloatType>(input.getElementType());
+  if (input.getDimSize(2) <= (int64_t{1} << element.getFPMantissaWidth()))
+    return element;
+  return IntegerType::get(input.getContext(), 64);
+}
+
+/// `index` as a position of `type` (positionType's).
+Value positionOf(OpBuilder &b, Location loc, Value index, Type type) {
+  Value integer = b.create<arith::IndexCastOp>(loc, b.getI64Type(), index);
+  return isa<FloatType>(type) ? b.create<arith::UIToFPOp>(loc, type, integer).getResult() : integer;
+}
+
+/// Whether the picked position `picked` is `index`.
+Value isPosition(OpBuilder &b, Location loc, Value picked, Value index) {
+  Value position = positionOf(b, loc, index, picked.getType());
+  if (isa<FloatType>(picked.getType()))
+    return b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, picked, position);
+  return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, picked, position);
+}
+
 /// Per pool window of `input` (loops n, c, o, w over input[n, c, o * stride + w]), at the window's first maximum:
-/// the element of `values`, or, without `values`, the position (i64). The first element of a window is taken
-/// whatever it is (even -inf), and a later one only if strictly greater: the lowest index wins ties, as in PyTorch.
+/// the element of `values`, or, without `values`, the position (of positionType). The first element of a window is
+/// taken whatever it is (even -inf), and a later one only if strictly greater: the lowest index wins ties, as in
+/// PyTorch.
 Value atFirstMaximum(OpBuilder &b, Location loc, Value input, Value values, int64_t size, int64_t stride) {
   auto inputType = tensorType(input);
   auto windowsType = RankedTensorType::get(
       {inputType.getDimSize(0), inputType.getDimSize(1), (inputType.getDimSize(2) - size) / stride + 1},
       inputType.getElementType());
-  Type pickedElement = values ? tensorType(values).getElementType() : b.getI64Type();
+  Type pickedElement = values ? tensorType(values).getElementType() : positionType(inputType);
   auto pickedType = RankedTensorType::get(windowsType.getShape(), pickedElement);
   AffineExpr n = b.getAffineDimExpr(0), c = b.getAffineDimExpr(1), o = b.getAffineDimExpr(2), w = b.getAffineDimExpr(3);
   SmallVector<AffineExpr> windowElement{n, c, o * stride + w};
@@ -313,7 +338,7 @@ Value atFirstMaximum(OpBuilder &b, Location loc, Value input, Value values, int6
                           Value start = nb.create<arith::MulIOp>(nl, nb.create<linalg::IndexOp>(nl, 2),
                                                                  nb.create<arith::ConstantIndexOp>(nl, stride));
                           Value position = nb.create<arith::AddIOp>(nl, start, offset);
-                          candidate = nb.create<arith::IndexCastOp>(nl, pickedElement, position);
+                          candidate = positionOf(nb, nl, position, pickedElement);
                         }
                         return SmallVector<Value>{nb.create<arith::SelectOp>(nl, take, a[0], best),
                                                   nb.create<arith::SelectOp>(nl, take, candidate, picked)};
@@ -365,8 +390,7 @@ Value maxPoolGradOfDisjointWindows(OpBuilder &b, Location loc, Value outputGrad,
         Value start = nb.create<arith::MulIOp>(nl, nb.create<linalg::IndexOp>(nl, 2),
                                                nb.create<arith::ConstantIndexOp>(nl, size));
         Value position = nb.create<arith::AddIOp>(nl, start, nb.create<linalg::IndexOp>(nl, 3));
-        Value hit = nb.create<arith::CmpIOp>(nl, arith::CmpIPredicate::eq, a[1],
-                                             nb.create<arith::IndexCastOp>(nl, nb.getI64Type(), position));
+        Value hit = isPosition(nb, nl, a[1], position);
         return nb.create<arith::SelectOp>(nl, hit, a[0], constantFloat(nb, nl, resultType.getElementType(), 0.0));
       });
   auto coveredType = RankedTensorType::get({resultType.getDimSize(0), resultType.getDimSize(1), windows * size},
@@ -395,14 +419,13 @@ struct MaxPool1dGradLowering : SeqPattern<seq::MaxPool1dGradOp> {
     // The j dimension's extent comes from a size-only operand so that linalg can infer the loop bound.
     Value reach = emptyTensor(b, loc, RankedTensorType::get({windowReach(size, stride)}, resultType.getElementType()));
     SmallVector<AffineExpr> window{n, c, windowOfPosition(i, j, size, stride)};
-    return generic(
-        b, loc, resultType, {grads, paddedPositions, reach}, filled(b, loc, resultType, 0.0), {window, window, {j}},
-        {n, c, i}, {kParallel, kParallel, kParallel, kReduction}, [&](OpBuilder &nb, Location nl, ValueRange a) {
-          Value position = nb.create<arith::IndexCastOp>(nl, nb.getI64Type(), nb.create<linalg::IndexOp>(nl, 2));
-          Value hit = nb.create<arith::CmpIOp>(nl, arith::CmpIPredicate::eq, a[1], position);
-          Value zero = constantFloat(nb, nl, resultType.getElementType(), 0.0);
-          return add(nb, nl, a[3], nb.create<arith::SelectOp>(nl, hit, a[0], zero));
-        });
+    return generic(b, loc, resultType, {grads, paddedPositions, reach}, filled(b, loc, resultType, 0.0),
+                   {window, window, {j}}, {n, c, i}, {kParallel, kParallel, kParallel, kReduction},
+                   [&](OpBuilder &nb, Location nl, ValueRange a) {
+                     Value hit = isPosition(nb, nl, a[1], nb.create<linalg::IndexOp>(nl, 2));
+                     Value zero = constantFloat(nb, nl, resultType.getElementType(), 0.0);
+                     return add(nb, nl, a[3], nb.create<arith::SelectOp>(nl, hit, a[0], zero));
+                   });
   }
 };
 

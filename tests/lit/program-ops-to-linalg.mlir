@@ -174,12 +174,14 @@ func.func @dense_grads(%x: tensor<2x16xf32>, %w: tensor<3x16xf32>, %dy: tensor<2
 // CHECK: arith.cmpf ogt
 // CHECK: arith.ori
 // CHECK: -> (tensor<2x4x9xf32>, tensor<2x4x9xf32>)
-// The max pool gradient: the first maxima's positions, then a gather over the windows of each position.
-// CHECK: -> (tensor<2x4x9xf32>, tensor<2x4x9xi64>)
+// The max pool gradient: the first maxima's positions (as floats, exact up to 2^24, so that the gradient compares
+// floats and selects without a branch), then a gather over the windows of each position.
+// CHECK: arith.uitofp %{{.*}} : i64 to f32
+// CHECK: -> (tensor<2x4x9xf32>, tensor<2x4x9xf32>)
 // CHECK: tensor.insert_slice %{{.*}}[0, 0, 1] [2, 4, 9] [1, 1, 1] : tensor<2x4x9xf32> into tensor<2x4x11xf32>
-// CHECK: tensor.insert_slice %{{.*}}[0, 0, 1] [2, 4, 9] [1, 1, 1] : tensor<2x4x9xi64> into tensor<2x4x11xi64>
+// CHECK: tensor.insert_slice %{{.*}}[0, 0, 1] [2, 4, 9] [1, 1, 1] : tensor<2x4x9xf32> into tensor<2x4x11xf32>
 // CHECK: linalg.generic {indexing_maps = [#[[OF_POSITION]], #[[OF_POSITION]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
-// CHECK: arith.cmpi eq
+// CHECK: arith.cmpf oeq
 // The average pool gradient: dy through the table.
 // CHECK: linalg.generic {indexing_maps = [#[[OF_POSITION]], #[[COVERS]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%{{.*}}, %[[COVER]] :
 // CHECK-NOT: seq.
@@ -260,4 +262,22 @@ func.func @every_program_op(%x: tensor<2x4x20xf32>, %y: tensor<2x4x20xf32>, %dy:
   %a6 = seq.activation %x {kind = "reciprocal", scale = 1.0 : f64, shift = 0.0 : f64, alpha = 1.0 : f64, layer = "g"} : tensor<2x4x20xf32> -> tensor<2x4x20xf32>
   %a7 = seq.activation %x {kind = "log", scale = 1.0 : f64, shift = 0.0 : f64, alpha = 1.0 : f64, layer = "g"} : tensor<2x4x20xf32> -> tensor<2x4x20xf32>
   return %mul, %sum, %all, %bc, %flat, %r, %crop, %pad, %dft, %ls, %bce, %cig, %cwg, %dig, %dwg, %mpg, %mps, %apg, %a0, %a1, %a2, %a3, %a4, %a5, %a6, %a7, %sg, %sr : tensor<2x4x20xf32>, tensor<4xf32>, tensor<f32>, tensor<2x4x20xf32>, tensor<2x80xf32>, tensor<1x1xf64>, tensor<2x4x10xf32>, tensor<2x4x20xf32>, tensor<2x2xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<8x4x5xf32>, tensor<2x16xf32>, tensor<3x16xf32>, tensor<2x4x20xf32>, tensor<2x4x9xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>, tensor<2x4x20xf32>
+}
+
+// -----
+
+// Windows of 4 every 4 over length 18 do not overlap: the gradient is written once, as (n, c, window, offset) with
+// dy where the offset is the window's first maximum, by a loop nest with no reduction; the 2 positions no window
+// covers are zeros around it.
+// CHECK-LABEL: func.func @disjoint_pool_grad
+// CHECK: -> (tensor<2x4x4xf32>, tensor<2x4x4xf32>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%arg1, %{{.*}} : tensor<2x4x4xf32>, tensor<2x4x4xf32>) outs(%{{.*}} : tensor<2x4x4x4xf32>)
+// CHECK: arith.cmpf oeq
+// CHECK: arith.select
+// CHECK: tensor.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]] : tensor<2x4x4x4xf32> into tensor<2x4x16xf32>
+// CHECK: tensor.insert_slice %{{.*}}[0, 0, 0] [2, 4, 16] [1, 1, 1] : tensor<2x4x16xf32> into tensor<2x4x18xf32>
+// CHECK-NOT: seq.
+func.func @disjoint_pool_grad(%x: tensor<2x4x18xf32>, %dy: tensor<2x4x4xf32>) -> tensor<2x4x18xf32> {
+  %m = seq.max_pool1d_grad %x, %dy {size = 4 : i64, stride = 4 : i64, layer = "pool"} : (tensor<2x4x18xf32>, tensor<2x4x4xf32>) -> tensor<2x4x18xf32>
+  return %m : tensor<2x4x18xf32>
 }
