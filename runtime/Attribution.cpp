@@ -53,30 +53,50 @@ int64_t referencesPerSequence(const Graph &graph, const HostArray<float> &input,
   return references.shape[0] / sequences;
 }
 
+/// batch, then halving (rounded up) while at least kSmallestRung rows.
+std::vector<int64_t> batchLadder(int64_t batch) {
+  constexpr int64_t kSmallestRung = 8;
+  std::vector<int64_t> ladder{batch};
+  while ((ladder.back() + 1) / 2 >= kSmallestRung)
+    ladder.push_back((ladder.back() + 1) / 2);
+  return ladder;
+}
+
 } // namespace
 
 Attributor::Attributor(const Graph &graph, Parameters parameters, int64_t output, int64_t batch, int threads)
     : graph_(graph), parameters_(std::move(parameters)), output_(checkedOutput(graph, output)),
-      threads_(programThreads(threads)), batch_(chunkSize(batch, threads_)),
+      threads_(programThreads(threads)), batch_(chunkSize(batch, threads_)), ladder_(batchLadder(batch_)),
       forward_([this, batch, threads] { return compile(graph_, {.batch = batch, .threads = threads}); }),
-      gradient_([this] {
-        return CompiledInputGradient::compile(graph_, {.batch = batch_, .float64 = false, .batchNormTraining = false});
-      }),
-      deepLift_([this] { return CompiledDeepLift::compile(graph_, {.batch = batch_}); }),
-      mutationWindows_([this] { return CompiledMutationWindows::compile(graph_, batch_); }) {}
+      mutationWindows_([this] { return CompiledMutationWindows::compile(graph_, batch_); }) {
+  for (int64_t rows : ladder_) {
+    gradients_.push_back(std::make_unique<Lazy<CompiledInputGradient>>([this, rows] {
+      return CompiledInputGradient::compile(graph_, {.batch = rows, .float64 = false, .batchNormTraining = false});
+    }));
+    deepLifts_.push_back(std::make_unique<Lazy<CompiledDeepLift>>(
+        [this, rows] { return CompiledDeepLift::compile(graph_, {.batch = rows}); }));
+  }
+}
 
-HostArray<float> Attributor::seed() const {
+size_t Attributor::rungFor(int64_t count) const {
+  size_t rung = 0;
+  while (rung + 1 < ladder_.size() && ladder_[rung + 1] >= count)
+    ++rung;
+  return rung;
+}
+
+HostArray<float> Attributor::seed(int64_t rows) const {
   const int64_t outputs = perExample(graph_.outputNode().shape);
-  HostArray<float> seed(batchedShape(batch_, graph_.outputNode().shape));
-  for (int64_t n = 0; n < batch_; ++n)
+  HostArray<float> seed(batchedShape(rows, graph_.outputNode().shape));
+  for (int64_t n = 0; n < rows; ++n)
     seed.data[n * outputs + output_] = 1.0f;
   return seed;
 }
 
-HostArray<float> Attributor::chunkOf(int64_t first, int64_t count,
+HostArray<float> Attributor::chunkOf(size_t rung, int64_t first, int64_t count,
                                      const std::function<void(int64_t, float *)> &fill) const {
-  HostArray<float> chunk(batchedShape(batch_, graph_.inputNode().shape));
-  const int64_t row = chunk.size() / batch_;
+  HostArray<float> chunk(batchedShape(ladder_[rung], graph_.inputNode().shape));
+  const int64_t row = chunk.size() / ladder_[rung];
   for (int64_t i = 0; i < count; ++i)
     fill(first + i, chunk.data.data() + i * row);
   return chunk;
@@ -116,10 +136,12 @@ void Attributor::inChunks(int64_t rows, const std::function<HostArray<float>(int
 
 void Attributor::gradients(int64_t rows, const std::function<void(int64_t, float *)> &fill,
                            const std::function<void(int64_t, const float *)> &consume) const {
-  const CompiledInputGradient &program = gradient_.get();
-  const HostArray<float> seeds = seed();
   inChunks(
-      rows, [&](int64_t first, int64_t count) { return program.run(chunkOf(first, count, fill), seeds, parameters_); },
+      rows,
+      [&](int64_t first, int64_t count) {
+        const size_t rung = rungFor(count);
+        return gradients_[rung]->get().run(chunkOf(rung, first, count, fill), seed(ladder_[rung]), parameters_);
+      },
       consume);
 }
 
@@ -202,8 +224,6 @@ HostArray<float> Attributor::integratedGradients(const HostArray<float> &input, 
 DeepShapMaps Attributor::deepShap(const HostArray<float> &input, const HostArray<float> &references) const {
   const int64_t perSequence = referencesPerSequence(graph_, input, references, "DeepSHAP");
   const int64_t row = rowSize(input), channels = input.shape[1], length = input.shape[2];
-  const CompiledDeepLift &program = deepLift_.get();
-  const HostArray<float> seeds = seed();
   // Many terms: accumulated in double, rounded once.
   HostArray<double> contributions(input.shape), hypothetical(input.shape);
   // Row i pairs sequence i / R with its reference i.
@@ -213,9 +233,11 @@ DeepShapMaps Attributor::deepShap(const HostArray<float> &input, const HostArray
   inChunks(
       references.shape[0],
       [&](int64_t first, int64_t count) {
-        HostArray<float> x = chunkOf(first, count, [&](int64_t i, float *to) { copyRow(input, i / perSequence, to); });
-        HostArray<float> r = chunkOf(first, count, [&](int64_t i, float *to) { copyRow(references, i, to); });
-        return program.run(x, r, seeds, parameters_).multipliers;
+        const size_t rung = rungFor(count);
+        HostArray<float> x =
+            chunkOf(rung, first, count, [&](int64_t i, float *to) { copyRow(input, i / perSequence, to); });
+        HostArray<float> r = chunkOf(rung, first, count, [&](int64_t i, float *to) { copyRow(references, i, to); });
+        return deepLifts_[rung]->get().run(x, r, seed(ladder_[rung]), parameters_).multipliers;
       },
       [&](int64_t i, const float *m) {
         const int64_t n = i / perSequence;

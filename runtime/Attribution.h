@@ -9,6 +9,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <vector>
 
 namespace seqjit {
 
@@ -80,19 +82,27 @@ private:
   /// consume(row, gradient of C*L floats). `fill` is called concurrently (it must only write its destination).
   void gradients(int64_t rows, const std::function<void(int64_t, float *)> &fill,
                  const std::function<void(int64_t, const float *)> &consume) const;
-  /// A batch of the compiled size whose first `count` rows hold fill(first + i, row i).
-  HostArray<float> chunkOf(int64_t first, int64_t count, const std::function<void(int64_t, float *)> &fill) const;
-  /// The seed selecting output_ for every row of a chunk.
-  HostArray<float> seed() const;
+  /// Which of ladder_ runs a chunk of `count` rows: the smallest batch that holds them.
+  size_t rungFor(int64_t count) const;
+  /// A batch of ladder_[rung] rows whose first `count` hold fill(first + i, row i).
+  HostArray<float> chunkOf(size_t rung, int64_t first, int64_t count,
+                           const std::function<void(int64_t, float *)> &fill) const;
+  /// The seed selecting output_ for every row of a batch of `rows`.
+  HostArray<float> seed(int64_t rows) const;
 
   Graph graph_;
   Parameters parameters_;
   int64_t output_;
   int threads_;
-  int64_t batch_; ///< Sequences per call of the compiled input gradient.
+  int64_t batch_; ///< Sequences per call of the compiled programs.
+  /// The batches the input gradient and DeepLIFT programs are compiled for, each on first use: batch_, then halving
+  /// (rounded up) while at least 8. The last chunk of a call, or a call with fewer rows than batch_, runs on the
+  /// smallest that holds it, so that it computes at most about twice its rows (20 DeepSHAP pairs are not padded to
+  /// a batch of 50).
+  std::vector<int64_t> ladder_;
   Lazy<CompiledModel> forward_;
-  Lazy<CompiledInputGradient> gradient_;
-  Lazy<CompiledDeepLift> deepLift_;
+  std::vector<std::unique_ptr<Lazy<CompiledInputGradient>>> gradients_; ///< one per rung of ladder_
+  std::vector<std::unique_ptr<Lazy<CompiledDeepLift>>> deepLifts_;      ///< one per rung of ladder_
   Lazy<CompiledMutationWindows> mutationWindows_;
 };
 

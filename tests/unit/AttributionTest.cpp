@@ -289,6 +289,21 @@ TEST(Attribution, MapsDoNotDependOnTheThreadCount) {
             f.attributor.deepShap(f.input, references).hypothetical.data);
 }
 
+TEST(Attribution, AShortChunkRunsOnASmallerBatchWithTheSameMaps) {
+  // A batch of 40 compiles programs for 40, 20 and 10 rows as they are needed: integrated gradients' 45 rows run as
+  // 40 + 5 (the 5 on the program for 10), DeepSHAP's 15 rows on the program for 20. Each row's map is computed
+  // alone, so the maps equal the fixture's, whose batch of 4 has no smaller programs.
+  const Fixture &f = fixture();
+  Attributor ladder(f.model->graph(), f.parameters, kExplained, 40, 1);
+  HostArray<float> references = randomOneHot(f.input.shape[0] * 3, kLength, 23);
+  EXPECT_LE(testing::relativeError(ladder.integratedGradients(f.input, references, 3).data,
+                                   f.attributor.integratedGradients(f.input, references, 3).cast<double>().data),
+            1e-6);
+  DeepShapMaps maps = ladder.deepShap(f.input, references), expected = f.attributor.deepShap(f.input, references);
+  EXPECT_LE(testing::relativeError(maps.contributions.data, expected.contributions.cast<double>().data), 1e-6);
+  EXPECT_LE(testing::relativeError(maps.hypothetical.data, expected.hypothetical.cast<double>().data), 1e-6);
+}
+
 TEST(Attribution, MutagenesisEqualsTheInterpreterOnEveryMutant) {
   const Fixture &f = fixture();
   HostArray<float> input = f.input;
