@@ -11,13 +11,17 @@
 // reduction loops run innermost with the accumulators as loop-carried values, so that they live in registers (where the
 // blocks would stream more than the cache keeps, the outermost reduction runs in chunks, just inside the loop the
 // kernel threads share, the blocks adding each chunk's sums to the output). A product of two inputs is one FMA; any
-// other term is the body's elementwise ops on vectors, then an add. The iteration space is split into boxes that the
-// blocks fill exactly; what is left at an edge gets a smaller block or, below four lanes, a masked four-lane vector
-// (or, where inactive lanes could change a sum, scalar loops with the same rows and columns).
+// other term is the body's elementwise ops on vectors, then an add. Where a constant fill of the whole output comes
+// just before, the sums start from the constant in registers and the fill goes. The iteration space is split into
+// boxes that the blocks fill exactly; what is left at an edge gets a smaller block or, below four lanes, a masked
+// four-lane vector (or, where inactive lanes could change a sum, scalar loops with the same rows and columns); along
+// a parallel vector dimension whose sums start from the constant, it is one more whole block instead, overlapping
+// the last one (the outputs they share are computed twice, to the same bits).
 #include "compiler/ContractionKernels.h"
 
 #include "compiler/BufferAccess.h"
 #include "compiler/ElementwiseBody.h"
+#include "compiler/InitialFill.h"
 #include "compiler/KernelEpilogue.h"
 #include "compiler/LoopNestOutlining.h"
 #include "dsl/Error.h"
@@ -99,6 +103,7 @@ struct Contraction {
   arith::AddFOp accumulate;               ///< the body's out + term
   Value term;                             ///< the body's term
   std::optional<KernelEpilogue> epilogue; ///< the elementwise op after it, if the kernel applies it
+  linalg::FillOp initialFill;             ///< the fill of its whole output before it, if the sums start there
 
   /// The two inputs whose product the term is, if it is a product of two inputs (the kernel then emits an FMA).
   std::optional<std::pair<unsigned, unsigned>> productOfInputs() const {
@@ -166,9 +171,17 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
       return std::nullopt;
     inputs.push_back(std::move(*access));
   }
-  return Contraction{
-      op,   std::move(inputs), std::move(*out), std::move(extents), std::move(isReduction), element, widestBits, add,
-      term, std::nullopt};
+  return Contraction{op,
+                     std::move(inputs),
+                     std::move(*out),
+                     std::move(extents),
+                     std::move(isReduction),
+                     element,
+                     widestBits,
+                     add,
+                     term,
+                     std::nullopt,
+                     {}};
 }
 
 /// The shape of the register block: see the file comment.
@@ -383,6 +396,15 @@ public:
       }
       Box tail = box;
       tail.lo[d] = box.lo[d] + whole;
+      // Past whole blocks along the vector dimension, one more whole block that ends at the box's end where its sums
+      // start from a constant: the outputs it shares with the last block come out the same (the same terms added in
+      // the same order) and are stored again, instead of narrower vectors that run at a fraction of the speed.
+      Box overlapping = box;
+      overlapping.lo[d] = box.hi[d] - plan.step(d);
+      if (whole > 0 && d == plan.vectorDim && startsAtConstant(overlapping, plan)) {
+        emitKernel(overlapping, plan);
+        return;
+      }
       emit(tail, shrink(plan, d, size - whole));
       return;
     }
@@ -539,13 +561,47 @@ private:
     return std::make_pair(chunked, int64_t{1});
   }
 
-  void emitKernel(const Box &box, const KernelPlan &plan) {
-    const unsigned dims = box.lo.size();
+  /// The initial fill, of the part of the output that `box` writes.
+  void fillBox(const Box &box) {
+    Value out = c.op.getDpsInits()[0];
+    SmallVector<OpFoldResult> offsets, sizes, strides;
+    for (AffineExpr index : c.op.getMatchingIndexingMap(c.op.getDpsInitOperand(0)).getResults()) {
+      unsigned d = cast<AffineDimExpr>(index).getPosition();
+      offsets.push_back(b.getIndexAttr(box.lo[d]));
+      sizes.push_back(b.getIndexAttr(box.hi[d] - box.lo[d]));
+      strides.push_back(b.getIndexAttr(1));
+    }
+    Value part = b.create<memref::SubViewOp>(loc, out, offsets, sizes, strides);
+    b.create<linalg::FillOp>(loc, c.initialFill.getInputs()[0], part);
+  }
+
+  /// The parallel (outer) and reduction (inner) loop dimensions of `box`'s kernel, in loop order.
+  std::pair<SmallVector<unsigned>, SmallVector<unsigned>> loopOrder(const Box &box, const KernelPlan &plan) const {
     SmallVector<unsigned> outer, inner;
-    for (unsigned d = 0; d < dims; ++d)
+    for (unsigned d = 0; d < box.lo.size(); ++d)
       (c.isReduction[d] ? inner : outer).push_back(d);
     orderOuterLoops(outer, box, plan);
+    return {outer, inner};
+  }
+
+  /// Whether `box`'s blocks hold outputs whose sums start from the initial fill's constant rather than from what
+  /// the output holds (no reduction chunks), so that computing an output twice stores the same value twice.
+  bool startsAtConstant(const Box &box, const KernelPlan &plan) const {
+    auto [outer, inner] = loopOrder(box, plan);
+    return c.initialFill && !c.isReduction[plan.vectorDim] && plan.activeLanes == 0 &&
+           !reductionChunk(outer, inner, box, plan);
+  }
+
+  void emitKernel(const Box &box, const KernelPlan &plan) {
+    auto [outer, inner] = loopOrder(box, plan);
     const std::optional<std::pair<unsigned, int64_t>> chunk = reductionChunk(outer, inner, box, plan);
+    // The boxes along a reduction (a vector dimension that is one) run in order, the first from the initial value
+    // and the others adding to what it stored. Chunks add to the output too: they read the initial value, written
+    // first for this box.
+    const bool initialBox = c.initialFill && llvm::all_of(inner, [&](unsigned d) { return box.lo[d] == 0; });
+    if (initialBox && chunk)
+      fillBox(box);
+    const Value initialValue = initialBox && !chunk ? c.initialFill.getInputs()[0] : Value();
     auto bounds = [&](ArrayRef<unsigned> loopDims, SmallVector<Value> &lbs, SmallVector<Value> &ubs,
                       SmallVector<Value> &steps) {
       for (unsigned d : loopDims) {
@@ -557,19 +613,22 @@ private:
     SmallVector<Value> outerLbs, outerUbs, outerSteps, innerLbs, innerUbs, innerSteps;
     bounds(outer, outerLbs, outerUbs, outerSteps);
     bounds(inner, innerLbs, innerUbs, innerSteps);
-    // Accumulators hold outputs (loaded first, stored last) unless they are partial sums of a vector reduction.
+    // Accumulators hold outputs (loaded first, or the initial value, and stored last) unless they are partial sums
+    // of a vector reduction.
     const bool holdsOutputs = plan.lanes == 1 || !c.isReduction[plan.vectorDim];
     Type accumulatorType = valueType(plan, c.element);
-    SmallVector<Value> dimValues(dims);
-    // One block: its accumulators loaded (or zero), the reduction loops, the sums stored.
+    SmallVector<Value> dimValues(box.lo.size());
+    // One block: its accumulators loaded (or initial, or zero), the reduction loops, the sums stored.
     auto emitBlock = [&](OpBuilder &ob, ValueRange reductionLbs, ValueRange reductionUbs) {
       SmallVector<Value> initial;
-      Value zeros = holdsOutputs ? Value() : ob.create<arith::ConstantOp>(loc, ob.getZeroAttr(accumulatorType));
+      Value start = !holdsOutputs ? ob.create<arith::ConstantOp>(loc, ob.getZeroAttr(accumulatorType)).getResult()
+                    : initialValue && plan.lanes > 1
+                        ? ob.create<vector::BroadcastOp>(loc, accumulatorType, initialValue).getResult()
+                        : initialValue;
       for (int64_t row = 0; row < plan.rowBlock; ++row)
         for (int64_t col = 0; col < plan.colBlock; ++col)
-          initial.push_back(holdsOutputs
-                                ? load(ob, c.out, plan, indices(ob, c.out, dimValues, plan, row, col), accumulatorType)
-                                : zeros);
+          initial.push_back(
+              start ? start : load(ob, c.out, plan, indices(ob, c.out, dimValues, plan, row, col), accumulatorType));
       scf::LoopNest nest =
           scf::buildLoopNest(ob, loc, reductionLbs, reductionUbs, innerSteps, initial,
                              [&](OpBuilder &ib, Location, ValueRange innerIvs, ValueRange accumulators) {
@@ -586,9 +645,10 @@ private:
           SmallVector<Value> at = indices(ob, c.out, dimValues, plan, row, col);
           Value total = finals[i];
           if (!holdsOutputs)
-            total = ob.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD, finals[i],
-                                                   ob.create<memref::LoadOp>(loc, c.out.buffer, at),
-                                                   arith::FastMathFlags::reassoc);
+            total = ob.create<vector::ReductionOp>(
+                loc, vector::CombiningKind::ADD, finals[i],
+                initialValue ? initialValue : ob.create<memref::LoadOp>(loc, c.out.buffer, at).getResult(),
+                arith::FastMathFlags::reassoc);
           if (!withEpilogue || !c.epilogue->inPlace)
             store(ob, total, c.out, plan, at);
           if (!withEpilogue)
@@ -771,12 +831,15 @@ struct ContractionKernelsPass : PassWrapper<ContractionKernelsPass, OperationPas
         contraction.epilogue = matchKernelEpilogue(contraction.op, contraction.out);
       if (contraction.epilogue && !fits(*contraction.epilogue, *plan))
         contraction.epilogue.reset();
+      contraction.initialFill = initialFill(contraction.op, *contraction.op.getDpsInitOperand(0));
       OpBuilder builder(contraction.epilogue ? contraction.epilogue->op : contraction.op);
       Box all{SmallVector<int64_t>(contraction.extents.size(), 0), contraction.extents};
       KernelEmitter(contraction, builder).emit(all, *plan);
       contraction.op.erase();
       if (contraction.epilogue)
         contraction.epilogue->op.erase();
+      if (contraction.initialFill)
+        contraction.initialFill.erase();
     }
   }
 

@@ -15,17 +15,18 @@ namespace seqjit {
 namespace {
 
 /// Whether fusing the producer of `operand` into its consumer computes each of the producer's values once: the
-/// producer has no other use, and the consumer either has no reductions or runs no more iterations than the operand
-/// has elements (a max pool reads each element of its non-overlapping windows once; a convolution reads each input
-/// element once per filter and tap). An elementwise consumer reading a per-channel value along a batch keeps the
-/// fusion: the value depends on outer loops only, and LLVM hoists it out of the inner ones.
+/// producer has no other use, and the consumer runs no more iterations than the operand has elements. A max pool
+/// reads each element of its non-overlapping windows once and takes its producer; a convolution reads each input
+/// element once per filter and tap, and an elementwise op reads a per-channel vector once per batch row and
+/// position: both keep their producers apart (batch norm's weight * rsqrt(variance + eps) runs once per channel, not
+/// once per element).
 bool fusesWithoutRecomputing(OpOperand *operand) {
   Operation *producer = operand->get().getDefiningOp();
   if (!producer || !producer->hasOneUse())
     return false;
   auto consumer = dyn_cast<linalg::LinalgOp>(operand->getOwner());
   auto type = dyn_cast<ShapedType>(operand->get().getType());
-  if (!consumer || consumer.getNumReductionLoops() == 0 || !type || !type.hasStaticShape())
+  if (!consumer || !type || !type.hasStaticShape())
     return true;
   int64_t iterations = 1;
   for (int64_t extent : consumer.getStaticLoopRanges()) {
@@ -40,7 +41,7 @@ struct FuseElementwiseOpsPass : PassWrapper<FuseElementwiseOpsPass, OperationPas
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(FuseElementwiseOpsPass)
   StringRef getArgument() const override { return "seqjit-fuse-elementwise-ops"; }
   StringRef getDescription() const override {
-    return "Linalg elementwise fusion, except where a consumer with reductions would recompute the producer";
+    return "Linalg elementwise fusion, except where the consumer would recompute the producer";
   }
   void getDependentDialects(DialectRegistry &registry) const override {
     registry.insert<affine::AffineDialect, linalg::LinalgDialect, tensor::TensorDialect>();

@@ -1,4 +1,4 @@
-// Elementwise fusion on tensors that never makes a contraction recompute what it reads.
+// Elementwise fusion on tensors that never recomputes a producer's values.
 #pragma once
 
 #include "mlir/Pass/Pass.h"
@@ -8,10 +8,11 @@
 namespace seqjit {
 
 /// seqjit-fuse-elementwise-ops: MLIR's linalg elementwise fusion (an elementwise producer with one use moves into the
-/// body of its consumer; reshapes fold into them), except into a consumer with reductions that reads each element of
-/// the producer's result more than once. A convolution's weight gradient reads dy[n, f, o] once for every input
-/// channel and tap: with batch norm's input gradient fused into it, it would recompute that gradient channels x taps
-/// times over, and its body would no longer be the product of two inputs that a contraction kernel turns into FMAs.
+/// body of its consumer; reshapes fold into them), except into a consumer that reads each element of the producer's
+/// result more than once. A convolution's weight gradient reads dy[n, f, o] once for every input channel and tap:
+/// with batch norm's input gradient fused into it, it would recompute that gradient channels x taps times over, and
+/// its body would no longer be the product of two inputs that a contraction kernel turns into FMAs. A per-channel
+/// value read along the batch and positions stays a small buffer computed once.
 std::unique_ptr<mlir::Pass> createFuseElementwiseOpsPass();
 
 /// Registers seqjit-fuse-elementwise-ops for textual pipelines.

@@ -13,9 +13,19 @@ using namespace mlir;
 namespace seqjit {
 
 std::optional<KernelEpilogue> matchKernelEpilogue(linalg::GenericOp contraction, const BufferAccess &contractionOut) {
-  // Allocations and pure ops may sit in between (the kernel then goes where the epilogue is).
+  // Allocations, pure ops and linalg ops on other buffers (batch norm's per-channel scale) may sit in between: the
+  // kernel then goes where the epilogue is, after them.
+  SmallVector<Value> contractionBuffers;
+  for (Value operand : contraction->getOperands())
+    contractionBuffers.push_back(underlyingBuffer(operand));
+  auto independent = [&](Operation *op) {
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+    return linalgOp && linalgOp.hasPureBufferSemantics() && llvm::none_of(op->getOperands(), [&](Value operand) {
+             return llvm::is_contained(contractionBuffers, underlyingBuffer(operand));
+           });
+  };
   Operation *after = contraction->getNextNode();
-  while (after && (isa<memref::AllocOp, memref::AllocaOp>(after) || isMemoryEffectFree(after)))
+  while (after && (isa<memref::AllocOp, memref::AllocaOp>(after) || isMemoryEffectFree(after) || independent(after)))
     after = after->getNextNode();
   auto next = dyn_cast_if_present<linalg::GenericOp>(after);
   if (!next || !next.hasPureBufferSemantics() || next.getNumDpsInits() != 1 ||

@@ -12,9 +12,9 @@
 
 namespace seqjit {
 
-/// An all-parallel linalg.generic on buffers, after a contraction with nothing but allocations and pure ops in
-/// between, that reads the contraction's output
-/// elementwise (identity map) and writes one output through the identity map without reading it.
+/// An all-parallel linalg.generic on buffers, after a contraction with nothing but allocations, pure ops and linalg
+/// ops on other buffers in between, that reads the contraction's output elementwise (identity map) and writes one
+/// output through the identity map without reading it.
 struct KernelEpilogue {
   mlir::linalg::GenericOp op;
   /// op's inputs with their indices over the contraction's loop dimensions; nullopt marks the contraction's output.

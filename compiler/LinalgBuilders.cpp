@@ -78,6 +78,11 @@ Value multiplyAccumulate(OpBuilder &b, Location loc, ValueRange a) {
   return b.create<arith::AddFOp>(loc, a[2], product, flags);
 }
 
+Value firstMaximum(OpBuilder &b, Location loc, Value accumulator, Value x) {
+  Value greater = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, x, accumulator);
+  return b.create<arith::SelectOp>(loc, greater, x, accumulator);
+}
+
 Value softplusTail(OpBuilder &b, Location loc, Value z) {
   Value negAbs = b.create<arith::NegFOp>(loc, b.create<math::AbsFOp>(loc, z));
   return b.create<math::Log1pOp>(loc, b.create<math::ExpOp>(loc, negAbs));
@@ -116,8 +121,32 @@ Value extractAlong(OpBuilder &b, Location loc, Value source, RankedTensorType ty
 
 Value placeInZeros(OpBuilder &b, Location loc, Value source, RankedTensorType type, int64_t axis, int64_t offset,
                    int64_t stride) {
-  Value zeros = filled(b, loc, type, cast<TypedAttr>(b.getZeroAttr(type.getElementType())));
-  return insertAlong(b, loc, source, zeros, axis, offset, stride);
+  auto sourceType = tensorType(source);
+  bool coversOtherAxes = true;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    coversOtherAxes &= d == axis || sourceType.getDimSize(d) == type.getDimSize(d);
+  if (stride != 1 || !coversOtherAxes) {
+    Value zeros = filled(b, loc, type, cast<TypedAttr>(b.getZeroAttr(type.getElementType())));
+    return insertAlong(b, loc, source, zeros, axis, offset, stride);
+  }
+  // Zeros before and after the source along `axis` only: the source overwrites the rest (a convolution's 'same'
+  // padding fills its few border columns, not the whole padded input).
+  Value dest = emptyTensor(b, loc, type);
+  Value zero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(type.getElementType()));
+  auto zerosAt = [&](int64_t start, int64_t size) {
+    if (size == 0)
+      return;
+    SmallVector<int64_t> shape(type.getShape());
+    shape[axis] = size;
+    auto borderType = RankedTensorType::get(shape, type.getElementType());
+    Value border =
+        b.create<linalg::FillOp>(loc, zero, extractAlong(b, loc, dest, borderType, axis, start)).getResult(0);
+    dest = insertAlong(b, loc, border, dest, axis, start);
+  };
+  const int64_t end = offset + sourceType.getDimSize(axis);
+  zerosAt(0, offset);
+  zerosAt(end, type.getDimSize(axis) - end);
+  return insertAlong(b, loc, source, dest, axis, offset);
 }
 
 Value conv1dPaddedInput(OpBuilder &b, Location loc, Value input, StringRef padding, int64_t width, int64_t stride,

@@ -149,10 +149,9 @@ struct LogSoftmaxLowering : SeqPattern<seq::LogSoftmaxOp> {
                                          type.getElementType());
     SmallVector<utils::IteratorType> iterators = reducingOver(rank, axis);
     Value x = op.getInput();
-    Value max = generic(b, loc, rowType, {x}, filled(b, loc, rowType, -std::numeric_limits<double>::infinity()), {full},
-                        row, iterators, [](OpBuilder &nb, Location nl, ValueRange a) {
-                          return nb.create<arith::MaximumFOp>(nl, a[1], a[0]).getResult();
-                        });
+    Value max =
+        generic(b, loc, rowType, {x}, filled(b, loc, rowType, -std::numeric_limits<double>::infinity()), {full}, row,
+                iterators, [](OpBuilder &nb, Location nl, ValueRange a) { return firstMaximum(nb, nl, a[1], a[0]); });
     Value sum = generic(b, loc, rowType, {x, max}, filled(b, loc, rowType, 0.0), {full, row}, row, iterators,
                         [](OpBuilder &nb, Location nl, ValueRange a) {
                           Value shifted = nb.create<arith::SubFOp>(nl, a[0], a[1]);

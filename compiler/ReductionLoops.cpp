@@ -2,6 +2,7 @@
 #include "compiler/ReductionLoops.h"
 
 #include "compiler/BufferAccess.h"
+#include "compiler/InitialFill.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Affine/Utils.h"
@@ -70,12 +71,16 @@ void rewrite(linalg::GenericOp op, unsigned firstReduction) {
   auto reductionPart = [&](SmallVector<Value> &values) { return ValueRange(values).drop_front(firstReduction); };
   Block &body = *op.getBlock();
   const unsigned inputs = op.getNumDpsInputs();
+  // An output filled with a constant just for this op starts at the constant, and the fill goes.
+  SmallVector<linalg::FillOp> fills;
+  for (OpOperand &init : op.getDpsInitsMutable())
+    fills.push_back(initialFill(op, init));
   auto emit = [&](OpBuilder &pb, ValueRange parallelIvs) {
     SmallVector<Value> ivs(parallelIvs.begin(), parallelIvs.end());
     ivs.resize(loops);
     SmallVector<Value> initial;
-    for (OpOperand &init : op.getDpsInitsMutable())
-      initial.push_back(elementAt(pb, loc, op, init, ivs));
+    for (auto [init, fill] : llvm::zip_equal(op.getDpsInitsMutable(), fills))
+      initial.push_back(fill ? fill.getInputs()[0] : elementAt(pb, loc, op, init, ivs));
     scf::LoopNest nest =
         scf::buildLoopNest(pb, loc, reductionPart(zeros), reductionPart(bounds), reductionPart(ones), initial,
                            [&](OpBuilder &ib, Location, ValueRange reductionIvs, ValueRange accumulators) {
@@ -108,6 +113,9 @@ void rewrite(linalg::GenericOp op, unsigned firstReduction) {
     b.create<scf::ParallelOp>(loc, parallelPart(zeros), parallelPart(bounds), parallelPart(ones),
                               [&](OpBuilder &pb, Location, ValueRange ivs) { emit(pb, ivs); });
   op.erase();
+  for (linalg::FillOp fill : fills)
+    if (fill)
+      fill.erase();
 }
 
 struct ReductionLoopsPass : PassWrapper<ReductionLoopsPass, OperationPass<func::FuncOp>> {

@@ -86,14 +86,19 @@ struct BatchNormLowering : SeqPattern<seq::BatchNormOp> {
       mean = channelMean(b, loc, op.getInput(), Value());
       variance = channelMean(b, loc, op.getInput(), mean);
     }
-    Type elementType = tensorType(op.getInput()).getElementType();
-    Value eps = constantFloat(b, loc, elementType, op.getEps().convertToDouble());
-    return elementwise(b, loc, tensorType(op.getResult()), {op.getInput()},
-                       {op.getWeight(), op.getBias(), mean, variance}, [&](OpBuilder &nb, Location nl, ValueRange a) {
+    auto channelType = tensorType(variance);
+    Value eps = constantFloat(b, loc, channelType.getElementType(), op.getEps().convertToDouble());
+    // weight * rsqrt(variance + eps) once per channel, not once per element (a square root and a division each).
+    AffineExpr c = b.getAffineDimExpr(0);
+    Value scale = generic(b, loc, channelType, {op.getWeight(), variance}, emptyTensor(b, loc, channelType), {{c}, {c}},
+                          {c}, {kParallel}, [&](OpBuilder &nb, Location nl, ValueRange a) {
+                            Value inverseStd = nb.create<math::RsqrtOp>(nl, nb.create<arith::AddFOp>(nl, a[1], eps));
+                            return nb.create<arith::MulFOp>(nl, a[0], inverseStd).getResult();
+                          });
+    return elementwise(b, loc, tensorType(op.getResult()), {op.getInput()}, {scale, op.getBias(), mean},
+                       [&](OpBuilder &nb, Location nl, ValueRange a) {
                          Value centred = nb.create<arith::SubFOp>(nl, a[0], a[3]);
-                         Value inverseStd = nb.create<math::RsqrtOp>(nl, nb.create<arith::AddFOp>(nl, a[4], eps));
-                         Value scale = nb.create<arith::MulFOp>(nl, a[1], inverseStd);
-                         return nb.create<math::FmaOp>(nl, centred, scale, a[2]).getResult();
+                         return nb.create<math::FmaOp>(nl, centred, a[1], a[2]).getResult();
                        });
   }
 };
@@ -185,7 +190,7 @@ template <typename OpType> Value lowerWindowPool(OpType op, OpBuilder &b, bool i
                          {{n, c, l * stride + w}, {w}}, {n, c, l}, {kParallel, kParallel, kParallel, kReduction},
                          [&](OpBuilder &nb, Location nl, ValueRange a) {
                            if (isMax)
-                             return nb.create<arith::MaximumFOp>(nl, a[2], a[0]).getResult();
+                             return firstMaximum(nb, nl, a[2], a[0]);
                            return nb.create<arith::AddFOp>(nl, a[2], a[0]).getResult();
                          });
   return isMax ? pooled : scaled(b, loc, pooled, 1.0 / static_cast<double>(size));
@@ -209,7 +214,7 @@ Value lowerGlobalPool(Operation *op, OpBuilder &b, bool isMax) {
   Value pooled = generic(b, loc, resultType, {input}, filled(b, loc, resultType, start), {{n, c, l}}, {n, c},
                          {kParallel, kParallel, kReduction}, [&](OpBuilder &nb, Location nl, ValueRange a) {
                            if (isMax)
-                             return nb.create<arith::MaximumFOp>(nl, a[1], a[0]).getResult();
+                             return firstMaximum(nb, nl, a[1], a[0]);
                            return nb.create<arith::AddFOp>(nl, a[1], a[0]).getResult();
                          });
   return isMax ? pooled : scaled(b, loc, pooled, 1.0 / static_cast<double>(tensorType(input).getDimSize(2)));

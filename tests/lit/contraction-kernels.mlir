@@ -147,3 +147,55 @@ func.func @conv_rows_along_filters(%x: memref<100x32x206xf32>, %w: memref<48x32x
 // ROWS-COUNT-2: vector.load %{{.*}} : memref<100x32x206xf32>, vector<8xf32>
 // ROWS-NOT: vector.load
 // ROWS: scf.yield
+
+// A convolution whose output was zero-filled just before starts its accumulators at zero in registers: the fill
+// goes and no accumulator is loaded from the output.
+// RUN: %seqjit-opt %s --pass-pipeline="builtin.module(func.func(seqjit-contraction-kernels{vector-bits=256 registers=16}),canonicalize,cse)" | FileCheck %s --check-prefix=FILLED
+func.func @conv_after_fill(%x: memref<2x4x22xf32>, %w: memref<6x4x7xf32>) -> memref<2x6x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %out = memref.alloc() : memref<2x6x16xf32>
+  linalg.fill ins(%zero : f32) outs(%out : memref<2x6x16xf32>)
+  linalg.generic {indexing_maps = [affine_map<(n, f, c, k, l) -> (n, c, l + k)>,
+                                   affine_map<(n, f, c, k, l) -> (f, c, k)>,
+                                   affine_map<(n, f, c, k, l) -> (n, f, l)>],
+                  iterator_types = ["parallel", "parallel", "reduction", "reduction", "parallel"]}
+      ins(%x, %w : memref<2x4x22xf32>, memref<6x4x7xf32>) outs(%out : memref<2x6x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return %out : memref<2x6x16xf32>
+}
+// FILLED-LABEL: func.func @conv_after_fill
+// FILLED-NOT: linalg.fill
+// FILLED: %[[ZEROS:.*]] = arith.constant dense<0.000000e+00> : vector<8xf32>
+// FILLED-NOT: vector.load %alloc
+// FILLED: scf.for {{.*}} iter_args(%{{.*}} = %[[ZEROS]],
+// FILLED-NOT: vector.load %alloc
+// FILLED: vector.store %{{.*}}, %alloc
+
+// Along a reduction that is the vector dimension (10 = 8 + a masked edge of 2), the first box starts from the fill's
+// constant and the edge box adds to what the first stored: one load of the output, in the edge.
+func.func @split_reduction_after_fill(%x: memref<4x10xf32>, %w: memref<10xf32>) -> memref<4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %out = memref.alloc() : memref<4xf32>
+  linalg.fill ins(%zero : f32) outs(%out : memref<4xf32>)
+  linalg.generic {indexing_maps = [affine_map<(i, k) -> (i, k)>, affine_map<(i, k) -> (k)>,
+                                   affine_map<(i, k) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x, %w : memref<4x10xf32>, memref<10xf32>) outs(%out : memref<4xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return %out : memref<4xf32>
+}
+// FILLED-LABEL: func.func @split_reduction_after_fill
+// FILLED-NOT: linalg.fill
+// FILLED-NOT: memref.load %alloc
+// FILLED: vector.reduction <add>, %{{.*}}, %cst{{.*}} : vector<8xf32> into f32
+// FILLED: vector.maskedload
+// FILLED: %[[STORED:.*]] = memref.load %alloc
+// FILLED: vector.reduction <add>, %{{.*}}, %[[STORED]] {{.*}}: vector<4xf32> into f32

@@ -85,3 +85,50 @@ func.func @reads_its_output(%buffer: memref<4x4xf32>) {
   }
   return
 }
+
+// An output filled with a constant just before (here -inf) starts at the constant: no load, and the fill goes. A
+// fill followed by another writer of the buffer stays.
+// CHECK-LABEL: func.func @filled_pool
+// CHECK-NOT: linalg.fill
+// CHECK: scf.parallel
+// CHECK-NOT: memref.load %alloc[
+// CHECK: scf.for %{{.*}} = %c0 to %c3 step %c1 iter_args(%{{.*}} = %cst) -> (f32)
+// CHECK: memref.store
+// CHECK-LABEL: func.func @fill_read_before
+// CHECK: linalg.fill
+// CHECK: memref.copy
+// CHECK: scf.parallel
+// CHECK: memref.load %alloc[
+// CHECK: scf.for
+func.func @filled_pool(%x: memref<2x3x12xf32>, %window: memref<3xf32>) -> memref<2x3x4xf32> {
+  %lowest = arith.constant 0xFF800000 : f32
+  %out = memref.alloc() : memref<2x3x4xf32>
+  linalg.fill ins(%lowest : f32) outs(%out : memref<2x3x4xf32>)
+  linalg.generic {indexing_maps = [affine_map<(n, c, o, w) -> (n, c, o * 3 + w)>, affine_map<(n, c, o, w) -> (w)>,
+                                   affine_map<(n, c, o, w) -> (n, c, o)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%x, %window : memref<2x3x12xf32>, memref<3xf32>) outs(%out : memref<2x3x4xf32>) {
+  ^bb0(%a: f32, %unused: f32, %best: f32):
+    %greater = arith.cmpf ogt, %a, %best : f32
+    %m = arith.select %greater, %a, %best : f32
+    linalg.yield %m : f32
+  }
+  return %out : memref<2x3x4xf32>
+}
+func.func @fill_read_before(%x: memref<2x3x12xf32>, %window: memref<3xf32>,
+                            %other: memref<2x3x4xf32>) -> memref<2x3x4xf32> {
+  %lowest = arith.constant 0xFF800000 : f32
+  %out = memref.alloc() : memref<2x3x4xf32>
+  linalg.fill ins(%lowest : f32) outs(%out : memref<2x3x4xf32>)
+  memref.copy %other, %out : memref<2x3x4xf32> to memref<2x3x4xf32>
+  linalg.generic {indexing_maps = [affine_map<(n, c, o, w) -> (n, c, o * 3 + w)>, affine_map<(n, c, o, w) -> (w)>,
+                                   affine_map<(n, c, o, w) -> (n, c, o)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%x, %window : memref<2x3x12xf32>, memref<3xf32>) outs(%out : memref<2x3x4xf32>) {
+  ^bb0(%a: f32, %unused: f32, %best: f32):
+    %greater = arith.cmpf ogt, %a, %best : f32
+    %m = arith.select %greater, %a, %best : f32
+    linalg.yield %m : f32
+  }
+  return %out : memref<2x3x4xf32>
+}

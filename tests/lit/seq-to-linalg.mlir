@@ -1,6 +1,6 @@
 // convert-seq-to-linalg: a conv becomes one generic with the stride and dilation in its input map, on top
-// of the bias broadcast; 'same' padding inserts the input into a zero tensor with the extra pad on the right;
-// a max pool reduces over a window dimension; a dynamic batch is refused with a clear error.
+// of the bias broadcast; 'same' padding inserts the input between zero-filled borders with the extra pad on the
+// right; a max pool reduces over a window dimension, keeping the first maximum (x > max); a dynamic batch is refused with a clear error.
 // RUN: %seqjit-opt %s -split-input-file -convert-seq-to-linalg -verify-diagnostics | FileCheck %s
 
 // Loops (n, f, c, k, l): the output position innermost.
@@ -8,7 +8,11 @@
 // CHECK-DAG: #[[CONV_W:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d1, d2, d3)>
 // CHECK-LABEL: func.func @conv_same
 // Length 11, width 4, stride 2, dilation 3: 6 outputs need 9 pads, 4 on the left and 5 on the right.
-// CHECK: %[[ZEROS:.*]] = linalg.fill {{.*}} -> tensor<2x4x20xf32>
+// Zeros in the 4 + 5 border columns only; the input fills the rest.
+// CHECK: %[[LEFT:.*]] = linalg.fill {{.*}} -> tensor<2x4x4xf32>
+// CHECK: tensor.insert_slice %[[LEFT]] into %{{.*}}[0, 0, 0] [2, 4, 4] [1, 1, 1]
+// CHECK: %[[RIGHT:.*]] = linalg.fill {{.*}} -> tensor<2x4x5xf32>
+// CHECK: %[[ZEROS:.*]] = tensor.insert_slice %[[RIGHT]] into %{{.*}}[0, 0, 15] [2, 4, 5] [1, 1, 1]
 // CHECK: tensor.insert_slice %{{.*}} into %[[ZEROS]][0, 0, 4] [2, 4, 11] [1, 1, 1]
 // CHECK: %[[BIAS:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<8xf32>)
 // CHECK: linalg.generic {indexing_maps = [#[[CONV_IN]], #[[CONV_W]], {{.*}}], iterator_types = ["parallel", "parallel", "reduction", "reduction", "parallel"]} {{.*}} outs(%[[BIAS]]
@@ -26,7 +30,9 @@ func.func @conv_same(%x: tensor<2x4x11xf32>, %w: tensor<8x4x4xf32>, %b: tensor<8
 // CHECK-LABEL: func.func @max_pool
 // CHECK: arith.constant 0xFF800000 : f32
 // CHECK: linalg.generic {indexing_maps = [#[[POOL_IN]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
-// CHECK: arith.maximumf
+// CHECK-NEXT: ^bb0(%[[X:.*]]: f32, %{{.*}}: f32, %[[MAX:.*]]: f32):
+// CHECK-NEXT: %[[GREATER:.*]] = arith.cmpf ogt, %[[X]], %[[MAX]]
+// CHECK-NEXT: arith.select %[[GREATER]], %[[X]], %[[MAX]]
 func.func @max_pool(%x: tensor<2x4x10xf32>) -> tensor<2x4x4xf32> {
   %p = seq.max_pool1d %x {size = 3 : i64, stride = 2 : i64, layer = "pool"} : tensor<2x4x10xf32> -> tensor<2x4x4xf32>
   return %p : tensor<2x4x4xf32>

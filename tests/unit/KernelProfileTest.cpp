@@ -55,12 +55,15 @@ TEST(KernelProfile, TimesEveryNestAndCountsWhatTheFirstConvolutionDoes) {
   EXPECT_LE(nestSeconds, entrySeconds); // the nests run inside the entry point's timed region
 
   // conv1: 24 filters of width 19 over 4 channels, 'same' padding: 24 x 4 x 19 multiply-adds per output position.
-  // Its kernels also apply batch norm and the activation to each of the 24 x L outputs (a few operations each).
+  // Its kernels also apply batch norm and the activation to each of the 24 x L outputs (a few operations each). The
+  // edge block along the positions may overlap the last whole block: fewer than one block of positions (two vectors,
+  // at most 2 x 16 lanes) per row computed twice.
   ASSERT_EQ(parameters.at("conv1.weight").shape, (std::vector<int64_t>{24, 4, 19}));
   const double outputs = static_cast<double>(batch) * 24 * static_cast<double>(length);
   const double multiplyAdds = outputs * 4 * 19;
+  const double recomputed = static_cast<double>(batch) * 24 * 31;
   EXPECT_GE(conv1Flops, 2 * multiplyAdds);
-  EXPECT_LE(conv1Flops, 2 * multiplyAdds + 8 * outputs);
+  EXPECT_LE(conv1Flops, (2 * 4 * 19 + 8) * (outputs + recomputed));
   // It reads the (padded) input and the weights, and writes the outputs: at least their bytes.
   EXPECT_GE(conv1Bytes, 4.0 * (static_cast<double>(batch) * 4 * static_cast<double>(length) + 24 * 4 * 19 + outputs));
 
