@@ -80,7 +80,8 @@ Value multiplyAccumulate(OpBuilder &b, Location loc, ValueRange a) {
 
 Value firstMaximum(OpBuilder &b, Location loc, Value accumulator, Value x) {
   Value greater = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, x, accumulator);
-  return b.create<arith::SelectOp>(loc, greater, x, accumulator);
+  Value notANumber = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNO, x, x);
+  return b.create<arith::SelectOp>(loc, b.create<arith::OrIOp>(loc, greater, notANumber), x, accumulator);
 }
 
 Value softplusTail(OpBuilder &b, Location loc, Value z) {

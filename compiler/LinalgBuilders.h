@@ -51,9 +51,10 @@ mlir::Value elementwise(mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTens
 /// interpreter.
 mlir::Value multiplyAccumulate(mlir::OpBuilder &b, mlir::Location loc, mlir::ValueRange a);
 
-/// max(accumulator, x) as a max pool or a row maximum takes it: x where x > accumulator, else the accumulator, so
-/// that the first of equal maxima is kept (+0 after -0 included), as the reference interpreter's first maximum. One
-/// vmaxps on x86, where arith.maximumf orders the zeros and propagates NaN with compares, blends and branches.
+/// max(accumulator, x) as a max pool or a row maximum takes it: x where x > accumulator or x is NaN, else the
+/// accumulator, so that the first of equal maxima is kept (+0 after -0 included), as the reference interpreter's
+/// first maximum, and a NaN anywhere gives NaN, as arith.maximumf. Two compares and a blend on x86, where
+/// arith.maximumf also orders the zeros, with more blends and a branch on the sign bit.
 mlir::Value firstMaximum(mlir::OpBuilder &b, mlir::Location loc, mlir::Value accumulator, mlir::Value x);
 
 /// log1p(exp(-|z|)): what softplus(z) = log(1 + exp(z)) adds to max(z, 0), without overflow for large |z|.

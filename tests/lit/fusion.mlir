@@ -22,14 +22,16 @@
 // CHECK: linalg.generic {{.*}}iterator_types = ["parallel"]}
 // CHECK: math.rsqrt
 // No loop nest of its own for batch norm or the exponential, and no square root per element; the first maximum of
-// each window (x > max, as the reference interpreter compares):
+// each window (x > max, as the reference interpreter compares, or x NaN):
 // CHECK-NOT: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel"]
 // CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "reduction"]
 // CHECK-NOT: math.rsqrt
 // CHECK: math.fma
 // CHECK: math.exp
-// CHECK: arith.cmpf ogt
-// CHECK-NEXT: arith.select
+// CHECK: %[[GREATER:.*]] = arith.cmpf ogt
+// CHECK-NEXT: %[[NAN:.*]] = arith.cmpf uno
+// CHECK-NEXT: %[[TAKE:.*]] = arith.ori %[[GREATER]], %[[NAN]]
+// CHECK-NEXT: arith.select %[[TAKE]]
 // CHECK-NOT: linalg.generic
 // CHECK: return
 func.func @conv_bn_exp_pool(%x: tensor<2x4x10xf32>, %w: tensor<3x4x5xf32>, %b: tensor<3xf32>, %g: tensor<3xf32>, %be: tensor<3xf32>, %m: tensor<3xf32>, %v: tensor<3xf32>) -> tensor<2x3x3xf32> {

@@ -93,6 +93,8 @@ func.func @constant() -> tensor<2x2xf64> {
 // CHECK: arith.constant 0xFF800000 : f32
 // CHECK: %[[MAX:.*]] = linalg.generic {indexing_maps = [{{.*}}, #[[ROW]]], iterator_types = ["parallel", "reduction", "parallel"]}
 // CHECK: arith.cmpf ogt
+// CHECK-NEXT: arith.cmpf uno
+// CHECK-NEXT: arith.ori
 // CHECK-NEXT: arith.select
 // CHECK: %[[SUM:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %[[MAX]] :
 // CHECK: math.exp

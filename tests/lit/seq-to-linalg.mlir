@@ -1,6 +1,6 @@
 // convert-seq-to-linalg: a conv becomes one generic with the stride and dilation in its input map, on top
 // of the bias broadcast; 'same' padding inserts the input between zero-filled borders with the extra pad on the
-// right; a max pool reduces over a window dimension, keeping the first maximum (x > max); a dynamic batch is refused with a clear error.
+// right; a max pool reduces over a window dimension, keeping the first maximum (x > max, or x NaN); a dynamic batch is refused with a clear error.
 // RUN: %seqjit-opt %s -split-input-file -convert-seq-to-linalg -verify-diagnostics | FileCheck %s
 
 // Loops (n, f, c, k, l): the output position innermost.
@@ -32,7 +32,9 @@ func.func @conv_same(%x: tensor<2x4x11xf32>, %w: tensor<8x4x4xf32>, %b: tensor<8
 // CHECK: linalg.generic {indexing_maps = [#[[POOL_IN]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
 // CHECK-NEXT: ^bb0(%[[X:.*]]: f32, %{{.*}}: f32, %[[MAX:.*]]: f32):
 // CHECK-NEXT: %[[GREATER:.*]] = arith.cmpf ogt, %[[X]], %[[MAX]]
-// CHECK-NEXT: arith.select %[[GREATER]], %[[X]], %[[MAX]]
+// CHECK-NEXT: %[[NAN:.*]] = arith.cmpf uno, %[[X]], %[[X]]
+// CHECK-NEXT: %[[TAKE:.*]] = arith.ori %[[GREATER]], %[[NAN]]
+// CHECK-NEXT: arith.select %[[TAKE]], %[[X]], %[[MAX]]
 func.func @max_pool(%x: tensor<2x4x10xf32>) -> tensor<2x4x4xf32> {
   %p = seq.max_pool1d %x {size = 3 : i64, stride = 2 : i64, layer = "pool"} : tensor<2x4x10xf32> -> tensor<2x4x4xf32>
   return %p : tensor<2x4x4xf32>
