@@ -96,28 +96,32 @@ Cotangents batchNormInferenceVjp(SeqBuilder &s, seq::BatchNormOp op, Value g, Ar
   return result;
 }
 
-/// Batch norm with batch statistics over M = N (* L) values per channel:
-/// dx = invstd * (gh - mean(gh) - xhat * mean(gh * xhat)) with gh = g * w.
+/// Batch norm with batch statistics over M = N (* L) values per channel c = x - mean(x), invstd = 1 / sqrt(var + eps):
+/// dx = w * invstd * (g - mean(g) - xhat * mean(g * xhat)), dw = sum(g * xhat), db = sum(g). Written as per-channel
+/// coefficients of g and c, dx = (w * invstd) g - (w * invstd) sum(g) / M - (w * invstd^2 sum(g * xhat) / M) c, the
+/// whole-tensor work is three sums (c^2, g, g * c) and one elementwise pass; every other value is per channel.
 Cotangents batchNormTrainingVjp(SeqBuilder &s, seq::BatchNormOp op, Value g, ArrayRef<bool> needed) {
   Value x = op.getInput();
   auto type = SeqBuilder::tensorType(x);
   auto axes = SeqBuilder::axesExceptChannels(x);
   double count = static_cast<double>(type.getNumElements() / type.getDimSize(1));
-  auto meanOf = [&](Value v) { return s.broadcast(s.affine(s.reduceSum(v, axes), 1.0 / count), axes, type); };
-  Value centred = s.sub(x, meanOf(x));
+  auto spread = [&](Value perChannel) { return s.broadcast(perChannel, axes, type); };
+  Value centred = s.sub(x, spread(s.affine(s.reduceSum(x, axes), 1.0 / count)));
   Value variance = s.affine(s.reduceSum(s.activation(centred, ActivationKind::Square), axes), 1.0 / count);
   Value inverseStd = s.activation(variance, ActivationKind::Rsqrt, 1.0, op.getEps().convertToDouble());
-  Value normalised = s.mul(centred, s.broadcast(inverseStd, axes, type));
+  Value gradientSum = s.reduceSum(g, axes);
+  Value normalisedProductSum = s.mul(s.reduceSum(s.mul(g, centred), axes), inverseStd); // sum(g * xhat)
   Cotangents result(5);
   if (needed[0]) {
-    Value gh = s.mul(g, s.broadcast(op.getWeight(), axes, type));
-    Value inner = s.sub(s.sub(gh, meanOf(gh)), s.mul(normalised, meanOf(s.mul(gh, normalised))));
-    result[0] = s.mul(s.broadcast(inverseStd, axes, type), inner);
+    Value scale = s.mul(op.getWeight(), inverseStd);
+    Value shift = s.affine(s.mul(scale, gradientSum), -1.0 / count);
+    Value slope = s.affine(s.mul(s.mul(scale, inverseStd), normalisedProductSum), -1.0 / count);
+    result[0] = s.add({s.mul(g, spread(scale)), spread(shift), s.mul(centred, spread(slope))});
   }
   if (needed[1])
-    result[1] = s.reduceSum(s.mul(g, normalised), axes);
+    result[1] = normalisedProductSum;
   if (needed[2])
-    result[2] = s.reduceSum(g, axes);
+    result[2] = gradientSum;
   return result;
 }
 
