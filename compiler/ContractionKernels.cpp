@@ -15,8 +15,8 @@
 // just before, the sums start from the constant in registers and the fill goes. The iteration space is split into
 // boxes that the blocks fill exactly; what is left at an edge gets a smaller block or, below four lanes, a masked
 // four-lane vector (or, where inactive lanes could change a sum, scalar loops with the same rows and columns); along
-// a parallel vector dimension whose sums start from the constant, it is one more whole block instead, overlapping
-// the last one (the outputs they share are computed twice, to the same bits).
+// a parallel vector dimension whose sums start from the constant, it is one more block of whole vectors instead, just
+// wide enough and overlapping the last one (the outputs they share are computed twice, to the same bits).
 #include "compiler/ContractionKernels.h"
 
 #include "compiler/BufferAccess.h"
@@ -36,6 +36,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/TargetParser/Host.h"
 
 #include <algorithm>
@@ -396,14 +397,18 @@ public:
       }
       Box tail = box;
       tail.lo[d] = box.lo[d] + whole;
-      // Past whole blocks along the vector dimension, one more whole block that ends at the box's end where its sums
-      // start from a constant: the outputs it shares with the last block come out the same (the same terms added in
-      // the same order) and are stored again, instead of narrower vectors that run at a fraction of the speed.
-      Box overlapping = box;
-      overlapping.lo[d] = box.hi[d] - plan.step(d);
-      if (whole > 0 && d == plan.vectorDim && startsAtConstant(overlapping, plan)) {
-        emitKernel(overlapping, plan);
-        return;
+      // Past whole blocks along the vector dimension, where the sums start from a constant: one more block of whole
+      // vectors, just wide enough for the rest, that ends at the box's end. The outputs it shares with the last block
+      // come out the same (the same terms added in the same order) and are stored again, instead of narrower or
+      // masked vectors that run at a fraction of the speed.
+      if (whole > 0 && d == plan.vectorDim) {
+        KernelPlan covering = plan.severalVectors() ? shrink(plan, d, llvm::alignTo(size - whole, plan.lanes)) : plan;
+        Box overlapping = box;
+        overlapping.lo[d] = box.hi[d] - covering.step(d);
+        if (startsAtConstant(overlapping, covering)) {
+          emitKernel(overlapping, covering);
+          return;
+        }
       }
       emit(tail, shrink(plan, d, size - whole));
       return;

@@ -5,6 +5,7 @@
 #include "compiler/ContractionKernels.h"
 #include "compiler/DeviceConstants.h"
 #include "compiler/ElementwiseFusion.h"
+#include "compiler/FillPerDestination.h"
 #include "compiler/FourierScoreDecomposition.h"
 #include "compiler/FourierScoreKernels.h"
 #include "compiler/FusionLevel.h"
@@ -32,7 +33,8 @@ namespace {
 std::string tensorStages(FusionLevel fusion) {
   return std::string("convert-seq-to-linalg, canonicalize, ") +
          (fusion == FusionLevel::Full ? "seqjit-fuse-elementwise-ops, " : "") +
-         "cse, one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map}";
+         "cse, seqjit-fill-per-destination, one-shot-bufferize{bufferize-function-boundaries "
+         "function-boundary-type-conversion=identity-layout-map}";
 }
 
 /// The Fourier prior in the ops the CPU lowers well (its DFTs become contraction kernels); cse merges the score's
@@ -114,6 +116,7 @@ void registerPipelinePasses() {
     registerGpuLoopMappingPasses();
     registerFuseProducersIntoConsumersPass();
     registerFuseElementwiseOpsPass();
+    registerFillPerDestinationPass();
     registerOutlineLoopNestsPass();
     registerConstantsToDevicePass();
     registerDecomposeFourierScorePass();

@@ -3,7 +3,10 @@
 // code). A weight gradient summing over 9 positions (a reduction of products): the 9th position is a masked 4-lane
 // vector too, its inactive lanes loaded as zeros. A dense layer's input gradient through a flatten,
 // dx[n, c, k] += dy[n, o] * w[o, c, k] with k of extent 3: no dimension is contiguous in every buffer until (c, k)
-// collapse into 12 consecutive positions (a vector of 8, then one of 4).
+// collapse into 12 consecutive positions (a vector of 8, then one of 4). The same convolution over 37 positions
+// from a zero fill (its sums start at zero, not from the output): two blocks of 2 x 8 positions, then one block of a
+// single vector that ends at the last position, overlapping the second block (positions 29 to 36), instead of a
+// masked edge.
 // RUN: %seqjit-opt %s --pass-pipeline="builtin.module(func.func(seqjit-contraction-kernels{vector-bits=256 registers=16}),canonicalize,cse)" | FileCheck %s
 
 // CHECK-LABEL: func.func @conv_edge
@@ -69,4 +72,27 @@ func.func @dense_input_gradient_through_flatten(%dy: memref<2x16xf32>, %w: memre
     linalg.yield %s : f32
   }
   return
+}
+
+// CHECK-LABEL: func.func @conv_edge_after_fill
+// CHECK-NOT: linalg.fill
+// CHECK-NOT: vector.masked
+// CHECK: scf.for %{{.*}} = %c0 to %c32 step %c16
+// CHECK: vector.store %{{.*}}, %alloc[%{{.*}}, %c0, %c29] : memref<2x6x37xf32>, vector<8xf32>
+// CHECK-NOT: vector.masked
+func.func @conv_edge_after_fill(%x: memref<2x3x41xf32>, %w: memref<6x3x5xf32>) -> memref<2x6x37xf32> {
+  %zero = arith.constant 0.0 : f32
+  %out = memref.alloc() : memref<2x6x37xf32>
+  linalg.fill ins(%zero : f32) outs(%out : memref<2x6x37xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d2, d4 + d3)>,
+                                   affine_map<(d0, d1, d2, d3, d4) -> (d1, d2, d3)>,
+                                   affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4)>],
+                  iterator_types = ["parallel", "parallel", "reduction", "reduction", "parallel"]}
+      ins(%x, %w : memref<2x3x41xf32>, memref<6x3x5xf32>) outs(%out : memref<2x6x37xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return %out : memref<2x6x37xf32>
 }

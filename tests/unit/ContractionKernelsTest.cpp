@@ -60,7 +60,10 @@ std::string tensorType(const std::vector<int64_t> &shape, const char *element) {
 /// What follows the contraction: nothing, or an elementwise op (the kernel's epilogue) e = max(r * s[i0] + m, -1/4) / 2
 /// with s indexed by the output's first index and m of the output's shape, writing into a new tensor or over r. The
 /// in-place case is written on buffers: on tensors, canonicalize would give the epilogue a new tensor to write.
-enum class Epilogue { None, InPlace, NewTensor };
+/// FromZeroFill: no epilogue, and the sums start from a zero fill of a new tensor instead of from the init argument
+/// (the kernels start their accumulators at zero in registers, and an edge along positions becomes an overlapping
+/// block of whole vectors).
+enum class Epilogue { None, InPlace, NewTensor, FromZeroFill };
 
 std::string moduleText(const ContractionCase &c, const char *element, Epilogue epilogue) {
   std::string lhs = tensorType(c.lhsShape, element), rhs = tensorType(c.rhsShape, element),
@@ -95,6 +98,15 @@ func.func @contract(%lhs: {0}, %rhs: {1}, %init: {2}) -> {2} attributes {{llvm.e
   return %r : {2}
 }})",
                        lhs, rhs, out, contraction);
+  if (epilogue == Epilogue::FromZeroFill)
+    return fmt::format(R"(
+func.func @contract(%lhs: {0}, %rhs: {1}, %unused: {2}) -> {2} attributes {{llvm.emit_c_interface}} {{
+  %zero = arith.constant 0.0 : {3}
+  %empty = tensor.empty() : {2}
+  %init = linalg.fill ins(%zero : {3}) outs(%empty : {2}) -> {2}{4}
+  return %r : {2}
+}})",
+                       lhs, rhs, out, element, contraction);
   return fmt::format(R"(
 func.func @contract(%lhs: {0}, %rhs: {1}, %init: {2}, %scale: {3}, %m: {2}) -> ({2}{4})
     attributes {{llvm.emit_c_interface}} {{
@@ -170,16 +182,19 @@ void checkCase(const ContractionCase &c, const char *element, Epilogue epilogue,
                  mData = narrow(m), actual(out.data.size()), actualEpilogue(out.data.size());
   std::vector<BufferView> arguments{
       {lhsData.data(), c.lhsShape}, {rhsData.data(), c.rhsShape}, {initData.data(), c.outShape}};
-  if (epilogue != Epilogue::None)
+  const bool hasEpilogue = epilogue != Epilogue::None && epilogue != Epilogue::FromZeroFill;
+  if (hasEpilogue)
     arguments.insert(arguments.end(), {{scaleData.data(), {c.outShape[0]}}, {mData.data(), c.outShape}});
   std::vector<BufferView> results{{actual.data(), c.outShape}};
   if (epilogue == Epilogue::NewTensor)
     results.push_back({actualEpilogue.data(), c.outShape});
   compiled.call("contract", arguments, results);
+  if (epilogue == Epilogue::FromZeroFill)
+    std::fill(out.data.begin(), out.data.end(), 0.0);
   c.reference(lhs, rhs, out);
   if (epilogue != Epilogue::InPlace)
     EXPECT_LT(relativeError(actual, out.data), tolerance);
-  if (epilogue == Epilogue::None)
+  if (!hasEpilogue)
     return;
   const int64_t perFirst = static_cast<int64_t>(out.data.size()) / c.outShape[0];
   for (size_t i = 0; i < out.data.size(); ++i)
@@ -209,9 +224,11 @@ ContractionCase conv1dCase(const char *name, int64_t filters, int64_t width, int
 
 std::vector<ContractionCase> cases() {
   std::vector<ContractionCase> all;
-  // conv1d: vector along l: 45 = 2 x 16 + 8 + 4 + 1 (the last a 4-lane vector with one lane active); rows f: 8 + 3.
+  // conv1d: vector along l: 45 = 2 x 16 + 8 + 4 + 1 (the last a 4-lane vector with one lane active), or from a zero
+  // fill, an overlapping block past the whole ones; rows f: 8 + 3.
   all.push_back(conv1dCase("conv1d", 11, 5, 45, 1));
-  // conv1d's input gradient: dx[n, c, i] += dy[n, f, i - k + K - 1] * w[f, c, k] (a negative coefficient).
+  // conv1d's input gradient: dx[n, c, i] += dy[n, f, i - k + K - 1] * w[f, c, k] (a negative coefficient); from a
+  // zero fill, past the whole blocks along i (37 = 2 x 16 + 5 on AVX2) one overlapping block of whole vectors.
   const int64_t gradC = 6, gradF = 5, gradK = 4, gradI = 37;
   all.push_back({"conv1d input gradient",
                  "affine_map<(d0, d1, d2, d3, d4) -> (d0, d2, d4 - d3 + 3)>",
@@ -273,6 +290,9 @@ class ContractionKernels : public ::testing::TestWithParam<ContractionCase> {};
 
 TEST_P(ContractionKernels, EqualPlainLoopsInFloat32) { checkCase<float>(GetParam(), "f32", Epilogue::None, 1e-5); }
 TEST_P(ContractionKernels, EqualPlainLoopsInFloat64) { checkCase<double>(GetParam(), "f64", Epilogue::None, 1e-13); }
+TEST_P(ContractionKernels, FromAZeroFillEqualPlainLoops) {
+  checkCase<float>(GetParam(), "f32", Epilogue::FromZeroFill, 1e-5);
+}
 TEST_P(ContractionKernels, WithAnInPlaceEpilogueEqualPlainLoops) {
   checkCase<float>(GetParam(), "f32", Epilogue::InPlace, 1e-5);
   checkCase<double>(GetParam(), "f64", Epilogue::InPlace, 1e-13);
