@@ -1,4 +1,4 @@
-// Elementwise fusion on tensors that never recomputes a producer's values.
+// Elementwise fusion on tensors that recomputes only what is cheaper to compute than to store and read back.
 #pragma once
 
 #include "mlir/Pass/Pass.h"
@@ -12,7 +12,10 @@ namespace seqjit {
 /// result more than once. A convolution's weight gradient reads dy[n, f, o] once for every input channel and tap:
 /// with batch norm's input gradient fused into it, it would recompute that gradient channels x taps times over, and
 /// its body would no longer be the product of two inputs that a contraction kernel turns into FMAs. A per-channel
-/// value read along the batch and positions stays a small buffer computed once.
+/// value read along the batch and positions stays a small buffer computed once. The one recomputation: an elementwise
+/// op of a few arithmetic operations that reads one operand as large as its result (x - mean, a broadcast) and has
+/// several consumers is copied into each of them that reads its elements once, so that its result is never stored
+/// (batch norm's input gradient reads x - mean in three sums and its elementwise pass).
 std::unique_ptr<mlir::Pass> createFuseElementwiseOpsPass();
 
 /// Registers seqjit-fuse-elementwise-ops for textual pipelines.

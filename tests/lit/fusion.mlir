@@ -58,3 +58,74 @@ func.func @relu_conv(%x: tensor<2x4x10xf32>, %w: tensor<3x4x5xf32>) -> tensor<2x
   %1 = seq.conv1d %0, %w {stride = 1 : i64, dilation = 1 : i64, padding = "valid", layer = "conv2"} : (tensor<2x4x10xf32>, tensor<3x4x5xf32>) -> tensor<2x3x6xf32>
   return %1 : tensor<2x3x6xf32>
 }
+
+// x - mean, read by a sum of squares and by an elementwise product, is cheaper to compute again in each than to store:
+// one subtraction, reading x where the consumers would read the stored difference. Each consumer takes a copy, and
+// no loop nest computes x - mean alone. exp(x), read by the same two, is computed once and stored.
+// CHECK-LABEL: func.func @centred_in_two_consumers
+// CHECK-NOT: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel"]} ins(%{{.*}}, %{{.*}} : tensor<4x3x8xf32>, tensor<3xf32>) outs
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<4x3x8xf32>, tensor<3xf32>)
+// CHECK: arith.subf
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel"]} ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<4x3x8xf32>, tensor<4x3x8xf32>, tensor<3xf32>)
+// CHECK: arith.subf
+// CHECK-LABEL: func.func @exp_in_two_consumers
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel"]} ins(%{{.*}} : tensor<4x3x8xf32>)
+// CHECK: math.exp
+// CHECK-NOT: math.exp
+// CHECK: return
+#elementwise = affine_map<(n, c, l) -> (n, c, l)>
+#channel = affine_map<(n, c, l) -> (c)>
+#channel_first = affine_map<(c, n, l) -> (n, c, l)>
+#channel_out = affine_map<(c, n, l) -> (c)>
+func.func @centred_in_two_consumers(%x: tensor<4x3x8xf32>, %mean: tensor<3xf32>, %g: tensor<4x3x8xf32>) -> (tensor<3xf32>, tensor<4x3x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %empty = tensor.empty() : tensor<4x3x8xf32>
+  %centred = linalg.generic {indexing_maps = [#elementwise, #channel, #elementwise], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x, %mean : tensor<4x3x8xf32>, tensor<3xf32>) outs(%empty : tensor<4x3x8xf32>) {
+  ^bb0(%a: f32, %m: f32, %unused: f32):
+    %d = arith.subf %a, %m : f32
+    linalg.yield %d : f32
+  } -> tensor<4x3x8xf32>
+  %sums = tensor.empty() : tensor<3xf32>
+  %zeros = linalg.fill ins(%zero : f32) outs(%sums : tensor<3xf32>) -> tensor<3xf32>
+  %squares = linalg.generic {indexing_maps = [#channel_first, #channel_out], iterator_types = ["parallel", "reduction", "reduction"]}
+      ins(%centred : tensor<4x3x8xf32>) outs(%zeros : tensor<3xf32>) {
+  ^bb0(%c: f32, %acc: f32):
+    %s = arith.mulf %c, %c : f32
+    %t = arith.addf %acc, %s : f32
+    linalg.yield %t : f32
+  } -> tensor<3xf32>
+  %products = linalg.generic {indexing_maps = [#elementwise, #elementwise, #elementwise], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%g, %centred : tensor<4x3x8xf32>, tensor<4x3x8xf32>) outs(%empty : tensor<4x3x8xf32>) {
+  ^bb0(%a: f32, %c: f32, %unused: f32):
+    %p = arith.mulf %a, %c : f32
+    linalg.yield %p : f32
+  } -> tensor<4x3x8xf32>
+  return %squares, %products : tensor<3xf32>, tensor<4x3x8xf32>
+}
+
+func.func @exp_in_two_consumers(%x: tensor<4x3x8xf32>, %g: tensor<4x3x8xf32>) -> (tensor<3xf32>, tensor<4x3x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %empty = tensor.empty() : tensor<4x3x8xf32>
+  %e = linalg.generic {indexing_maps = [#elementwise, #elementwise], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x : tensor<4x3x8xf32>) outs(%empty : tensor<4x3x8xf32>) {
+  ^bb0(%a: f32, %unused: f32):
+    %d = math.exp %a : f32
+    linalg.yield %d : f32
+  } -> tensor<4x3x8xf32>
+  %sums = tensor.empty() : tensor<3xf32>
+  %zeros = linalg.fill ins(%zero : f32) outs(%sums : tensor<3xf32>) -> tensor<3xf32>
+  %total = linalg.generic {indexing_maps = [#channel_first, #channel_out], iterator_types = ["parallel", "reduction", "reduction"]}
+      ins(%e : tensor<4x3x8xf32>) outs(%zeros : tensor<3xf32>) {
+  ^bb0(%c: f32, %acc: f32):
+    %t = arith.addf %acc, %c : f32
+    linalg.yield %t : f32
+  } -> tensor<3xf32>
+  %products = linalg.generic {indexing_maps = [#elementwise, #elementwise, #elementwise], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%g, %e : tensor<4x3x8xf32>, tensor<4x3x8xf32>) outs(%empty : tensor<4x3x8xf32>) {
+  ^bb0(%a: f32, %c: f32, %unused: f32):
+    %p = arith.mulf %a, %c : f32
+    linalg.yield %p : f32
+  } -> tensor<4x3x8xf32>
+  return %total, %products : tensor<3xf32>, tensor<4x3x8xf32>
+}
