@@ -40,7 +40,7 @@ public:
   /// out[i] = 0 where draw 2 * firstPair + i of stream `stream` under `seed` is below cutoff * 2^-53 (its 53 random
   /// bits, uniformDouble() = bits * 2^-53, are below `cutoff`), else `kept`: a dropout mask, computed from the Philox
   /// blocks of those draws without generating what precedes them (for filling a large mask in chunks, in any order),
-  /// eight blocks at a time so that the compiler vectorises them.
+  /// eight blocks at a time (in AVX2 registers where the CPU has them).
   static void bernoulliMask(uint64_t seed, uint64_t stream, uint64_t firstPair, std::span<float> out, uint64_t cutoff,
                             float kept);
 
@@ -48,8 +48,6 @@ private:
   void refill();
   static Philox4x32::Counter counter(uint64_t blockIndex, uint64_t stream);
   static Philox4x32::Key key(uint64_t seed);
-  /// uniformDouble()'s 53 bits from two successive 32-bit words.
-  static uint64_t doubleBits(uint32_t first, uint32_t second);
 
   Philox4x32::Key key_;
   uint64_t stream_;

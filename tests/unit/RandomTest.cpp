@@ -126,6 +126,26 @@ TEST(Random, BernoulliMaskDropsWhereThePositionedDrawIsBelowTheRate) {
   }
 }
 
+// Past 2^32 pairs and on a stream above 2^32, where every word of the Philox counter is non-zero: mask element i
+// comes from Philox4x32-10's block firstPair + i / 2 itself, its words 0 and 1 for an even i, 2 and 3 for an odd.
+TEST(Random, BernoulliMaskUsesEveryWordOfTheCounter) {
+  const uint64_t seed = 0xfedcba9876543210ULL, stream = (uint64_t{5} << 32) | 9, firstPair = (uint64_t{1} << 32) - 5;
+  const uint64_t cutoff = uint64_t{1} << 52; // a rate of 1/2
+  std::vector<float> mask(37);
+  Random::bernoulliMask(seed, stream, firstPair, mask, cutoff, 3.0f);
+  const Philox4x32::Key key{static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32)};
+  for (size_t i = 0; i < mask.size(); ++i) {
+    const uint64_t pair = firstPair + i / 2;
+    const Philox4x32::Counter block =
+        Philox4x32::block({static_cast<uint32_t>(pair), static_cast<uint32_t>(pair >> 32),
+                           static_cast<uint32_t>(stream), static_cast<uint32_t>(stream >> 32)},
+                          key);
+    const uint32_t first = block[i % 2 == 0 ? 0 : 2], second = block[i % 2 == 0 ? 1 : 3];
+    const uint64_t bits = (uint64_t{first >> 5} << 26) | (second >> 6); // uniformDouble's 53 bits
+    EXPECT_EQ(mask[i], bits < cutoff ? 0.0f : 3.0f) << "element " << i;
+  }
+}
+
 TEST(Random, NormalMomentsAndShape) {
   Random random(3, 11);
   const int n = 1000000;
