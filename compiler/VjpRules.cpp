@@ -99,7 +99,7 @@ Cotangents batchNormInferenceVjp(SeqBuilder &s, seq::BatchNormOp op, Value g, Ar
 /// Batch norm with batch statistics over M = N (* L) values per channel c = x - mean(x), invstd = 1 / sqrt(var + eps):
 /// dx = w * invstd * (g - mean(g) - xhat * mean(g * xhat)), dw = sum(g * xhat), db = sum(g). Written as per-channel
 /// coefficients of g and c, dx = (w * invstd) g - (w * invstd) sum(g) / M - (w * invstd^2 sum(g * xhat) / M) c, the
-/// whole-tensor work is three sums (c^2, g, g * c) and one elementwise pass; every other value is per channel.
+/// whole-tensor work is four sums (x, c^2, g, g * c) and one elementwise pass; every other value is per channel.
 Cotangents batchNormTrainingVjp(SeqBuilder &s, seq::BatchNormOp op, Value g, ArrayRef<bool> needed) {
   Value x = op.getInput();
   auto type = SeqBuilder::tensorType(x);
