@@ -9,6 +9,7 @@
 #include "mlir/IR/TypeUtilities.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
+#include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/SetVector.h"
 
@@ -113,19 +114,30 @@ double estimatedOperations(Operation *op) {
 double floatingPointOperations(Operation *op) { return weightedSum(op, ownFloatingPointOperations); }
 
 double bufferBytesTouched(Operation *op) {
-  llvm::SetVector<Value> buffers;
+  // The views each allocation or argument is accessed through (a subview of its border, the whole of it).
+  llvm::MapVector<Value, llvm::SetVector<Value>> viewsOf;
   op->walk([&](Operation *nested) {
     if (isa<ViewLikeOpInterface>(nested))
       return;
     for (Value operand : nested->getOperands())
       if (isa<MemRefType>(operand.getType()))
-        buffers.insert(rootBuffer(operand));
+        viewsOf[rootBuffer(operand)].insert(operand);
   });
-  double bytes = 0;
-  for (Value buffer : buffers) {
+  auto bytesOf = [](Value buffer) -> std::optional<double> {
     auto type = cast<MemRefType>(buffer.getType());
-    if (type.hasStaticShape() && type.getElementType().isIntOrFloat())
-      bytes += static_cast<double>(type.getNumElements()) * type.getElementTypeBitWidth() / 8;
+    if (!type.hasStaticShape() || !type.getElementType().isIntOrFloat())
+      return std::nullopt;
+    return static_cast<double>(type.getNumElements()) * type.getElementTypeBitWidth() / 8;
+  };
+  double bytes = 0;
+  for (auto &[buffer, views] : viewsOf) {
+    std::optional<double> whole = bytesOf(buffer);
+    if (!whole)
+      continue;
+    double seen = 0; // at most the whole buffer, however many views overlap
+    for (Value view : views)
+      seen += bytesOf(view).value_or(*whole);
+    bytes += std::min(seen, *whole);
   }
   return bytes;
 }

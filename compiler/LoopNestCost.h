@@ -16,8 +16,9 @@ double estimatedOperations(mlir::Operation *op);
 /// 8 floats counts 8), an FMA two, a vector reduction one per lane; conversions, loads and stores count nothing.
 double floatingPointOperations(mlir::Operation *op);
 
-/// Bytes of the buffers `op` reads or writes, each buffer (views of one allocation or argument being one) counted
-/// once at its full size: the traffic the nest cannot avoid where nothing is in the cache.
+/// Bytes of the buffers `op` reads or writes, each allocation or argument counted once, at the size of the views it
+/// is accessed through (a fill of a padded buffer's border counts the border) but never above its own: the traffic
+/// the nest cannot avoid where nothing is in the cache.
 double bufferBytesTouched(mlir::Operation *op);
 
 /// What kind of loop nest `op` is: "kernel" (it keeps vector accumulators in registers across a loop: a contraction
