@@ -82,23 +82,10 @@ using MaskWords = std::array<std::array<uint32_t, kMaskLanes>, 4>;
 /// The 2 * kMaskLanes mask values of the counters `c` under key `k` (see Random::bernoulliMask): out[2l] from words 0
 /// and 1 of lane l's Philox block, out[2l + 1] from words 2 and 3.
 void philoxMask(MaskWords c, Philox4x32::Key k, uint64_t cutoff, float kept, float *out) {
-  for (int round = 0; round < 10; ++round) {
-    for (size_t l = 0; l < kMaskLanes; ++l) {
-      uint32_t high0, low0, high1, low1;
-      multiplyHighLow(kMultiplier0, c[0][l], high0, low0);
-      multiplyHighLow(kMultiplier1, c[2][l], high1, low1);
-      const uint32_t next0 = high1 ^ c[1][l] ^ k[0], next2 = high0 ^ c[3][l] ^ k[1];
-      c[0][l] = next0;
-      c[1][l] = low1;
-      c[2][l] = next2;
-      c[3][l] = low0;
-    }
-    k[0] += kWeyl0;
-    k[1] += kWeyl1;
-  }
   for (size_t l = 0; l < kMaskLanes; ++l) {
-    out[2 * l] = doubleBits(c[0][l], c[1][l]) < cutoff ? 0.0f : kept;
-    out[2 * l + 1] = doubleBits(c[2][l], c[3][l]) < cutoff ? 0.0f : kept;
+    const Philox4x32::Counter block = Philox4x32::block({c[0][l], c[1][l], c[2][l], c[3][l]}, k);
+    out[2 * l] = doubleBits(block[0], block[1]) < cutoff ? 0.0f : kept;
+    out[2 * l + 1] = doubleBits(block[2], block[3]) < cutoff ? 0.0f : kept;
   }
 }
 
@@ -120,8 +107,8 @@ __attribute__((target("avx2"))) inline __m256i belowCutoffAvx2(__m256i first, __
                          _mm256_and_si256(_mm256_cmpeq_epi32(high, cutoffHigh), _mm256_cmpgt_epi32(cutoffLow, low)));
 }
 
-/// philoxMask in AVX2 registers, eight lanes at a time: the same values, several times faster than the scalar code,
-/// which the compiler does not vectorise (it would need vpmuludq's even-lane products).
+/// philoxMask with Philox4x32::block's rounds on eight lanes of AVX2 registers: the same values, several times faster
+/// than one block at a time, which the compiler does not vectorise (it would need vpmuludq's even-lane products).
 __attribute__((target("avx2"))) void philoxMaskAvx2(MaskWords c, Philox4x32::Key k, uint64_t cutoff, float kept,
                                                     float *out) {
   static_assert(sizeof(MaskWords) == 4 * sizeof(__m256i), "one AVX2 register per word");
